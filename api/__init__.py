@@ -1,0 +1,1 @@
+"""The REST API: FastAPI app, routers and error mapping. Never imports pipeline."""

@@ -1,0 +1,46 @@
+"""The FastAPI app factory."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from api import routes_documents, routes_health, routes_jobs
+from api.dispatch import CeleryDispatcher, Dispatcher, NoBrokerDispatcher
+from api.errors import install_error_handlers
+from api.state import ApiState
+from schemas.settings import Settings, load_settings
+from storage.blobs import BlobStore
+from storage.database import make_engine, make_session_factory
+from storage.migrate import require_up_to_date, upgrade_to_head
+
+
+def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None = None) -> FastAPI:
+    """Build the app; refuses to start on a database with pending migrations (unless
+    GREENHOUSE_AUTO_MIGRATE is set, which applies them)."""
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+    if settings.auto_migrate:
+        upgrade_to_head(engine)
+    else:
+        require_up_to_date(engine)
+    if dispatcher is None:
+        dispatcher = (
+            CeleryDispatcher(settings.broker_url) if settings.broker_url else NoBrokerDispatcher()
+        )
+    app = FastAPI(
+        title="Greenhouse",
+        version="0.1.0",
+        summary="On-premises document, image, audio and video ingestion to structured JSON.",
+    )
+    app.state.greenhouse = ApiState(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        blobs=BlobStore(Path(settings.blob_root)),
+        dispatcher=dispatcher,
+    )
+    install_error_handlers(app)
+    app.include_router(routes_health.router)
+    app.include_router(routes_documents.router)
+    app.include_router(routes_jobs.router)
+    return app

@@ -1,0 +1,155 @@
+"""/v1/documents: upload, list, show, and a document's jobs and extractions."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from sqlalchemy import select
+
+from api.errors import ApiError, not_found
+from api.pagination import decode_cursor, encode_cursor
+from api.serializers import document_out, extraction_out, job_out
+from api.state import ApiState, api_state
+from schemas.api import DocumentOut, DocumentPage, ExtractionOut, JobOut
+from schemas.enums import DocumentStatus, Tier
+from storage.blobs import BlobTooLargeError
+from storage.database import transaction
+from storage.documents import get_document, job_counts, list_documents
+from storage.intake import take_in
+from storage.models import Extraction, Job
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+VISUAL_BUDGETS = (70, 140, 280, 560, 1120)
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+State = Annotated[ApiState, Depends(api_state)]
+
+
+@router.post("", status_code=202, response_model=DocumentOut)
+def upload_document(
+    request: Request,
+    response: Response,
+    state: State,
+    file: Annotated[UploadFile, File(description="The document, image, audio or video file.")],
+    collection: Annotated[str, Form(min_length=1, max_length=200)] = "default",
+    tier: Annotated[Tier | None, Form()] = None,
+    budget: Annotated[int | None, Form()] = None,
+    schema: Annotated[str | None, Form(max_length=200)] = None,
+) -> DocumentOut:
+    """Store the upload and queue it; 200 with the existing document for a duplicate."""
+    limit = state.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if (
+        declared is not None
+        and declared.isdigit()
+        and int(declared) > limit + MULTIPART_OVERHEAD_BYTES
+    ):
+        raise ApiError(413, "too_large", f"the upload exceeds the limit of {limit} bytes")
+    if budget is not None and budget not in VISUAL_BUDGETS:
+        raise ApiError(
+            422, "invalid_request", f"budget must be one of {list(VISUAL_BUDGETS)}, not {budget}"
+        )
+    options: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("tier", tier.value if tier else None),
+            ("budget", budget),
+            ("schema", schema),
+        )
+        if value is not None
+    }
+    try:
+        intake = take_in(
+            state.sessions,
+            state.blobs,
+            file.file,
+            filename=file.filename,
+            collection=collection,
+            options=options,
+            max_bytes=limit,
+        )
+    except BlobTooLargeError as exc:
+        raise ApiError(413, "too_large", str(exc)) from exc
+    if intake.created:
+        state.dispatcher.dispatch_document(intake.document.id)
+    else:
+        response.status_code = 200
+    return _show(state, intake.document.id)
+
+
+@router.get("", response_model=DocumentPage)
+def list_all(
+    state: State,
+    status: DocumentStatus | None = None,
+    collection: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> DocumentPage:
+    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    after = decode_cursor(cursor) if cursor else None
+    with transaction(state.sessions) as session:
+        documents = list_documents(
+            session, status=status, collection=collection, after=after, limit=limit + 1
+        )
+        page, more = documents[:limit], len(documents) > limit
+        counts = job_counts(session, [d.id for d in page])
+        items = [document_out(d, counts[d.id]) for d in page]
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
+    return DocumentPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{document_id}", response_model=DocumentOut)
+def show(document_id: str, state: State) -> DocumentOut:
+    """Status, media type, page count, job counts by state and error."""
+    return _show(state, document_id)
+
+
+def _show(state: ApiState, document_id: str) -> DocumentOut:
+    with transaction(state.sessions) as session:
+        document = get_document(session, document_id)
+        if document is None:
+            raise not_found("document", document_id)
+        return document_out(document, job_counts(session, [document_id])[document_id])
+
+
+@router.get("/{document_id}/jobs", response_model=list[JobOut])
+def jobs_of(
+    document_id: str,
+    state: State,
+    after_seq: Annotated[int, Query(ge=-1)] = -1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[JobOut]:
+    """The document's jobs in page order, `limit` at a time after `after_seq`."""
+    with transaction(state.sessions) as session:
+        _require_document(state, session, document_id)
+        jobs = session.scalars(
+            select(Job)
+            .where(Job.document_id == document_id, Job.seq > after_seq)
+            .order_by(Job.seq)
+            .limit(limit)
+        )
+        return [job_out(job) for job in jobs]
+
+
+@router.get("/{document_id}/extractions", response_model=list[ExtractionOut])
+def extractions_of(
+    document_id: str,
+    state: State,
+    after_seq: Annotated[int, Query(ge=-1)] = -1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ExtractionOut]:
+    """The document's extractions in page order."""
+    with transaction(state.sessions) as session:
+        _require_document(state, session, document_id)
+        extractions = session.scalars(
+            select(Extraction)
+            .where(Extraction.document_id == document_id, Extraction.seq > after_seq)
+            .order_by(Extraction.seq)
+            .limit(limit)
+        )
+        return [extraction_out(e) for e in extractions]
+
+
+def _require_document(state: ApiState, session: Any, document_id: str) -> None:
+    del state
+    if get_document(session, document_id) is None:
+        raise not_found("document", document_id)

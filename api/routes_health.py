@@ -1,0 +1,58 @@
+"""Liveness and readiness."""
+
+from typing import Annotated
+
+import redis
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.state import ApiState, api_state
+
+router = APIRouter(tags=["health"])
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(state: Annotated[ApiState, Depends(api_state)]) -> JSONResponse:
+    """200 when the database (and the broker, if configured) answer; 503 otherwise."""
+    checks: dict[str, str] = {"database": _check_database(state)}
+    if state.settings.broker_url:
+        checks["broker"] = _check_broker(state.settings.broker_url)
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+def _check_database(state: ApiState) -> str:
+    try:
+        with state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _check_broker(broker_url: str) -> str:
+    if not broker_url.startswith(("redis://", "rediss://", "unix://")):
+        return "error: only Redis brokers can be probed"
+    try:
+        client = redis.Redis.from_url(
+            broker_url,
+            socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
+            socket_timeout=PROBE_TIMEOUT_SECONDS,
+        )
+        client.ping()
+        client.close()
+    except redis.RedisError as exc:
+        return f"error: {type(exc).__name__}"
+    return "ok"

@@ -1,0 +1,72 @@
+"""ORM rows to API bodies."""
+
+from schemas.api import DocumentOut, ErrorInfo, ExtractionOut, JobCounts, JobOut
+from schemas.enums import ChunkKind, DocumentStatus, JobState, Tier
+from storage.models import Document, Extraction, Job
+
+
+def _error(category: str | None, message: str | None) -> ErrorInfo | None:
+    if category is None:
+        return None
+    return ErrorInfo(category=category, message=message or "")
+
+
+def document_out(document: Document, counts: JobCounts) -> DocumentOut:
+    """A document with its job counts."""
+    return DocumentOut(
+        id=document.id,
+        collection=document.collection,
+        filename=document.filename,
+        sha256=document.sha256,
+        size_bytes=document.size_bytes,
+        media_type=document.media_type,
+        status=DocumentStatus(document.status),
+        page_count=document.page_count,
+        options=document.options,
+        jobs=counts,
+        error=_error(document.error_category, document.error_message),
+        created_at=document.created_at,
+        updated_at=document.updated_at,
+        finished_at=document.finished_at,
+    )
+
+
+def job_out(job: Job) -> JobOut:
+    """A job with its error, lease and usage."""
+    error = _error(job.error_category, job.error_message)
+    if error is None and job.waiting_reason:
+        error = ErrorInfo(category="waiting", message=job.waiting_reason)
+    return JobOut(
+        id=job.id,
+        document_id=job.document_id,
+        seq=job.seq,
+        kind=ChunkKind(job.kind),
+        tier=Tier(job.tier),
+        budget=job.budget,
+        state=JobState(job.state),
+        attempts=job.attempts,
+        lease_owner=job.lease_owner,
+        lease_expires_at=job.lease_expires_at,
+        error=error,
+        chunk=job.chunk,
+        tokens_in=job.tokens_in,
+        tokens_out=job.tokens_out,
+        latency_ms=job.latency_ms,
+        model=job.model,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        finished_at=job.finished_at,
+    )
+
+
+def extraction_out(extraction: Extraction) -> ExtractionOut:
+    """A stored extraction."""
+    return ExtractionOut(
+        id=extraction.id,
+        job_id=extraction.job_id,
+        document_id=extraction.document_id,
+        kind=extraction.kind,
+        data=extraction.data,
+        provenance=extraction.provenance,
+        created_at=extraction.created_at,
+    )

@@ -1,0 +1,28 @@
+"""What the routes share: settings, sessions, blob store and dispatcher, on app.state."""
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.dispatch import Dispatcher
+from schemas.settings import Settings
+from storage.blobs import BlobStore
+
+
+@dataclass
+class ApiState:
+    """Built once by the app factory."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    blobs: BlobStore
+    dispatcher: Dispatcher
+
+
+def api_state(request: Request) -> ApiState:
+    """FastAPI dependency returning the app's shared state."""
+    state: ApiState = request.app.state.greenhouse
+    return state

@@ -1,0 +1,1 @@
+"""The `greenhouse` command line. Sits above every layer and wires them together."""

@@ -1,0 +1,145 @@
+"""`greenhouse ingest`: embedded in-process run, or enqueue to the broker (and wait)."""
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from cli.files import expand_paths
+from cli.progress import ProgressBar
+from cli.report import DocumentReport, document_report, print_json_lines, print_table
+from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus, JobState
+from schemas.settings import Settings
+from storage.database import transaction
+from storage.documents import get_document, job_counts
+from storage.intake import take_in
+from storage.migrate import upgrade_to_head
+from storage.models import Job
+from workers.context import CollectingEnqueuer, Enqueuer, WorkerContext, build_context
+from workers.embedded import EmbeddedExecutor
+from workers.reaper import reap_once
+
+WAIT_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """What the user asked for."""
+
+    collection: str
+    tier: str | None
+    budget: int | None
+    schema: str | None
+    as_json: bool
+    wait: bool
+    wait_timeout: float | None
+    processes: int | None
+
+    def document_options(self) -> dict[str, Any]:
+        """The per-document options stored with each document."""
+        pairs = (("tier", self.tier), ("budget", self.budget), ("schema", self.schema))
+        return {key: value for key, value in pairs if value is not None}
+
+
+def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions) -> int:
+    """Ingest files; returns the exit code (0 when every document is done)."""
+    files = list(expand_paths(paths))
+    if settings.broker_url:
+        from workers.celery_app import CeleryEnqueuer, app
+
+        context = build_context(settings, CeleryEnqueuer(app))
+    else:
+        context = build_context(settings, CollectingEnqueuer())
+    upgrade_to_head(context.engine)
+    submitted = _submit(context, files, options)
+    if not settings.broker_url:
+        reap_once(context)
+        EmbeddedExecutor(context, options.processes).drain(ProgressBar("ingest").update)
+    elif options.wait:
+        _wait_for(context, [doc_id for doc_id, _, _ in submitted], options.wait_timeout)
+    reports = _reports(context, submitted)
+    (print_json_lines if options.as_json else print_table)(reports, sys.stdout)
+    if not options.as_json and not settings.broker_url:
+        _print_hint(sys.stdout)
+    finished = not settings.broker_url or options.wait
+    return 0 if finished and all(report.ok for report in reports) else 1
+
+
+def _submit(
+    context: WorkerContext, files: list[Path], options: IngestOptions
+) -> list[tuple[str, str, bool]]:
+    submitted: list[tuple[str, str, bool]] = []
+    for path in files:
+        with path.open("rb") as stream:
+            intake = take_in(
+                context.sessions,
+                context.blobs,
+                stream,
+                filename=path.name,
+                collection=options.collection,
+                options=options.document_options(),
+            )
+        document_id = intake.document.id
+        submitted.append((document_id, str(path), not intake.created))
+        _enqueue_unfinished(context.enqueuer, context, document_id)
+    return submitted
+
+
+def _enqueue_unfinished(enqueuer: Enqueuer, context: WorkerContext, document_id: str) -> None:
+    """Queue a new document, or the queued jobs of one left unfinished by an earlier run."""
+    with transaction(context.sessions) as session:
+        document = get_document(session, document_id)
+        assert document is not None
+        status = DocumentStatus(document.status)
+        queued_jobs = list(
+            session.execute(
+                select(Job.id, Job.tier).where(
+                    Job.document_id == document_id, Job.state == JobState.QUEUED
+                )
+            )
+        )
+    if status is DocumentStatus.QUEUED:
+        enqueuer.enqueue_documents([document_id])
+    elif status is DocumentStatus.PROCESSING and queued_jobs:
+        enqueuer.enqueue_jobs([(job_id, tier) for job_id, tier in queued_jobs])
+
+
+def _wait_for(context: WorkerContext, document_ids: list[str], timeout: float | None) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    bar = ProgressBar("waiting")
+    while True:
+        with transaction(context.sessions) as session:
+            counts = job_counts(session, document_ids)
+            statuses = [get_document(session, d) for d in document_ids]
+        total = sum(c.total for c in counts.values())
+        bar.update(sum(c.succeeded + c.failed for c in counts.values()), total)
+        if all(doc is not None and doc.status in TERMINAL_DOCUMENT_STATUSES for doc in statuses):
+            return
+        if deadline is not None and time.monotonic() > deadline:
+            return
+        time.sleep(WAIT_POLL_SECONDS)
+
+
+def _reports(
+    context: WorkerContext, submitted: list[tuple[str, str, bool]]
+) -> list[DocumentReport]:
+    reports: list[DocumentReport] = []
+    with transaction(context.sessions) as session:
+        counts = job_counts(session, [doc_id for doc_id, _, _ in submitted])
+        for document_id, path, duplicate in submitted:
+            document = get_document(session, document_id)
+            assert document is not None
+            reports.append(document_report(document, path, counts[document_id], duplicate))
+    return reports
+
+
+def _print_hint(out: Any) -> None:
+    out.write(
+        "\nResults are in the database. Query them over REST with `greenhouse serve` and\n"
+        "  curl http://127.0.0.1:8000/v1/documents\n"
+        "  curl http://127.0.0.1:8000/v1/documents/<document id>/extractions\n"
+    )

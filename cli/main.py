@@ -1,0 +1,169 @@
+"""Entry point of the `greenhouse` command."""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from schemas.settings import Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="greenhouse", description="On-premises document ingestion to structured JSON."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="ingest files and folders")
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("--collection", default="default")
+    ingest.add_argument("--tier", choices=["local", "moe", "edge"])
+    ingest.add_argument("--budget", type=int, choices=[70, 140, 280, 560, 1120])
+    ingest.add_argument("--schema")
+    ingest.add_argument("--json", action="store_true", help="one JSON object per document")
+    ingest.add_argument("--wait", action="store_true", help="with a broker: wait for the workers")
+    ingest.add_argument("--timeout", type=float, help="with --wait: give up after N seconds")
+    ingest.add_argument("--processes", type=int, help="embedded: worker processes (all cores)")
+
+    worker = commands.add_parser("worker", help="run a Celery worker (needs a broker)")
+    worker.add_argument("--queues", default="ingest,local")
+    worker.add_argument("--concurrency", type=int)
+    worker.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
+    worker.add_argument("--loglevel", default="INFO")
+
+    serve = commands.add_parser("serve", help="run the REST API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    database = commands.add_parser("db", help="database maintenance")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands.add_parser("upgrade", help="apply pending migrations")
+
+    jobs = commands.add_parser("jobs", help="job maintenance")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
+    resume = jobs_commands.add_parser("resume", help="re-queue waiting jobs")
+    resume.add_argument("--tier", choices=["local", "moe", "edge"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a subcommand; returns the process exit code."""
+    arguments = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    if arguments.command == "ingest":
+        return _ingest(settings, arguments)
+    if arguments.command == "worker":
+        return _worker(settings, arguments)
+    if arguments.command == "serve":
+        return _serve(settings, arguments)
+    if arguments.command == "db":
+        return _db_upgrade(settings)
+    return _jobs_resume(settings, arguments.tier)
+
+
+def _ingest(settings: Settings, arguments: argparse.Namespace) -> int:
+    from cli.ingest import IngestOptions, run_ingest
+
+    options = IngestOptions(
+        collection=arguments.collection,
+        tier=arguments.tier,
+        budget=arguments.budget,
+        schema=arguments.schema,
+        as_json=arguments.json,
+        wait=arguments.wait,
+        wait_timeout=arguments.timeout,
+        processes=arguments.processes,
+    )
+    try:
+        return run_ingest(settings, arguments.paths, options)
+    except FileNotFoundError as exc:
+        print(f"greenhouse: {exc}", file=sys.stderr)
+        return 2
+
+
+def _worker(settings: Settings, arguments: argparse.Namespace) -> int:
+    if not settings.broker_url:
+        print(
+            "greenhouse worker needs GREENHOUSE_BROKER_URL (e.g. redis://localhost:6379/0)",
+            file=sys.stderr,
+        )
+        return 2
+    from storage.database import make_engine
+    from storage.migrate import PendingMigrationsError, require_up_to_date
+    from workers.celery_app import app
+
+    try:
+        require_up_to_date(make_engine(settings.database_url))
+    except PendingMigrationsError as exc:
+        print(f"greenhouse: {exc}", file=sys.stderr)
+        return 2
+    argv = [
+        "worker",
+        "-Q",
+        arguments.queues,
+        "--pool",
+        arguments.pool,
+        "--loglevel",
+        arguments.loglevel,
+    ]
+    if arguments.concurrency:
+        argv += ["--concurrency", str(arguments.concurrency)]
+    app.worker_main(argv)
+    return 0
+
+
+def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from storage.migrate import PendingMigrationsError
+
+    dispatcher = None
+    if not settings.broker_url:
+        from workers.embedded_dispatch import EmbeddedDispatcher
+
+        dispatcher = EmbeddedDispatcher(settings)
+    try:
+        app = create_app(settings, dispatcher)
+    except PendingMigrationsError as exc:
+        print(f"greenhouse: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(app, host=arguments.host, port=arguments.port)
+    return 0
+
+
+def _db_upgrade(settings: Settings) -> int:
+    from storage.database import make_engine
+    from storage.migrate import pending_revisions, upgrade_to_head
+
+    engine = make_engine(settings.database_url)
+    pending = pending_revisions(engine)
+    upgrade_to_head(engine)
+    print(f"applied {len(pending)} migration(s); the database is at the latest revision")
+    return 0
+
+
+def _jobs_resume(settings: Settings, tier: str | None) -> int:
+    from storage.database import transaction
+    from storage.ledger import resume_waiting
+    from workers.context import CollectingEnqueuer, build_context
+
+    context = build_context(settings, CollectingEnqueuer())
+    with transaction(context.sessions) as session:
+        resumed = resume_waiting(session, tier)
+    if settings.broker_url:
+        from workers.celery_app import CeleryEnqueuer, app
+
+        CeleryEnqueuer(app).enqueue_jobs(resumed)
+    else:
+        from workers.embedded import EmbeddedExecutor
+
+        context.enqueuer.enqueue_jobs(resumed)
+        EmbeddedExecutor(context).drain()
+    print(f"resumed {len(resumed)} waiting job(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

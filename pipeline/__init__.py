@@ -1,0 +1,1 @@
+"""The processing library: sniff -> chunk -> engine -> validate. Imports schemas only."""

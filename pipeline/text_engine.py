@@ -1,0 +1,142 @@
+"""The `local` engine for native-text PDF pages: text in reading order, blocks, tables."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pymupdf
+
+from pipeline.errors import PipelineError
+from pipeline.reading_order import reading_order
+from pipeline.tables import extract_tables
+from schemas.enums import ErrorCategory
+from schemas.extractions import (
+    BBox,
+    PageContent,
+    PageContentData,
+    PageSize,
+    Provenance,
+    TextBlock,
+)
+
+ENGINE_NAME = "pymupdf-text"
+Rotation = Literal[0, 90, 180, 270]
+_ROTATIONS: dict[int, Rotation] = {0: 0, 90: 90, 180: 180, 270: 270}
+_TEXT_FLAGS = (
+    pymupdf.TEXT_PRESERVE_LIGATURES
+    | pymupdf.TEXT_PRESERVE_WHITESPACE
+    | pymupdf.TEXT_MEDIABOX_CLIP
+    | pymupdf.TEXT_DEHYPHENATE
+)
+
+
+def extract_native_page(document: pymupdf.Document, page_index: int) -> PageContent:
+    """Extract one page's text layer; raise PipelineError(PAGE_ERROR) if the page is unreadable."""
+    damaged = document.is_repaired
+    if damaged:
+        pymupdf.TOOLS.mupdf_warnings(reset=True)
+    try:
+        page = document.load_page(page_index)
+        page_dict = page.get_text("dict", flags=_TEXT_FLAGS, sort=False)
+        tables = extract_tables(page)
+        rect = page.rect
+        rotation = page.rotation
+    except PipelineError:
+        raise
+    except (RuntimeError, ValueError, IndexError) as exc:
+        raise PipelineError(
+            ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read: {exc}"
+        ) from exc
+    lines = _text_lines(page_dict)
+    if damaged and not lines:
+        _fail_if_parser_complained(page_index)
+    ordered = reading_order(lines, [line.bbox for line in lines])
+    blocks = _regroup(ordered)
+    return PageContent(
+        data=PageContentData(
+            text="\n\n".join(block.text for block in blocks),
+            blocks=blocks,
+            tables=tables,
+            page=PageSize(
+                width=round(rect.width, 2),
+                height=round(rect.height, 2),
+                rotation=_rotation(rotation),
+            ),
+            engine=ENGINE_NAME,
+        ),
+        provenance=Provenance(
+            page_number=page_index + 1,
+            bbox=(0.0, 0.0, round(rect.width, 2), round(rect.height, 2)),
+        ),
+    )
+
+
+def _fail_if_parser_complained(page_index: int) -> None:
+    """In a repaired file, an empty page the parser complained about is lost, not blank."""
+    warnings = pymupdf.TOOLS.mupdf_warnings(reset=True).strip()
+    if warnings:
+        summary = "; ".join(warnings.splitlines()[:3])
+        raise PipelineError(
+            ErrorCategory.PAGE_ERROR,
+            f"page {page_index + 1} could not be recovered from the damaged file: {summary}",
+        )
+
+
+@dataclass(frozen=True)
+class _Line:
+    block_number: int
+    bbox: BBox
+    text: str
+
+
+def _text_lines(page_dict: dict[str, Any]) -> list[_Line]:
+    """Every non-empty text line with its block number and box."""
+    lines: list[_Line] = []
+    for block in page_dict["blocks"]:
+        if block.get("type") != 0:
+            continue
+        for line in block["lines"]:
+            text = " ".join("".join(span["text"] for span in line["spans"]).split())
+            if text:
+                lines.append(_Line(block["number"], _rounded_box(line["bbox"]), text))
+    return lines
+
+
+def _regroup(ordered: list[_Line]) -> list[TextBlock]:
+    """Consecutive lines (in reading order) of the same source block form one block.
+
+    Ordering lines rather than blocks matters: the text layer often puts the lines of two
+    columns that share a baseline into one block.
+    """
+    blocks: list[TextBlock] = []
+    run: list[_Line] = []
+    for line in [*ordered, None]:
+        if run and (line is None or line.block_number != run[-1].block_number):
+            blocks.append(
+                TextBlock(
+                    index=len(blocks),
+                    text="\n".join(item.text for item in run),
+                    bbox=_union(item.bbox for item in run),
+                )
+            )
+            run = []
+        if line is not None:
+            run.append(line)
+    return blocks
+
+
+def _union(boxes: Iterable[BBox]) -> BBox:
+    x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
+    return (min(x0s), min(y0s), max(x1s), max(y1s))
+
+
+def _rounded_box(values: Sequence[float]) -> BBox:
+    x0, y0, x1, y1 = values
+    return (round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2))
+
+
+def _rotation(value: int) -> Rotation:
+    rotation = _ROTATIONS.get(value % 360)
+    if rotation is None:
+        raise PipelineError(ErrorCategory.PAGE_ERROR, f"invalid page rotation {value}")
+    return rotation

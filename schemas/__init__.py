@@ -1,0 +1,1 @@
+"""Pure pydantic contracts shared by every layer. Imports nothing from the project."""

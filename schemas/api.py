@@ -1,0 +1,97 @@
+"""Bodies returned by the REST API."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from schemas.enums import ChunkKind, DocumentStatus, ErrorCategory, JobState, Tier
+
+
+class ErrorInfo(BaseModel):
+    """An error stored on a job or document."""
+
+    category: ErrorCategory | str
+    message: str
+
+
+class JobCounts(BaseModel):
+    """How many jobs of a document are in each state."""
+
+    total: int = 0
+    queued: int = 0
+    running: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+
+class DocumentOut(BaseModel):
+    """A document as the API shows it."""
+
+    id: str
+    collection: str
+    filename: str | None
+    sha256: str
+    size_bytes: int
+    media_type: str | None
+    status: DocumentStatus
+    page_count: int | None
+    options: dict[str, Any]
+    jobs: JobCounts
+    error: ErrorInfo | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    duplicate_of: str | None = None
+
+
+class DocumentPage(BaseModel):
+    """One page of a cursor-paginated document listing."""
+
+    items: list[DocumentOut]
+    next_cursor: str | None
+
+
+class JobOut(BaseModel):
+    """A job as the API shows it."""
+
+    id: str
+    document_id: str
+    seq: int
+    kind: ChunkKind
+    tier: Tier
+    budget: int | None
+    state: JobState
+    attempts: int
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    error: ErrorInfo | None
+    chunk: dict[str, Any]
+    tokens_in: int | None
+    tokens_out: int | None
+    latency_ms: float | None
+    model: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class ExtractionOut(BaseModel):
+    """A stored extraction."""
+
+    id: str
+    job_id: str
+    document_id: str
+    kind: str
+    data: dict[str, Any]
+    provenance: dict[str, Any]
+    created_at: datetime
+
+
+class ErrorBody(BaseModel):
+    """The stable shape of every API error."""
+
+    error: dict[str, Any] = Field(
+        description="{'code': str, 'message': str, 'detail': optional extra}"
+    )

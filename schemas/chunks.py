@@ -1,0 +1,19 @@
+"""Chunk descriptors: the unit of work a file is cut into, before it becomes a job row."""
+
+from pydantic import BaseModel, Field
+
+from schemas.enums import ChunkKind
+
+
+class ChunkDescriptor(BaseModel):
+    """One page, image, frame or speech segment of a document, as emitted by a chunker."""
+
+    seq: int = Field(ge=0, description="Position of the chunk in the document (0-based).")
+    kind: ChunkKind
+    page_number: int | None = Field(default=None, ge=1, description="1-based page number.")
+    width: float | None = Field(default=None, description="Width in PDF points or pixels.")
+    height: float | None = Field(default=None, description="Height in PDF points or pixels.")
+    rotation: int = 0
+    has_text_layer: bool | None = None
+    start_seconds: float | None = None
+    end_seconds: float | None = None

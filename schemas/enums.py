@@ -1,0 +1,93 @@
+"""Enumerations of the job ledger: states, tiers, media types and error categories."""
+
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    """Lifecycle of one job: queued -> running -> succeeded | failed | waiting."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    WAITING = "waiting"
+
+
+TERMINAL_JOB_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED})
+
+
+class DocumentStatus(StrEnum):
+    """Lifecycle of a document: queued -> processing -> done | partial | failed."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+TERMINAL_DOCUMENT_STATUSES = frozenset(
+    {DocumentStatus.DONE, DocumentStatus.PARTIAL, DocumentStatus.FAILED}
+)
+
+
+class Tier(StrEnum):
+    """Where a job runs: the embedded CPU tier, the vLLM MoE server or the edge speech server."""
+
+    LOCAL = "local"
+    MOE = "moe"
+    EDGE = "edge"
+
+
+class MediaType(StrEnum):
+    """Media types recognised from magic bytes."""
+
+    PDF = "application/pdf"
+    PNG = "image/png"
+    JPEG = "image/jpeg"
+    TIFF = "image/tiff"
+    WEBP = "image/webp"
+    BMP = "image/bmp"
+    GIF = "image/gif"
+    WAV = "audio/wav"
+    FLAC = "audio/flac"
+    MP3 = "audio/mpeg"
+    OGG = "audio/ogg"
+    AIFF = "audio/aiff"
+    MP4 = "video/mp4"
+    M4A = "audio/mp4"
+    QUICKTIME = "video/quicktime"
+    AVI = "video/x-msvideo"
+    MATROSKA = "video/x-matroska"
+    WEBM = "video/webm"
+    UNKNOWN = "application/octet-stream"
+
+
+class ChunkKind(StrEnum):
+    """What one job covers."""
+
+    PDF_PAGE = "pdf_page"
+    IMAGE = "image"
+    VIDEO_FRAME = "video_frame"
+    SPEECH_SEGMENT = "speech_segment"
+
+
+class ErrorCategory(StrEnum):
+    """Stable error categories stored on jobs and documents and returned by the API."""
+
+    EMPTY_FILE = "empty_file"
+    UNSUPPORTED_MEDIA = "unsupported_media"
+    CORRUPT_FILE = "corrupt_file"
+    ENCRYPTED = "encrypted"
+    NO_PAGES = "no_pages"
+    PAGE_ERROR = "page_error"
+    TOO_LARGE = "too_large"
+    SCHEMA_VIOLATION = "schema_violation"
+    WORKER_LOST = "worker_lost"
+    BLOB_MISSING = "blob_missing"
+    TRANSIENT = "transient"
+    TIMEOUT = "timeout"
+    INVALID_OPTIONS = "invalid_options"
+    INTERNAL = "internal"
+    TIER_UNAVAILABLE = "tier_unavailable"
+    PARTIAL_FAILURE = "partial_failure"

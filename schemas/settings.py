@@ -1,0 +1,33 @@
+"""Runtime settings read from `GREENHOUSE_*` environment variables."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a Greenhouse process. Only entry points build this; libraries take values."""
+
+    model_config = SettingsConfigDict(env_prefix="GREENHOUSE_", extra="ignore")
+
+    database_url: str = "sqlite:///./greenhouse.db"
+    broker_url: str | None = None
+    blob_root: str = "./.greenhouse/blobs"
+
+    max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+    lease_seconds: float = Field(default=300.0, gt=0)
+    reaper_interval_seconds: float = Field(default=30.0, gt=0)
+    stale_queued_seconds: float = Field(default=900.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+    broker_visibility_timeout: int = Field(default=3600, gt=0)
+    worker_max_tasks_per_child: int = Field(default=500, ge=0)
+    auto_migrate: bool = False
+
+    vllm_url: str | None = None
+    vllm_model: str | None = None
+    edge_url: str | None = None
+    edge_model: str | None = None
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment (entry points only)."""
+    return Settings()

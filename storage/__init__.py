@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the job ledger, migrations and the blob store."""

@@ -1,0 +1,238 @@
+"""Repository functions for documents: intake, chunk recording, listing and counting."""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from schemas.api import JobCounts
+from schemas.chunks import ChunkDescriptor
+from schemas.enums import DocumentStatus, ErrorCategory, JobState, Tier
+from storage.blobs import StoredBlob
+from storage.models import Document, Job, new_id
+from storage.types import utcnow
+
+
+def dedupe_key(sha256: str, options: dict[str, Any]) -> str:
+    """Same bytes with the same options give the same key (per collection)."""
+    canonical = json.dumps(options, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{sha256}\n{canonical}".encode()).hexdigest()
+
+
+def create_document(
+    session: Session,
+    *,
+    blob: StoredBlob,
+    collection: str,
+    filename: str | None,
+    options: dict[str, Any],
+) -> tuple[Document, bool]:
+    """Insert a queued document, or return the existing one for the same content and options.
+
+    Returns (document, created). Concurrent identical intakes resolve to one row through the
+    unique constraint on (collection, dedupe_key).
+    """
+    key = dedupe_key(blob.sha256, options)
+    existing = _find_duplicate(session, collection, key)
+    if existing is not None:
+        return existing, False
+    document = Document(
+        collection=collection,
+        filename=filename,
+        sha256=blob.sha256,
+        size_bytes=blob.size_bytes,
+        dedupe_key=key,
+        options=options,
+        status=DocumentStatus.QUEUED,
+        enqueued_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(document)
+    except IntegrityError:
+        existing = _find_duplicate(session, collection, key)
+        if existing is None:
+            raise
+        return existing, False
+    return document, True
+
+
+def _find_duplicate(session: Session, collection: str, key: str) -> Document | None:
+    return session.scalars(
+        select(Document).where(Document.collection == collection, Document.dedupe_key == key)
+    ).first()
+
+
+def get_document(session: Session, document_id: str) -> Document | None:
+    """Load one document by id."""
+    return session.get(Document, document_id)
+
+
+def claim_for_chunking(
+    session: Session, document_id: str, owner: str, lease_seconds: float
+) -> bool:
+    """Take the chunking lease of a queued document; False if another worker holds it."""
+    now = utcnow()
+    claimed = session.execute(
+        update(Document)
+        .where(
+            Document.id == document_id,
+            Document.status == DocumentStatus.QUEUED,
+            or_(Document.lease_owner.is_(None), Document.lease_expires_at < now),
+        )
+        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .returning(Document.id)
+    ).first()
+    return claimed is not None
+
+
+def record_chunks(
+    session: Session,
+    document_id: str,
+    owner: str,
+    *,
+    media_type: str,
+    chunks: Iterable[tuple[ChunkDescriptor, Tier, int | None]],
+) -> list[str]:
+    """Insert one queued job per chunk and move the document to processing.
+
+    Returns the new job ids (to enqueue after commit). Returns [] when the lease was lost.
+    """
+    now = utcnow()
+    job_rows: list[dict[str, Any]] = []
+    for chunk, tier, budget in chunks:
+        job_rows.append(
+            {
+                "id": new_id(),
+                "document_id": document_id,
+                "seq": chunk.seq,
+                "kind": chunk.kind.value,
+                "tier": tier.value,
+                "budget": budget,
+                "chunk": chunk.model_dump(mode="json", exclude_none=True),
+                "state": JobState.QUEUED.value,
+                "attempts": 0,
+                "enqueued_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    moved = session.execute(
+        update(Document)
+        .where(
+            Document.id == document_id,
+            Document.status == DocumentStatus.QUEUED,
+            Document.lease_owner == owner,
+        )
+        .values(
+            status=DocumentStatus.PROCESSING,
+            media_type=media_type,
+            page_count=len(job_rows),
+            jobs_total=len(job_rows),
+            jobs_pending=len(job_rows),
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .returning(Document.id)
+    ).first()
+    if moved is None:
+        return []
+    if job_rows:
+        session.execute(insert(Job), job_rows)
+    return [row["id"] for row in job_rows]
+
+
+def fail_document(
+    session: Session,
+    document_id: str,
+    *,
+    category: ErrorCategory,
+    message: str,
+    media_type: str | None = None,
+) -> bool:
+    """Fail a document before any job exists (unreadable, unsupported, encrypted, empty)."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": DocumentStatus.FAILED,
+        "error_category": category.value,
+        "error_message": message,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "finished_at": now,
+        "updated_at": now,
+    }
+    if media_type is not None:
+        values["media_type"] = media_type
+    failed = session.execute(
+        update(Document)
+        .where(Document.id == document_id, Document.status == DocumentStatus.QUEUED)
+        .values(**values)
+        .returning(Document.id)
+    ).first()
+    return failed is not None
+
+
+def job_counts(session: Session, document_ids: list[str]) -> dict[str, JobCounts]:
+    """Jobs per state for each document, in one query."""
+    counts = {document_id: JobCounts() for document_id in document_ids}
+    if not document_ids:
+        return counts
+    rows = session.execute(
+        select(Job.document_id, Job.state, func.count())
+        .where(Job.document_id.in_(document_ids))
+        .group_by(Job.document_id, Job.state)
+    )
+    for document_id, state, count in rows:
+        tally = counts[document_id]
+        setattr(tally, state, count)
+        tally.total += count
+    return counts
+
+
+def list_documents(
+    session: Session,
+    *,
+    status: DocumentStatus | None,
+    collection: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Document]:
+    """Newest first, keyset-paginated on (created_at, id)."""
+    query = select(Document)
+    if status is not None:
+        query = query.where(Document.status == status)
+    if collection is not None:
+        query = query.where(Document.collection == collection)
+    if after is not None:
+        created_at, document_id = after
+        query = query.where(
+            or_(
+                Document.created_at < created_at,
+                (Document.created_at == created_at) & (Document.id < document_id),
+            )
+        )
+    query = query.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def stale_queued_documents(session: Session, older_than_seconds: float) -> list[str]:
+    """Queued documents whose chunking message may be lost; stamps them as re-enqueued."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    rows = session.execute(
+        update(Document)
+        .where(
+            Document.status == DocumentStatus.QUEUED,
+            or_(Document.enqueued_at.is_(None), Document.enqueued_at < cutoff),
+            or_(Document.lease_owner.is_(None), Document.lease_expires_at < now),
+        )
+        .values(enqueued_at=now, lease_owner=None, lease_expires_at=None)
+        .returning(Document.id)
+    )
+    return [row[0] for row in rows]

@@ -1,0 +1,121 @@
+"""The ledger's tables: documents, jobs and extractions."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import JsonColumn, UTCDateTime, utcnow
+
+
+def new_id() -> str:
+    """A new random identifier (UUID4 as text, portable across backends)."""
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Document(Base):
+    """One ingested file and its countdown of unfinished jobs."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("collection", "dedupe_key", name="uq_documents_collection_dedupe"),
+        Index("ix_documents_status_created", "status", "created_at"),
+        Index("ix_documents_collection_created", "collection", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    collection: Mapped[str] = mapped_column(String(200), default="default")
+    filename: Mapped[str | None] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    dedupe_key: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    options: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    jobs_total: Mapped[int] = mapped_column(Integer, default=0)
+    jobs_pending: Mapped[int] = mapped_column(Integer, default=0)
+    jobs_succeeded: Mapped[int] = mapped_column(Integer, default=0)
+    jobs_failed: Mapped[int] = mapped_column(Integer, default=0)
+    error_category: Mapped[str | None] = mapped_column(String(50))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    jobs: Mapped[list["Job"]] = relationship(back_populates="document", lazy="raise")
+
+
+class Job(Base):
+    """One chunk of a document (a page, image, frame or speech segment) and its state."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("document_id", "seq", name="uq_jobs_document_seq"),
+        Index("ix_jobs_state_lease", "state", "lease_expires_at"),
+        Index("ix_jobs_state_enqueued", "state", "enqueued_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    tier: Mapped[str] = mapped_column(String(20))
+    budget: Mapped[int | None] = mapped_column(Integer)
+    chunk: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waiting_reason: Mapped[str | None] = mapped_column(Text)
+    error_category: Mapped[str | None] = mapped_column(String(50))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    tokens_in: Mapped[int | None] = mapped_column(Integer)
+    tokens_out: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    model: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    document: Mapped[Document] = relationship(back_populates="jobs", lazy="raise")
+
+
+class Extraction(Base):
+    """The structured JSON a job produced; exactly one per job."""
+
+    __tablename__ = "extractions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), unique=True)
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(50))
+    engine: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Test support: real services, generated fixtures and worker processes."""

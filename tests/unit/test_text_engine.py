@@ -1,0 +1,173 @@
+from pathlib import Path
+
+import pytest
+
+from pipeline.chunking import chunk_file, chunk_pdf
+from pipeline.errors import PipelineError
+from pipeline.pdf_source import open_pdf
+from pipeline.process import process_chunk
+from pipeline.text_engine import extract_native_page
+from schemas.enums import ChunkKind, ErrorCategory, MediaType, Tier
+from schemas.extractions import PageContent
+from tests.support.documents import (
+    TABLE_HEADER,
+    TABLE_ROWS,
+    make_damaged_pdf,
+    make_encrypted_pdf,
+    make_text_pdf,
+    make_truncated_pdf,
+    make_two_column_pdf,
+)
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line]
+
+
+@pytest.fixture
+def three_pages(tmp_path: Path) -> tuple[Path, list[list[str]]]:
+    path = tmp_path / "three.pdf"
+    lines = make_text_pdf(path, 3, table_on_page=2, rotated_page=3)
+    return path, lines
+
+
+def test_chunker_yields_one_descriptor_per_page(three_pages: tuple[Path, list[list[str]]]) -> None:
+    path, _ = three_pages
+    chunks = list(chunk_pdf(path))
+    assert [c.page_number for c in chunks] == [1, 2, 3]
+    assert [c.seq for c in chunks] == [0, 1, 2]
+    assert all(c.kind is ChunkKind.PDF_PAGE for c in chunks)
+    assert (chunks[0].width, chunks[0].height) == (612, 792)
+    assert chunks[2].rotation == 90
+    assert (chunks[2].width, chunks[2].height) == (792, 612)
+
+
+def test_chunker_is_lazy(tmp_path: Path) -> None:
+    path = tmp_path / "many.pdf"
+    make_text_pdf(path, 50, lines_per_page=1)
+    iterator = chunk_pdf(path)
+    first = next(iterator)
+    assert first.page_number == 1
+    iterator.close()
+
+
+def test_page_text_is_in_reading_order(three_pages: tuple[Path, list[list[str]]]) -> None:
+    path, lines = three_pages
+    document = open_pdf(path)
+    content = extract_native_page(document, 0)
+    assert _lines(content.data.text) == lines[0]
+    assert content.provenance.page_number == 1
+    assert [b.index for b in content.data.blocks] == list(range(len(content.data.blocks)))
+    first_box = content.data.blocks[0].bbox
+    assert 60 < first_box[0] < 80 and first_box[1] < first_box[3]
+
+
+def test_ruled_table_becomes_rows_and_cells(three_pages: tuple[Path, list[list[str]]]) -> None:
+    path, lines = three_pages
+    content = extract_native_page(open_pdf(path), 1)
+    assert len(content.data.tables) == 1
+    table = content.data.tables[0]
+    assert table.rows == [TABLE_HEADER, *TABLE_ROWS]
+    assert table.header == TABLE_HEADER
+    assert table.n_cols == 3
+    assert len(table.cells) == table.n_rows * table.n_cols
+    assert all(cell.bbox is not None for cell in table.cells)
+    for line in lines[1]:
+        assert line in content.data.text
+    assert "Trellis net" in content.data.text
+
+
+def test_pages_without_ruling_lines_skip_table_detection(
+    three_pages: tuple[Path, list[list[str]]],
+) -> None:
+    path, _ = three_pages
+    assert extract_native_page(open_pdf(path), 0).data.tables == []
+
+
+def test_rotated_page_keeps_its_text_and_reports_rotation(
+    three_pages: tuple[Path, list[list[str]]],
+) -> None:
+    path, lines = three_pages
+    content = extract_native_page(open_pdf(path), 2)
+    assert content.data.page.rotation == 90
+    assert (content.data.page.width, content.data.page.height) == (792, 612)
+    assert _lines(content.data.text) == lines[2]
+
+
+def test_two_columns_are_not_interleaved(tmp_path: Path) -> None:
+    path = tmp_path / "columns.pdf"
+    left, right = make_two_column_pdf(path)
+    text = extract_native_page(open_pdf(path), 0).data.text
+    assert _lines(text) == left + right
+
+
+def test_process_chunk_returns_a_valid_page_content(
+    three_pages: tuple[Path, list[list[str]]],
+) -> None:
+    path, lines = three_pages
+    chunk = list(chunk_pdf(path))[0]
+    result = process_chunk(path, chunk, Tier.LOCAL)
+    parsed = PageContent.model_validate({"data": result.data, "provenance": result.provenance})
+    assert _lines(parsed.data.text) == lines[0]
+    assert result.kind == "page_content"
+
+
+def test_model_tiers_are_unavailable_in_this_version(
+    three_pages: tuple[Path, list[list[str]]],
+) -> None:
+    path, _ = three_pages
+    chunk = list(chunk_pdf(path))[0]
+    with pytest.raises(PipelineError) as raised:
+        process_chunk(path, chunk, Tier.MOE)
+    assert raised.value.category is ErrorCategory.TIER_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("maker", "category"),
+    [
+        (make_encrypted_pdf, ErrorCategory.ENCRYPTED),
+        (make_truncated_pdf, ErrorCategory.CORRUPT_FILE),
+        (lambda p: p.write_bytes(b""), ErrorCategory.EMPTY_FILE),
+        (lambda p: p.write_bytes(b"%PDF-1.7\n%%EOF\n"), ErrorCategory.CORRUPT_FILE),
+    ],
+)
+def test_bad_pdfs_fail_with_a_category(
+    tmp_path: Path, maker: object, category: ErrorCategory
+) -> None:
+    path = tmp_path / "bad.pdf"
+    maker(path)  # type: ignore[operator]
+    with pytest.raises(PipelineError) as raised:
+        list(chunk_file(path, MediaType.PDF))
+    assert raised.value.category is category
+    assert raised.value.message
+
+
+def test_pdf_with_zero_pages_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "zero.pdf"
+    path.write_bytes(
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    with pytest.raises(PipelineError) as raised:
+        list(chunk_file(path, MediaType.PDF))
+    assert raised.value.category is ErrorCategory.NO_PAGES
+
+
+def test_lost_pages_of_a_damaged_file_fail_alone(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.pdf"
+    make_damaged_pdf(path)
+    document = open_pdf(path)
+    assert "Surviving text of page 1" in extract_native_page(document, 0).data.text
+    with pytest.raises(PipelineError) as raised:
+        extract_native_page(document, document.page_count - 1)
+    assert raised.value.category is ErrorCategory.PAGE_ERROR
+
+
+@pytest.mark.parametrize("media", [MediaType.PNG, MediaType.WAV, MediaType.UNKNOWN])
+def test_other_media_are_not_supported_yet(tmp_path: Path, media: MediaType) -> None:
+    path = tmp_path / "x"
+    path.write_bytes(b"whatever")
+    with pytest.raises(PipelineError) as raised:
+        list(chunk_file(path, media))
+    assert raised.value.category is ErrorCategory.UNSUPPORTED_MEDIA

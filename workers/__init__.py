@@ -1,0 +1,1 @@
+"""Celery app, thin tasks, the lease reaper and the embedded in-process executor."""

@@ -1,0 +1,60 @@
+"""Per-process worker context: settings, database, blob store and how to enqueue follow-ups."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas.settings import Settings
+from storage.blobs import BlobStore
+from storage.database import make_engine, make_session_factory
+
+
+class Enqueuer(Protocol):
+    """Sends follow-up work; called only after the transaction that created it committed."""
+
+    def enqueue_documents(self, document_ids: Sequence[str]) -> None:
+        """Queue chunking of documents."""
+
+    def enqueue_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
+        """Queue (job id, tier) pairs on their tiers' queues."""
+
+
+@dataclass
+class CollectingEnqueuer:
+    """An enqueuer that keeps the work in lists (the embedded executor drains them)."""
+
+    documents: list[str] = field(default_factory=list)
+    jobs: list[tuple[str, str]] = field(default_factory=list)
+
+    def enqueue_documents(self, document_ids: Sequence[str]) -> None:
+        self.documents.extend(document_ids)
+
+    def enqueue_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
+        self.jobs.extend(jobs)
+
+
+@dataclass
+class WorkerContext:
+    """Everything a task body needs, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    blobs: BlobStore
+    enqueuer: Enqueuer
+
+
+def build_context(settings: Settings, enqueuer: Enqueuer) -> WorkerContext:
+    """Connect to the database and blob store named by `settings`."""
+    engine = make_engine(settings.database_url)
+    return WorkerContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        blobs=BlobStore(Path(settings.blob_root)),
+        enqueuer=enqueuer,
+    )

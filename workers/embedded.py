@@ -1,0 +1,112 @@
+"""The embedded executor: the same task bodies, in-process, across every core, no broker."""
+
+import logging
+import multiprocessing
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from schemas.settings import Settings
+from storage.database import transaction
+from storage.ledger import queued_among, reap_expired_leases
+from workers import chunk_document as chunk_step
+from workers import run_job as run_step
+from workers.context import CollectingEnqueuer, WorkerContext, build_context
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]
+
+_process_context: WorkerContext | None = None
+
+
+def _init_process(settings_json: str) -> None:
+    global _process_context
+    settings = Settings.model_validate_json(settings_json)
+    _process_context = build_context(settings, CollectingEnqueuer())
+
+
+def _run_in_process(job_id: str) -> run_step.JobOutcome:
+    assert _process_context is not None, "pool process was not initialised"
+    owner = f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}"
+    return run_step.run_job(_process_context, job_id, owner)
+
+
+class EmbeddedExecutor:
+    """Chunks documents in this process and runs their jobs in a pool of processes."""
+
+    def __init__(self, context: WorkerContext, processes: int | None = None) -> None:
+        if not isinstance(context.enqueuer, CollectingEnqueuer):
+            raise TypeError("the embedded executor needs a CollectingEnqueuer")
+        self._context = context
+        self._queue = context.enqueuer
+        self._processes = max(1, processes or os.cpu_count() or 1)
+
+    def drain(self, on_progress: ProgressCallback | None = None) -> None:
+        """Run every enqueued document and job to completion (re-running orphans of crashes)."""
+        done = 0
+        while self._queue.documents or self._queue.jobs:
+            while self._queue.documents:
+                document_id = self._queue.documents.pop(0)
+                owner = f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}"
+                chunk_step.chunk_document(self._context, document_id, owner)
+            jobs = [job_id for job_id, _ in self._queue.jobs]
+            self._queue.jobs.clear()
+            done = self._run_jobs(jobs, done, on_progress)
+
+    def _run_jobs(self, job_ids: list[str], done: int, on_progress: ProgressCallback | None) -> int:
+        if not job_ids:
+            return done
+        total = done + len(job_ids)
+        if self._processes == 1 or len(job_ids) == 1:
+            for job_id in job_ids:
+                owner = f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}"
+                run_step.run_job(self._context, job_id, owner)
+                done += 1
+                if on_progress:
+                    on_progress(done, total)
+            return done
+        orphans: list[str] = []
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=min(self._processes, len(job_ids)),
+            mp_context=spawn,
+            initializer=_init_process,
+            initargs=(self._context.settings.model_dump_json(),),
+        ) as pool:
+            futures: dict[Future[run_step.JobOutcome], str] = {
+                pool.submit(_run_in_process, job_id): job_id for job_id in job_ids
+            }
+            for future in _as_completed(futures):
+                try:
+                    future.result()
+                except BrokenProcessPool:
+                    orphans.append(futures[future])
+                    continue
+                done += 1
+                if on_progress:
+                    on_progress(done, total)
+        if orphans:
+            self._requeue_orphans(orphans)
+        return done
+
+    def _requeue_orphans(self, job_ids: list[str]) -> None:
+        """A pool process died (a crash in native code): retry its jobs, within attempts."""
+        logger.warning("a worker process crashed; re-queueing %d unfinished jobs", len(job_ids))
+        with transaction(self._context.sessions) as session:
+            reap_expired_leases(
+                session, self._context.settings.max_attempts, orphaned_job_ids=job_ids
+            )
+            requeue = queued_among(session, job_ids)
+        self._queue.enqueue_jobs(requeue)
+
+
+def _as_completed(
+    futures: dict[Future[run_step.JobOutcome], str],
+) -> Iterable[Future[run_step.JobOutcome]]:
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when="FIRST_COMPLETED")
+        yield from finished

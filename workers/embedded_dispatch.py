@@ -1,0 +1,36 @@
+"""Processing API uploads without a broker: a background thread drives the embedded executor."""
+
+import logging
+import queue
+import threading
+
+from schemas.settings import Settings
+from workers.context import CollectingEnqueuer, build_context
+from workers.embedded import EmbeddedExecutor
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedDispatcher:
+    """Satisfies the API's Dispatcher protocol; documents are processed in arrival order."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._pending: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="embedded-dispatch", daemon=True)
+        self._thread.start()
+
+    def dispatch_document(self, document_id: str) -> None:
+        self._pending.put(document_id)
+
+    def _loop(self) -> None:
+        enqueuer = CollectingEnqueuer()
+        executor = EmbeddedExecutor(build_context(self._settings, enqueuer))
+        while True:
+            enqueuer.enqueue_documents([self._pending.get()])
+            while not self._pending.empty():
+                enqueuer.enqueue_documents([self._pending.get_nowait()])
+            try:
+                executor.drain()
+            except Exception:
+                logger.exception("the embedded executor failed; documents stay queued")

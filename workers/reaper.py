@@ -1,0 +1,57 @@
+"""The reaper: re-queues work whose worker died or whose message was lost."""
+
+import logging
+import threading
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.database import transaction
+from storage.documents import stale_queued_documents
+from storage.ledger import reap_expired_leases, stale_queued_jobs
+from workers.context import WorkerContext
+
+logger = logging.getLogger(__name__)
+
+
+def reap_once(context: WorkerContext) -> int:
+    """One sweep; returns how many jobs and documents were re-enqueued or failed."""
+    settings = context.settings
+    with transaction(context.sessions) as session:
+        reaped = reap_expired_leases(session, settings.max_attempts)
+        stale_jobs = stale_queued_jobs(session, settings.stale_queued_seconds)
+        stale_documents = stale_queued_documents(session, settings.stale_queued_seconds)
+    requeue = reaped.requeued + stale_jobs
+    if requeue:
+        context.enqueuer.enqueue_jobs(requeue)
+    if stale_documents:
+        context.enqueuer.enqueue_documents(stale_documents)
+    swept = len(requeue) + len(reaped.failed) + len(stale_documents)
+    if swept:
+        logger.info(
+            "reaper: %d jobs re-queued, %d failed after too many attempts, %d documents re-queued",
+            len(requeue),
+            len(reaped.failed),
+            len(stale_documents),
+        )
+    return swept
+
+
+class ReaperThread(threading.Thread):
+    """Sweeps every `reaper_interval_seconds` until stopped; every worker runs one."""
+
+    def __init__(self, context: WorkerContext) -> None:
+        super().__init__(name="greenhouse-reaper", daemon=True)
+        self._context = context
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        interval = self._context.settings.reaper_interval_seconds
+        while not self._stop_event.wait(interval):
+            try:
+                reap_once(self._context)
+            except SQLAlchemyError as exc:
+                logger.warning("reaper sweep failed, will retry: %s", exc)
+
+    def stop(self) -> None:
+        """Ask the thread to finish after its current sweep."""
+        self._stop_event.set()

@@ -1,0 +1,76 @@
+"""Body of the run_job task: lease the job, run its engine, store the extraction."""
+
+import logging
+from dataclasses import dataclass
+
+from pipeline.errors import PipelineError
+from pipeline.process import process_chunk
+from schemas.chunks import ChunkDescriptor
+from schemas.enums import ErrorCategory, Tier
+from storage.database import transaction
+from storage.documents import get_document
+from storage.ledger import ExtractionRecord, claim_job, complete_job, fail_job, park_job
+from workers.context import WorkerContext
+from workers.lease import LeaseKeeper
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What happened to a job in one run (for logs and the embedded progress display)."""
+
+    job_id: str
+    state: str
+    error_category: str | None = None
+
+
+def run_job(
+    context: WorkerContext,
+    job_id: str,
+    owner: str,
+    timeout_errors: tuple[type[BaseException], ...] = (),
+) -> JobOutcome:
+    """Run one job to a terminal (or waiting) state; a no-op if it is not claimable."""
+    settings = context.settings
+    with transaction(context.sessions) as session:
+        job = claim_job(session, job_id, owner, settings.lease_seconds)
+        if job is None:
+            return JobOutcome(job_id, "skipped")
+        document = get_document(session, job.document_id)
+        assert document is not None
+        chunk = ChunkDescriptor.model_validate(job.chunk)
+        tier = Tier(job.tier)
+        sha256 = document.sha256
+    path = context.blobs.path_for(sha256)
+    with LeaseKeeper(context.sessions, job_id, owner, settings.lease_seconds):
+        try:
+            result = process_chunk(path, chunk, tier)
+        except PipelineError as error:
+            return _record_failure(context, job_id, owner, error)
+        except timeout_errors as exc:
+            timeout = PipelineError(ErrorCategory.TIMEOUT, f"the job ran out of time: {exc!r}")
+            return _record_failure(context, job_id, owner, timeout)
+        except Exception as exc:
+            logger.exception("job %s raised", job_id)
+            unexpected = PipelineError(
+                ErrorCategory.INTERNAL, f"unexpected {type(exc).__name__}: {exc}"
+            )
+            return _record_failure(context, job_id, owner, unexpected)
+    record = ExtractionRecord(
+        kind=result.kind, data=result.data, provenance=result.provenance, engine=result.engine
+    )
+    with transaction(context.sessions) as session:
+        stored = complete_job(session, job_id, owner, record)
+    return JobOutcome(job_id, "succeeded" if stored else "lost-lease")
+
+
+def _record_failure(
+    context: WorkerContext, job_id: str, owner: str, error: PipelineError
+) -> JobOutcome:
+    with transaction(context.sessions) as session:
+        if error.category is ErrorCategory.TIER_UNAVAILABLE:
+            park_job(session, job_id, owner, error.message)
+            return JobOutcome(job_id, "waiting", error.category.value)
+        fail_job(session, job_id, owner, error.category, error.message)
+    return JobOutcome(job_id, "failed", error.category.value)
