@@ -33,7 +33,7 @@ def upload_document(
     collection: Annotated[str, Form(min_length=1, max_length=200)] = "default",
     tier: Annotated[Tier | None, Form()] = None,
     budget: Annotated[int | None, Form()] = None,
-    schema: Annotated[str | None, Form(max_length=200)] = None,
+    schema_name: Annotated[str | None, Form(alias="schema", max_length=200)] = None,
 ) -> DocumentOut:
     """Store the upload and queue it; 200 with the existing document for a duplicate."""
     limit = state.settings.max_upload_bytes
@@ -53,7 +53,7 @@ def upload_document(
         for key, value in (
             ("tier", tier.value if tier else None),
             ("budget", budget),
-            ("schema", schema),
+            ("schema", schema_name),
         )
         if value is not None
     }

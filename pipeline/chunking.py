@@ -1,6 +1,6 @@
 """Cutting a file into chunk descriptors, lazily, one page at a time."""
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pymupdf
@@ -15,6 +15,8 @@ SUPPORTED_MEDIA = frozenset({MediaType.PDF})
 
 def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
     """Yield the chunks of a file of a sniffed media type, or raise a categorised error."""
+    if path.stat().st_size == 0:
+        raise PipelineError(ErrorCategory.EMPTY_FILE, "the file is empty (0 bytes)")
     if media_type is MediaType.PDF:
         yield from chunk_pdf(path)
         return
@@ -30,7 +32,7 @@ def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
     )
 
 
-def chunk_pdf(path: Path) -> Iterator[ChunkDescriptor]:
+def chunk_pdf(path: Path) -> Generator[ChunkDescriptor, None, None]:
     """Yield one descriptor per page without loading page contents.
 
     Only the page tree is walked (`load_page` parses a page's dictionary, not its content

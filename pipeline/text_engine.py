@@ -16,6 +16,7 @@ from schemas.extractions import (
     PageContentData,
     PageSize,
     Provenance,
+    Table,
     TextBlock,
 )
 
@@ -50,6 +51,7 @@ def extract_native_page(document: pymupdf.Document, page_index: int) -> PageCont
     lines = _text_lines(page_dict)
     if damaged and not lines:
         _fail_if_parser_complained(page_index)
+    lines = _tables_as_units(lines, tables)
     ordered = reading_order(lines, [line.bbox for line in lines])
     blocks = _regroup(ordered)
     return PageContent(
@@ -100,6 +102,27 @@ def _text_lines(page_dict: dict[str, Any]) -> list[_Line]:
             if text:
                 lines.append(_Line(block["number"], _rounded_box(line["bbox"]), text))
     return lines
+
+
+def _tables_as_units(lines: list[_Line], tables: list[Table]) -> list[_Line]:
+    """Replace the lines inside each table by one unit read row by row (cells tab-separated),
+    so reading order places the table as a whole instead of walking its columns."""
+    if not tables:
+        return lines
+    kept: list[_Line] = []
+    for line in lines:
+        x_mid = (line.bbox[0] + line.bbox[2]) / 2
+        y_mid = (line.bbox[1] + line.bbox[3]) / 2
+        if not any(_contains(table.bbox, x_mid, y_mid) for table in tables):
+            kept.append(line)
+    for number, table in enumerate(tables):
+        rows = ["\t".join(" ".join((cell or "").split()) for cell in row) for row in table.rows]
+        kept.append(_Line(block_number=-1 - number, bbox=table.bbox, text="\n".join(rows)))
+    return kept
+
+
+def _contains(box: BBox, x: float, y: float) -> bool:
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
 def _regroup(ordered: list[_Line]) -> list[TextBlock]:

@@ -38,6 +38,7 @@ def make_text_pdf(
     lines_per_page: int = 3,
     table_on_page: int | None = None,
     rotated_page: int | None = None,
+    table_on_every_page: bool = False,
 ) -> list[list[str]]:
     """Write a native-text PDF; returns the lines of each page (1-based page i at index i-1)."""
     document = pymupdf.open()
@@ -47,7 +48,7 @@ def make_text_pdf(
         lines = page_lines(number, lines_per_page)
         for index, line in enumerate(lines):
             page.insert_text((72, 90 + 28 * index), line, fontsize=11, fontname="helv")
-        if number == table_on_page:
+        if number == table_on_page or table_on_every_page:
             draw_table(page, top=300)
         if number == rotated_page:
             page.set_rotation(90)
@@ -92,7 +93,10 @@ def make_encrypted_pdf(path: Path) -> None:
     document = pymupdf.open()
     document.new_page().insert_text((72, 72), "a secret page")
     document.save(
-        path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="user-secret", owner_pw="owner"
+        path,
+        encryption=pymupdf.PDF_ENCRYPT_AES_256,  # type: ignore[attr-defined]
+        user_pw="user-secret",
+        owner_pw="owner",
     )
     document.close()
 

@@ -1,0 +1,115 @@
+"""The distributed path: real Celery workers on Redis, the API, PostgreSQL."""
+
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from api.app import create_app
+from schemas.settings import Settings
+from storage.database import make_session_factory, transaction
+from storage.models import Extraction, Job
+from tests.support.documents import make_encrypted_pdf, make_text_pdf
+from tests.support.workers import celery_worker
+
+WAIT_SECONDS = 120
+
+
+@pytest.fixture
+def settings(postgres_engine: Engine, broker_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=postgres_engine.url.render_as_string(hide_password=False),
+        broker_url=broker_url,
+        blob_root=str(tmp_path / "blobs"),
+        lease_seconds=3,
+        reaper_interval_seconds=1,
+        broker_visibility_timeout=5,
+        stale_queued_seconds=30,
+    )
+
+
+@pytest.fixture
+def api(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def _upload(api: TestClient, path: Path) -> str:
+    with path.open("rb") as stream:
+        response = api.post("/v1/documents", files={"file": (path.name, stream)})
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+def _wait_until_finished(api: TestClient, document_id: str) -> dict:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        document = api.get(f"/v1/documents/{document_id}").json()
+        if document["status"] in ("done", "partial", "failed"):
+            return dict(document)
+        time.sleep(0.3)
+    raise AssertionError(f"document {document_id} did not finish: {document}")
+
+
+def test_upload_to_workers_to_rest(api: TestClient, settings: Settings, tmp_path: Path) -> None:
+    pdf = tmp_path / "twenty.pdf"
+    lines = make_text_pdf(pdf, 20)
+    broken = tmp_path / "locked.pdf"
+    make_encrypted_pdf(broken)
+    with celery_worker(settings, tmp_path, concurrency=2):
+        document_id = _upload(api, pdf)
+        broken_id = _upload(api, broken)
+        document = _wait_until_finished(api, document_id)
+        broken_document = _wait_until_finished(api, broken_id)
+    assert document["status"] == "done", document
+    assert document["page_count"] == 20
+    assert document["jobs"] == {
+        "total": 20, "queued": 0, "running": 0, "succeeded": 20, "failed": 0, "waiting": 0
+    }
+    extractions = api.get(f"/v1/documents/{document_id}/extractions").json()
+    assert [e["provenance"]["page_number"] for e in extractions] == list(range(1, 21))
+    for extraction, expected in zip(extractions, lines, strict=True):
+        assert [line for line in extraction["data"]["text"].splitlines() if line] == expected
+    jobs = api.get(f"/v1/documents/{document_id}/jobs").json()
+    assert {job["state"] for job in jobs} == {"succeeded"}
+    assert api.get(f"/v1/jobs/{jobs[0]['id']}").json()["attempts"] == 1
+    assert broken_document["status"] == "failed"
+    assert broken_document["error"]["category"] == "encrypted"
+
+
+def test_a_killed_worker_loses_nothing(
+    api: TestClient, settings: Settings, postgres_engine: Engine, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "slow.pdf"
+    make_text_pdf(pdf, 40, table_on_every_page=True)
+    sessions = make_session_factory(postgres_engine)
+
+    def count(state: str) -> int:
+        with transaction(sessions) as session:
+            return int(session.scalar(select(func.count()).where(Job.state == state)) or 0)
+
+    with celery_worker(settings, tmp_path, concurrency=2) as doomed:
+        document_id = _upload(api, pdf)
+        deadline = time.monotonic() + WAIT_SECONDS
+        while count("succeeded") < 3 or count("running") == 0:
+            assert time.monotonic() < deadline, doomed.log()
+            time.sleep(0.05)
+        doomed.kill_hard()
+    held = count("running")
+    assert held >= 1, "the worker should have died holding jobs"
+    with celery_worker(settings, tmp_path, concurrency=2):
+        document = _wait_until_finished(api, document_id)
+    assert document["status"] == "done", document
+    with transaction(sessions) as session:
+        extraction_jobs = session.scalars(
+            select(Extraction.job_id).where(Extraction.document_id == document_id)
+        ).all()
+        retried = session.scalar(
+            select(func.count()).where(Job.document_id == document_id, Job.attempts > 1)
+        )
+    assert len(extraction_jobs) == 40 == len(set(extraction_jobs))
+    assert retried is not None and retried >= held

@@ -1,0 +1,130 @@
+"""The embedded default end to end: `greenhouse ingest` on SQLite with no other service."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pymupdf
+from PIL import Image
+from sqlalchemy import select
+
+from schemas.settings import Settings
+from storage.database import make_engine, make_session_factory, transaction
+from storage.models import Extraction
+from tests.support.documents import (
+    make_encrypted_pdf,
+    make_text_pdf,
+    make_truncated_pdf,
+)
+from tests.support.workers import REPO_ROOT, worker_environment
+
+
+def _ingest(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "ingest", *args],
+        cwd=REPO_ROOT,
+        env=worker_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _json_lines(output: str) -> dict[str, dict]:
+    reports = [json.loads(line) for line in output.splitlines() if line.strip()]
+    return {Path(report["path"]).name: report for report in reports}
+
+
+def test_folder_ingest_extracts_every_page(sqlite_settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    (folder / "nested").mkdir(parents=True)
+    first = make_text_pdf(folder / "first.pdf", 6, table_on_page=2)
+    second = make_text_pdf(folder / "nested" / "second.pdf", 3)
+    result = _ingest(sqlite_settings, str(folder), "--json", "--collection", "books")
+    assert result.returncode == 0, result.stderr
+    reports = _json_lines(result.stdout)
+    assert set(reports) == {"first.pdf", "second.pdf"}
+    assert reports["first.pdf"]["status"] == "done"
+    assert reports["first.pdf"]["jobs"]["succeeded"] == 6
+    assert reports["first.pdf"]["media_type"] == "application/pdf"
+    assert reports["second.pdf"]["pages"] == 3
+
+    sessions = make_session_factory(make_engine(sqlite_settings.database_url))
+    with transaction(sessions) as session:
+        rows = session.scalars(
+            select(Extraction)
+            .where(Extraction.document_id == reports["first.pdf"]["id"])
+            .order_by(Extraction.seq)
+        ).all()
+        texts = [row.data["text"] for row in rows]
+        table_rows = rows[1].data["tables"][0]["rows"]
+    page_lines = [[line for line in text.splitlines() if line] for text in texts]
+    assert page_lines[0] == first[0]
+    assert page_lines[1][:3] == first[1]
+    assert page_lines[1][3:] == ["Item\tQuantity\tPrice", "Tomato seeds\t12\t4.50",
+                                 "Trellis net\t3\t19.90", "Compost\t40\t2.25"]
+    assert page_lines[2:] == first[2:]
+    assert table_rows[1] == ["Tomato seeds", "12", "4.50"]
+    assert second  # written
+
+
+def test_reingesting_is_a_duplicate_and_done(sqlite_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "doc.pdf"
+    make_text_pdf(path, 2)
+    assert _ingest(sqlite_settings, str(path), "--json").returncode == 0
+    again = _ingest(sqlite_settings, str(path), "--json")
+    report = _json_lines(again.stdout)["doc.pdf"]
+    assert again.returncode == 0
+    assert report["duplicate"] is True and report["status"] == "done"
+
+
+def test_bad_inputs_fail_alone_with_clear_categories(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    make_text_pdf(folder / "good.pdf", 4)
+    make_truncated_pdf(folder / "truncated.pdf")
+    make_encrypted_pdf(folder / "encrypted.pdf")
+    (folder / "empty.pdf").write_bytes(b"")
+    Image.new("RGB", (20, 20), "white").save(folder / "picture.pdf", format="PNG")
+    (folder / "notes.txt").write_text("just some text, not a document\n")
+    result = _ingest(sqlite_settings, str(folder), "--json")
+    assert result.returncode == 1
+    reports = _json_lines(result.stdout)
+    assert reports["good.pdf"]["status"] == "done"
+    assert reports["good.pdf"]["jobs"]["succeeded"] == 4
+    expected = {
+        "truncated.pdf": "corrupt_file",
+        "encrypted.pdf": "encrypted",
+        "empty.pdf": "empty_file",
+        "picture.pdf": "unsupported_media",
+        "notes.txt": "unsupported_media",
+    }
+    for name, category in expected.items():
+        assert reports[name]["status"] == "failed", name
+        assert reports[name]["error"]["category"] == category, name
+        assert reports[name]["error"]["message"], name
+    assert reports["picture.pdf"]["media_type"] == "image/png"
+
+
+def test_a_broken_page_fails_alone(sqlite_settings: Settings, tmp_path: Path) -> None:
+    document = pymupdf.open()
+    for number in range(1, 11):
+        document.new_page().insert_text((72, 72), f"Surviving text of page {number} " * 3)
+    data = document.tobytes(garbage=3, deflate=True)
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(data[: int(len(data) * 0.6)])
+    result = _ingest(sqlite_settings, str(path), "--json")
+    report = _json_lines(result.stdout)["damaged.pdf"]
+    assert result.returncode == 1
+    assert report["status"] == "partial"
+    assert report["jobs"]["succeeded"] >= 1 and report["jobs"]["failed"] >= 1
+    assert report["error"]["category"] == "partial_failure"
+
+
+def test_missing_path_is_a_usage_error(sqlite_settings: Settings, tmp_path: Path) -> None:
+    result = _ingest(sqlite_settings, str(tmp_path / "nope.pdf"))
+    assert result.returncode == 2
+    assert "no such file" in result.stderr
