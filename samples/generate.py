@@ -97,14 +97,21 @@ def make_invoice(path: Path) -> None:
     _heading(page, "Invoice 2026-0042")
     _paragraphs(
         page,
-        ["Seedling Supplies Ltd, 12 Orchard Lane", "Billed to: Greenhouse Cooperative",
-         "Date: 2026-11-02"],
+        [
+            "Seedling Supplies Ltd, 12 Orchard Lane",
+            "Billed to: Greenhouse Cooperative",
+            "Date: 2026-11-02",
+        ],
     )
     _table(
         page,
-        [["Item", "Quantity", "Amount (EUR)"], ["Tomato seeds", "12", "54.00"],
-         ["Trellis net", "3", "59.70"], ["Compost (40 l)", "10", "89.90"],
-         ["Total", "", "203.60"]],
+        [
+            ["Item", "Quantity", "Amount (EUR)"],
+            ["Tomato seeds", "12", "54.00"],
+            ["Trellis net", "3", "59.70"],
+            ["Compost (40 l)", "10", "89.90"],
+            ["Total", "", "203.60"],
+        ],
         200,
     )
     document.save(path, garbage=3, deflate=True)

@@ -1,6 +1,5 @@
 """The distributed path: real Celery workers on Redis, the API, PostgreSQL."""
 
-import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,7 +67,12 @@ def test_upload_to_workers_to_rest(api: TestClient, settings: Settings, tmp_path
     assert document["status"] == "done", document
     assert document["page_count"] == 20
     assert document["jobs"] == {
-        "total": 20, "queued": 0, "running": 0, "succeeded": 20, "failed": 0, "waiting": 0
+        "total": 20,
+        "queued": 0,
+        "running": 0,
+        "succeeded": 20,
+        "failed": 0,
+        "waiting": 0,
     }
     extractions = api.get(f"/v1/documents/{document_id}/extractions").json()
     assert [e["provenance"]["page_number"] for e in extractions] == list(range(1, 21))

@@ -62,8 +62,12 @@ def test_folder_ingest_extracts_every_page(sqlite_settings: Settings, tmp_path: 
     page_lines = [[line for line in text.splitlines() if line] for text in texts]
     assert page_lines[0] == first[0]
     assert page_lines[1][:3] == first[1]
-    assert page_lines[1][3:] == ["Item\tQuantity\tPrice", "Tomato seeds\t12\t4.50",
-                                 "Trellis net\t3\t19.90", "Compost\t40\t2.25"]
+    assert page_lines[1][3:] == [
+        "Item\tQuantity\tPrice",
+        "Tomato seeds\t12\t4.50",
+        "Trellis net\t3\t19.90",
+        "Compost\t40\t2.25",
+    ]
     assert page_lines[2:] == first[2:]
     assert table_rows[1] == ["Tomato seeds", "12", "4.50"]
     assert second  # written

@@ -5,11 +5,38 @@ from pathlib import Path
 
 import pymupdf
 
-WORDS = (
-    "greenhouse ledger harvest orchard invoice receipt ventilation seedling trellis compost "
-    "irrigation season tomato cucumber basil pepper shipment quarterly revenue warehouse pallet "
-    "humidity sensor firmware calibration temperature schedule contract signature approval"
-).split()
+WORDS = [
+    "greenhouse",
+    "ledger",
+    "harvest",
+    "orchard",
+    "invoice",
+    "receipt",
+    "ventilation",
+    "seedling",
+    "trellis",
+    "compost",
+    "irrigation",
+    "season",
+    "tomato",
+    "cucumber",
+    "basil",
+    "pepper",
+    "shipment",
+    "quarterly",
+    "revenue",
+    "warehouse",
+    "pallet",
+    "humidity",
+    "sensor",
+    "firmware",
+    "calibration",
+    "temperature",
+    "schedule",
+    "contract",
+    "signature",
+    "approval",
+]
 
 TABLE_HEADER = ["Item", "Quantity", "Price"]
 TABLE_ROWS = [

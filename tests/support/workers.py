@@ -59,10 +59,25 @@ def celery_worker(
     name = f"test-{uuid.uuid4().hex[:8]}"
     log_path = log_dir / f"{name}.log"
     command = [
-        sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-        "-Q", queues, "--concurrency", str(concurrency), "--pool", "prefork",
-        "--loglevel", "INFO", "-n", f"{name}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.celery_app",
+        "worker",
+        "-Q",
+        queues,
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        "prefork",
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
     ]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(

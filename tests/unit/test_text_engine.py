@@ -105,7 +105,7 @@ def test_process_chunk_returns_a_valid_page_content(
     three_pages: tuple[Path, list[list[str]]],
 ) -> None:
     path, lines = three_pages
-    chunk = list(chunk_pdf(path))[0]
+    chunk = next(iter(chunk_pdf(path)))
     result = process_chunk(path, chunk, Tier.LOCAL)
     parsed = PageContent.model_validate({"data": result.data, "provenance": result.provenance})
     assert _lines(parsed.data.text) == lines[0]
@@ -116,7 +116,7 @@ def test_model_tiers_are_unavailable_in_this_version(
     three_pages: tuple[Path, list[list[str]]],
 ) -> None:
     path, _ = three_pages
-    chunk = list(chunk_pdf(path))[0]
+    chunk = next(iter(chunk_pdf(path)))
     with pytest.raises(PipelineError) as raised:
         process_chunk(path, chunk, Tier.MOE)
     assert raised.value.category is ErrorCategory.TIER_UNAVAILABLE
