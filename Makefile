@@ -29,7 +29,7 @@ pytest: install
 test: lint typecheck pytest
 
 samples: install
-	$(BIN)/python samples/generate.py
+	$(BIN)/python scripts/generate_samples.py
 
 bench: install
 	$(BIN)/python bench/ingest_throughput.py

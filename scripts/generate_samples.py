@@ -1,13 +1,13 @@
 """Regenerate the bundled samples (every sample is made by this script, no outside content).
 
-Run: .venv/bin/python samples/generate.py
+Run: make samples
 """
 
 from pathlib import Path
 
 import pymupdf
 
-HERE = Path(__file__).resolve().parent
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 REPORT_PAGES = [
     (
@@ -85,9 +85,7 @@ def make_report(path: Path) -> None:
                 page.insert_text((330, 120 + 18 * index), right, fontsize=11)
         if title == "Rotated appendix":
             page.set_rotation(90)
-    document.set_metadata({"title": "Greenhouse sample report", "author": "Greenhouse"})
-    document.save(path, garbage=3, deflate=True)
-    document.close()
+    _save(document, path, "Greenhouse sample report")
 
 
 def make_invoice(path: Path) -> None:
@@ -114,13 +112,22 @@ def make_invoice(path: Path) -> None:
         ],
         200,
     )
-    document.save(path, garbage=3, deflate=True)
+    _save(document, path, "Greenhouse sample invoice")
+
+
+def _save(document: pymupdf.Document, path: Path, title: str) -> None:
+    """Save reproducibly: fixed dates and no random file id, so regenerating changes nothing."""
+    fixed_date = "D:20261101000000Z"
+    document.set_metadata(
+        {"title": title, "author": "Greenhouse", "creationDate": fixed_date, "modDate": fixed_date}
+    )
+    document.save(path, garbage=3, deflate=True, no_new_id=True)
     document.close()
 
 
 def main() -> None:
-    make_report(HERE / "greenhouse-report.pdf")
-    make_invoice(HERE / "invoice.pdf")
+    make_report(SAMPLES / "greenhouse-report.pdf")
+    make_invoice(SAMPLES / "invoice.pdf")
 
 
 if __name__ == "__main__":
