@@ -15,5 +15,6 @@ class ChunkDescriptor(BaseModel):
     height: float | None = Field(default=None, description="Height in PDF points or pixels.")
     rotation: int = 0
     has_text_layer: bool | None = None
+    text_chars: int | None = Field(default=None, ge=0)
     start_seconds: float | None = None
     end_seconds: float | None = None

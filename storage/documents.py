@@ -97,15 +97,17 @@ def record_chunks(
     owner: str,
     *,
     media_type: str,
-    chunks: Iterable[tuple[ChunkDescriptor, Tier, int | None]],
-) -> list[str]:
-    """Insert one queued job per chunk and move the document to processing.
+    chunks: Iterable[tuple[ChunkDescriptor, Tier, int | None, str | None]],
+) -> list[tuple[str, str]]:
+    """Insert one job per chunk and move the document to processing.
 
-    Returns the new job ids (to enqueue after commit). Returns [] when the lease was lost.
+    Each chunk comes with its tier, budget and waiting reason (None: queued; else the job is
+    parked as waiting). Returns the (job id, tier) pairs to enqueue after commit, or [] when
+    the chunking lease was lost.
     """
     now = utcnow()
     job_rows: list[dict[str, Any]] = []
-    for chunk, tier, budget in chunks:
+    for chunk, tier, budget, waiting_reason in chunks:
         job_rows.append(
             {
                 "id": new_id(),
@@ -115,7 +117,8 @@ def record_chunks(
                 "tier": tier.value,
                 "budget": budget,
                 "chunk": chunk.model_dump(mode="json", exclude_none=True),
-                "state": JobState.QUEUED.value,
+                "state": (JobState.WAITING if waiting_reason else JobState.QUEUED).value,
+                "waiting_reason": waiting_reason,
                 "attempts": 0,
                 "enqueued_at": now,
                 "created_at": now,
@@ -145,7 +148,7 @@ def record_chunks(
         return []
     if job_rows:
         session.execute(insert(Job), job_rows)
-    return [row["id"] for row in job_rows]
+    return [(row["id"], row["tier"]) for row in job_rows if row["state"] == JobState.QUEUED]
 
 
 def fail_document(

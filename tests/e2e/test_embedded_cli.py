@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from schemas.settings import Settings
 from storage.database import make_engine, make_session_factory, transaction
-from storage.models import Extraction
+from storage.models import Extraction, Job
 from tests.support.documents import (
     make_encrypted_pdf,
     make_text_pdf,
@@ -132,3 +132,21 @@ def test_missing_path_is_a_usage_error(sqlite_settings: Settings, tmp_path: Path
     result = _ingest(sqlite_settings, str(tmp_path / "nope.pdf"))
     assert result.returncode == 2
     assert "no such file" in result.stderr
+
+
+def test_a_model_tier_that_is_not_configured_parks_jobs_as_waiting(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "wants-moe.pdf"
+    make_text_pdf(path, 2)
+    result = _ingest(sqlite_settings, str(path), "--json", "--tier", "moe")
+    report = _json_lines(result.stdout)["wants-moe.pdf"]
+    assert result.returncode == 1
+    assert report["status"] == "processing"
+    assert report["jobs"]["waiting"] == 2
+    sessions = make_session_factory(make_engine(sqlite_settings.database_url))
+    with transaction(sessions) as session:
+        reasons = set(session.scalars(select(Job.waiting_reason)).all())
+    assert reasons == {
+        "tier 'moe' is not configured: set GREENHOUSE_VLLM_URL and GREENHOUSE_VLLM_MODEL"
+    }

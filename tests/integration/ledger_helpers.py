@@ -23,10 +23,15 @@ def document_with_jobs(
     with transaction(sessions) as session:
         assert claim_for_chunking(session, document_id, "chunker", 60)
         chunks = [
-            (ChunkDescriptor(seq=i, kind=ChunkKind.PDF_PAGE, page_number=i + 1), Tier.LOCAL, None)
+            (
+                ChunkDescriptor(seq=i, kind=ChunkKind.PDF_PAGE, page_number=i + 1),
+                Tier.LOCAL,
+                None,
+                None,
+            )
             for i in range(pages)
         ]
-        job_ids = record_chunks(
+        runnable = record_chunks(
             session, document_id, "chunker", media_type="application/pdf", chunks=chunks
         )
-    return document_id, job_ids
+    return document_id, [job_id for job_id, _ in runnable]

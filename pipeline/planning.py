@@ -1,0 +1,47 @@
+"""Planning the jobs of a document: a tier, a visual budget and maybe a waiting reason each."""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from pipeline.budget import SCAN_BUDGET, VISUAL_KINDS, VisualChunkProfile, choose_budget
+from pipeline.routing import ConfiguredTiers, RoutingRequest, choose_route
+from schemas.chunks import ChunkDescriptor
+from schemas.enums import Tier
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """One job to create."""
+
+    chunk: ChunkDescriptor
+    tier: Tier
+    budget: int | None
+    waiting_reason: str | None
+
+
+def plan_jobs(
+    chunks: Iterable[ChunkDescriptor],
+    request: RoutingRequest,
+    budget_override: int | None,
+    configured: ConfiguredTiers,
+) -> Iterator[JobPlan]:
+    """Route every chunk; visual chunks on the MoE tier also get a token budget."""
+    for chunk in chunks:
+        route = choose_route(chunk, request, configured)
+        budget = budget_override
+        if route.tier is Tier.MOE and chunk.kind in VISUAL_KINDS:
+            budget = _visual_budget(chunk, budget_override)
+        yield JobPlan(chunk, route.tier, budget, route.waiting_reason)
+
+
+def _visual_budget(chunk: ChunkDescriptor, override: int | None) -> int:
+    if not (chunk.width and chunk.height):
+        return override or SCAN_BUDGET
+    profile = VisualChunkProfile(
+        kind=chunk.kind,
+        width=chunk.width,
+        height=chunk.height,
+        text_chars=chunk.text_chars,
+        override=override,
+    )
+    return choose_budget(profile)
