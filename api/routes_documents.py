@@ -10,12 +10,14 @@ from api.pagination import decode_cursor, encode_cursor
 from api.serializers import document_out, extraction_out, job_out
 from api.state import ApiState, api_state
 from schemas.api import DocumentOut, DocumentPage, ExtractionOut, JobOut
-from schemas.enums import DocumentStatus, Tier
+from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus, Tier
+from schemas.results import DocumentResultOut
 from storage.blobs import BlobTooLargeError
 from storage.database import transaction
 from storage.documents import get_document, job_counts, list_documents
 from storage.intake import take_in
 from storage.models import Extraction, Job
+from storage.results import get_document_result
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -147,6 +149,33 @@ def extractions_of(
             .limit(limit)
         )
         return [extraction_out(e) for e in extractions]
+
+
+@router.get("/{document_id}/result", response_model=DocumentResultOut)
+def result_of(document_id: str, state: State) -> DocumentResultOut:
+    """The document's assembled result (pages in order); 409 until the document finishes."""
+    with transaction(state.sessions) as session:
+        document = get_document(session, document_id)
+        if document is None:
+            raise not_found("document", document_id)
+        result = get_document_result(session, document_id)
+        if result is not None:
+            return DocumentResultOut(
+                document_id=document_id,
+                kind=result.kind,
+                data=result.data,
+                created_at=result.created_at,
+            )
+        if document.status not in TERMINAL_DOCUMENT_STATUSES:
+            raise ApiError(
+                409, "not_finished", f"document {document_id} is still {document.status}"
+            )
+        raise ApiError(
+            404,
+            "no_result",
+            f"document {document_id} ended {document.status} without a result",
+            detail={"category": document.error_category, "message": document.error_message},
+        )
 
 
 def _require_document(state: ApiState, session: Any, document_id: str) -> None:

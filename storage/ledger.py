@@ -41,10 +41,29 @@ class Usage:
 
 @dataclass(frozen=True)
 class ReapResult:
-    """Jobs the reaper put back in the queue and jobs it failed for too many attempts."""
+    """Jobs the reaper put back in the queue, jobs it failed for too many attempts, and the
+    documents those failures finished."""
 
     requeued: list[tuple[str, str]]
     failed: list[str]
+    finished_documents: list[str]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Whether a guarded transition applied, and the document it finished, if any.
+
+    Truthy exactly when the transition applied.
+    """
+
+    applied: bool
+    finished_document: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.applied
+
+
+_REFUSED = Transition(applied=False)
 
 
 def claim_job(session: Session, job_id: str, owner: str, lease_seconds: float) -> Job | None:
@@ -99,10 +118,10 @@ def complete_job(
     owner: str,
     extraction: ExtractionRecord,
     usage: Usage | None = None,
-) -> bool:
+) -> Transition:
     """Mark a running job succeeded, store its one extraction and count the document down.
 
-    False (and nothing written) when the job is not running under `owner` any more.
+    Refused (and nothing written) when the job is not running under `owner` any more.
     """
     now = utcnow()
     usage = usage or Usage()
@@ -125,7 +144,7 @@ def complete_job(
         .returning(Job.document_id, Job.seq)
     ).first()
     if row is None:
-        return False
+        return _REFUSED
     document_id, seq = row
     session.add(
         Extraction(
@@ -139,13 +158,12 @@ def complete_job(
         )
     )
     session.flush()
-    _count_down(session, document_id, succeeded=True)
-    return True
+    return _count_down(session, document_id, succeeded=True)
 
 
 def fail_job(
     session: Session, job_id: str, owner: str | None, category: ErrorCategory, message: str
-) -> bool:
+) -> Transition:
     """Fail a running job for good (owner None: whoever holds it) and count the document down."""
     now = utcnow()
     conditions = [Job.id == job_id, Job.state == JobState.RUNNING]
@@ -166,9 +184,8 @@ def fail_job(
         .returning(Job.document_id)
     ).first()
     if row is None:
-        return False
-    _count_down(session, row[0], succeeded=False)
-    return True
+        return _REFUSED
+    return _count_down(session, row[0], succeeded=False)
 
 
 def release_job(
@@ -258,8 +275,11 @@ def reap_expired_leases(
         )
         .returning(Job.id, Job.document_id)
     ).all()
-    for _, document_id in failed_rows:
-        _count_down(session, document_id, succeeded=False)
+    finished = [
+        transition.finished_document
+        for _, document_id in failed_rows
+        if (transition := _count_down(session, document_id, succeeded=False)).finished_document
+    ]
     requeued_rows = session.execute(
         update(Job)
         .where(expired)
@@ -277,6 +297,7 @@ def reap_expired_leases(
     return ReapResult(
         requeued=[(job_id, tier) for job_id, tier in requeued_rows],
         failed=[job_id for job_id, _ in failed_rows],
+        finished_documents=[document_id for document_id in finished if document_id],
     )
 
 
@@ -301,7 +322,7 @@ def queued_among(session: Session, job_ids: list[str]) -> list[tuple[str, str]]:
     return [(job_id, tier) for job_id, tier in rows]
 
 
-def _count_down(session: Session, document_id: str, *, succeeded: bool) -> None:
+def _count_down(session: Session, document_id: str, *, succeeded: bool) -> Transition:
     now = utcnow()
     remaining, n_succeeded, n_failed, n_total = session.execute(
         update(Document)
@@ -320,7 +341,7 @@ def _count_down(session: Session, document_id: str, *, succeeded: bool) -> None:
         )
     ).one()
     if remaining > 0:
-        return
+        return Transition(applied=True)
     values: dict[str, Any] = {"finished_at": now, "updated_at": now}
     if n_failed == 0:
         values["status"] = DocumentStatus.DONE
@@ -337,3 +358,4 @@ def _count_down(session: Session, document_id: str, *, succeeded: bool) -> None:
             error_message=f"{n_failed} of {n_total} jobs failed; see the jobs for their errors",
         )
     session.execute(update(Document).where(Document.id == document_id).values(**values))
+    return Transition(applied=True, finished_document=document_id)

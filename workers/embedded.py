@@ -14,6 +14,7 @@ from storage.ledger import queued_among, reap_expired_leases
 from workers import chunk_document as chunk_step
 from workers import run_job as run_step
 from workers.context import CollectingEnqueuer, WorkerContext, build_context
+from workers.finalize_document import finalize_document
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +97,12 @@ class EmbeddedExecutor:
         """A pool process died (a crash in native code): retry its jobs, within attempts."""
         logger.warning("a worker process crashed; re-queueing %d unfinished jobs", len(job_ids))
         with transaction(self._context.sessions) as session:
-            reap_expired_leases(
+            reaped = reap_expired_leases(
                 session, self._context.settings.max_attempts, orphaned_job_ids=job_ids
             )
             requeue = queued_among(session, job_ids)
+        for document_id in reaped.finished_documents:
+            finalize_document(self._context, document_id)
         self._queue.enqueue_jobs(requeue)
 
 

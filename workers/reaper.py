@@ -9,6 +9,7 @@ from storage.database import transaction
 from storage.documents import stale_queued_documents
 from storage.ledger import reap_expired_leases, stale_queued_jobs
 from workers.context import WorkerContext
+from workers.finalize_document import finalize_document
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ def reap_once(context: WorkerContext) -> int:
         context.enqueuer.enqueue_jobs(requeue)
     if stale_documents:
         context.enqueuer.enqueue_documents(stale_documents)
+    for document_id in reaped.finished_documents:
+        finalize_document(context, document_id)
     swept = len(requeue) + len(reaped.failed) + len(stale_documents)
     if swept:
         logger.info(

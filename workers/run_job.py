@@ -9,8 +9,16 @@ from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, Tier
 from storage.database import transaction
 from storage.documents import get_document
-from storage.ledger import ExtractionRecord, claim_job, complete_job, fail_job, park_job
+from storage.ledger import (
+    ExtractionRecord,
+    Transition,
+    claim_job,
+    complete_job,
+    fail_job,
+    park_job,
+)
 from workers.context import WorkerContext
+from workers.finalize_document import finalize_document
 from workers.lease import LeaseKeeper
 
 logger = logging.getLogger(__name__)
@@ -61,8 +69,9 @@ def run_job(
         kind=result.kind, data=result.data, provenance=result.provenance, engine=result.engine
     )
     with transaction(context.sessions) as session:
-        stored = complete_job(session, job_id, owner, record)
-    return JobOutcome(job_id, "succeeded" if stored else "lost-lease")
+        transition = complete_job(session, job_id, owner, record)
+    _finalize_if_finished(context, transition)
+    return JobOutcome(job_id, "succeeded" if transition else "lost-lease")
 
 
 def _record_failure(
@@ -72,5 +81,12 @@ def _record_failure(
         if error.category is ErrorCategory.TIER_UNAVAILABLE:
             park_job(session, job_id, owner, error.message)
             return JobOutcome(job_id, "waiting", error.category.value)
-        fail_job(session, job_id, owner, error.category, error.message)
+        transition = fail_job(session, job_id, owner, error.category, error.message)
+    _finalize_if_finished(context, transition)
     return JobOutcome(job_id, "failed", error.category.value)
+
+
+def _finalize_if_finished(context: WorkerContext, transition: Transition) -> None:
+    """The job that finished its document writes the document's result, after its commit."""
+    if transition.finished_document is not None:
+        finalize_document(context, transition.finished_document)

@@ -153,3 +153,11 @@ def test_the_api_refuses_a_database_with_pending_migrations(tmp_path: Path) -> N
         database_url=settings.database_url, blob_root=str(tmp_path), auto_migrate=True
     )
     create_app(migrated, RecordingDispatcher())
+
+
+def test_result_of_an_unfinished_document_is_409(client: TestClient, pdf_bytes: bytes) -> None:
+    document_id = _upload(client, pdf_bytes).json()["id"]
+    response = client.get(f"/v1/documents/{document_id}/result")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "not_finished"
+    assert client.get("/v1/documents/nope/result").status_code == 404

@@ -78,6 +78,14 @@ def test_upload_to_workers_to_rest(api: TestClient, settings: Settings, tmp_path
     assert [e["provenance"]["page_number"] for e in extractions] == list(range(1, 21))
     for extraction, expected in zip(extractions, lines, strict=True):
         assert [line for line in extraction["data"]["text"].splitlines() if line] == expected
+    result = api.get(f"/v1/documents/{document_id}/result").json()
+    assert result["kind"] == "document_pages"
+    assert result["data"]["page_count"] == 20
+    assert result["data"]["failed_pages"] == []
+    assert [p["text"] for p in result["data"]["pages"]] == [e["data"]["text"] for e in extractions]
+    no_result = api.get(f"/v1/documents/{broken_id}/result")
+    assert no_result.status_code == 404
+    assert no_result.json()["error"]["detail"]["category"] == "encrypted"
     jobs = api.get(f"/v1/documents/{document_id}/jobs").json()
     assert {job["state"] for job in jobs} == {"succeeded"}
     assert api.get(f"/v1/jobs/{jobs[0]['id']}").json()["attempts"] == 1

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from schemas.settings import Settings
 from storage.database import make_engine, make_session_factory, transaction
 from storage.models import Extraction, Job
+from storage.results import get_document_result
 from tests.support.documents import (
     make_encrypted_pdf,
     make_text_pdf,
@@ -126,6 +127,15 @@ def test_a_broken_page_fails_alone(sqlite_settings: Settings, tmp_path: Path) ->
     assert report["status"] == "partial"
     assert report["jobs"]["succeeded"] >= 1 and report["jobs"]["failed"] >= 1
     assert report["error"]["category"] == "partial_failure"
+    sessions = make_session_factory(make_engine(sqlite_settings.database_url))
+    with transaction(sessions) as session:
+        result = get_document_result(session, report["id"])
+        assert result is not None
+        failed_pages = result.data["failed_pages"]
+        texts = [page["text"] for page in result.data["pages"]]
+    assert len(failed_pages) == report["jobs"]["failed"]
+    assert "Surviving text of page 1" in (texts[0] or "")
+    assert all(texts[number - 1] is None for number in failed_pages)
 
 
 def test_missing_path_is_a_usage_error(sqlite_settings: Settings, tmp_path: Path) -> None:

@@ -1,0 +1,38 @@
+"""Writing a finished document's result: its jobs' extractions assembled in order."""
+
+import logging
+
+from pipeline.assemble import JobSnapshot, assemble_pages
+from schemas.enums import TERMINAL_DOCUMENT_STATUSES
+from storage.database import transaction
+from storage.documents import get_document
+from storage.results import job_rows_with_extractions, save_document_result
+from workers.context import WorkerContext
+
+logger = logging.getLogger(__name__)
+
+
+def finalize_document(context: WorkerContext, document_id: str) -> bool:
+    """Assemble and store the result of a finished document; idempotent. False if unfinished."""
+    with transaction(context.sessions) as session:
+        document = get_document(session, document_id)
+        if document is None or document.status not in TERMINAL_DOCUMENT_STATUSES:
+            return False
+        snapshots = [
+            JobSnapshot(
+                seq=job.seq,
+                state=job.state,
+                page_number=job.chunk.get("page_number"),
+                extraction_id=extraction.id if extraction else None,
+                extraction_kind=extraction.kind if extraction else None,
+                data=extraction.data if extraction else None,
+                error_category=job.error_category,
+                error_message=job.error_message,
+            )
+            for job, extraction in job_rows_with_extractions(session, document_id)
+        ]
+    result = assemble_pages(snapshots)
+    with transaction(context.sessions) as session:
+        save_document_result(session, document_id, result.kind, result.data)
+    logger.info("document %s finalised (%d jobs)", document_id, len(snapshots))
+    return True
