@@ -1,14 +1,39 @@
 """Running one chunk through its engine: the single entry point workers call."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import PipelineError
+from pipeline.moe_pages import extract_page_on_moe
+from pipeline.mupdf_lock import MUPDF_LOCK
 from pipeline.pdf_source import cached_pdf
 from pipeline.text_engine import extract_native_page
+from pipeline.vlm_engine import VlmEngine, VlmOutcome
+from schemas.budget import is_visual_budget
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier
+from schemas.extractions import PageContent
+
+
+@dataclass(frozen=True)
+class ModelEngines:
+    """The model-tier engines this process has (None: the tier is not configured here)."""
+
+    moe: VlmEngine | None = None
+    edge: VlmEngine | None = None
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    """What the model calls of one job cost and how they went."""
+
+    model: str | None
+    tokens_in: int
+    tokens_out: int
+    latency_ms: float
+    fell_back: bool
+    record: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -19,25 +44,65 @@ class ExtractionResult:
     data: dict[str, Any]
     provenance: dict[str, Any]
     engine: str
+    usage: ModelUsage | None = field(default=None)
 
 
-def process_chunk(path: Path, chunk: ChunkDescriptor, tier: Tier) -> ExtractionResult:
+def process_chunk(
+    path: Path,
+    chunk: ChunkDescriptor,
+    tier: Tier,
+    budget: int | None = None,
+    engines: ModelEngines | None = None,
+) -> ExtractionResult:
     """Run the engine for `chunk` of the file at `path` on `tier`."""
-    if tier is not Tier.LOCAL:
+    engines = engines or ModelEngines()
+    if chunk.kind is not ChunkKind.PDF_PAGE:
         raise PipelineError(
-            ErrorCategory.TIER_UNAVAILABLE, f"tier {tier.value!r} has no engine in this version"
+            ErrorCategory.UNSUPPORTED_MEDIA,
+            f"chunks of kind {chunk.kind.value!r} are not supported",
         )
-    if chunk.kind is ChunkKind.PDF_PAGE:
-        if chunk.page_number is None:
-            raise PipelineError(ErrorCategory.INTERNAL, "a PDF page chunk has no page number")
-        content = extract_native_page(cached_pdf(path), chunk.page_number - 1)
-        dumped = content.model_dump(mode="json")
-        return ExtractionResult(
-            kind=content.kind,
-            data=dumped["data"],
-            provenance=dumped["provenance"],
-            engine=content.data.engine,
-        )
+    if chunk.page_number is None:
+        raise PipelineError(ErrorCategory.INTERNAL, "a PDF page chunk has no page number")
+    page_index = chunk.page_number - 1
+    if tier is Tier.LOCAL:
+        with MUPDF_LOCK:
+            return _result(extract_native_page(cached_pdf(path), page_index))
+    if tier is Tier.MOE:
+        if engines.moe is None:
+            raise PipelineError(
+                ErrorCategory.TIER_UNAVAILABLE, "the MoE tier is not configured in this worker"
+            )
+        if budget is None or not is_visual_budget(budget):
+            raise PipelineError(ErrorCategory.INTERNAL, f"invalid visual budget {budget!r}")
+        with MUPDF_LOCK:
+            document = cached_pdf(path)
+        content, outcome = extract_page_on_moe(document, page_index, budget, engines.moe)
+        if content is None:
+            with MUPDF_LOCK:
+                content = extract_native_page(document, page_index)
+        return _result(content, _usage(outcome))
     raise PipelineError(
-        ErrorCategory.UNSUPPORTED_MEDIA, f"chunks of kind {chunk.kind.value!r} are not supported"
+        ErrorCategory.INVALID_OPTIONS, f"tier {tier.value!r} cannot process PDF pages"
+    )
+
+
+def _result(content: PageContent, usage: ModelUsage | None = None) -> ExtractionResult:
+    dumped = content.model_dump(mode="json")
+    return ExtractionResult(
+        kind=content.kind,
+        data=dumped["data"],
+        provenance=dumped["provenance"],
+        engine=content.data.engine,
+        usage=usage,
+    )
+
+
+def _usage(outcome: VlmOutcome) -> ModelUsage:
+    return ModelUsage(
+        model=outcome.model,
+        tokens_in=outcome.prompt_tokens,
+        tokens_out=outcome.completion_tokens,
+        latency_ms=round(outcome.latency_seconds * 1000, 1),
+        fell_back=outcome.fell_back,
+        record=outcome.to_record(),
     )

@@ -88,6 +88,7 @@ class ErrorCategory(StrEnum):
     TRANSIENT = "transient"
     TIMEOUT = "timeout"
     INVALID_OPTIONS = "invalid_options"
+    MODEL_REJECTED = "model_rejected"
     INTERNAL = "internal"
     TIER_UNAVAILABLE = "tier_unavailable"
     PARTIAL_FAILURE = "partial_failure"

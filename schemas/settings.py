@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     vllm_model: str | None = None
     edge_url: str | None = None
     edge_model: str | None = None
+    model_max_in_flight: int = Field(default=32, ge=1)
+    model_unavailable_after_seconds: float = Field(default=120.0, gt=0)
+    model_give_up_after_seconds: float = Field(default=600.0, gt=0)
+    model_read_timeout_seconds: float = Field(default=300.0, gt=0)
 
 
 def load_settings() -> Settings:

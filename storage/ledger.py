@@ -37,6 +37,8 @@ class Usage:
     tokens_out: int | None = None
     latency_ms: float | None = None
     model: str | None = None
+    fell_back: bool = False
+    model_calls: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ def complete_job(
             tokens_out=usage.tokens_out,
             latency_ms=usage.latency_ms,
             model=usage.model,
+            fell_back=usage.fell_back,
+            model_calls=usage.model_calls,
             finished_at=now,
             updated_at=now,
         )

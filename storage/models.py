@@ -95,6 +95,8 @@ class Job(Base):
     tokens_out: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[float | None] = mapped_column(Float)
     model: Mapped[str | None] = mapped_column(String(200))
+    model_calls: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+    fell_back: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

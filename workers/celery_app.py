@@ -15,6 +15,7 @@ from schemas.settings import Settings, load_settings
 from workers import chunk_document as chunk_step
 from workers import run_job as run_step
 from workers.context import WorkerContext, build_context
+from workers.model_tiers import forget_engines
 from workers.queues import (
     ALL_QUEUES,
     CHUNK_DOCUMENT_TASK,
@@ -142,6 +143,7 @@ def _reset_after_fork(**_: Any) -> None:
     if _context is not None:
         _context.engine.dispose(close=False)
     _context = None
+    forget_engines()
 
 
 _startup_settings = load_settings()

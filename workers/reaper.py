@@ -7,9 +7,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.database import transaction
 from storage.documents import stale_queued_documents
-from storage.ledger import reap_expired_leases, stale_queued_jobs
+from storage.ledger import reap_expired_leases, resume_waiting, stale_queued_jobs
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
+from workers.model_tiers import model_engines, tier_is_healthy
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ def reap_once(context: WorkerContext) -> int:
         context.enqueuer.enqueue_documents(stale_documents)
     for document_id in reaped.finished_documents:
         finalize_document(context, document_id)
-    swept = len(requeue) + len(reaped.failed) + len(stale_documents)
+    resumed = _resume_healthy_tiers(context)
+    swept = len(requeue) + len(reaped.failed) + len(stale_documents) + resumed
     if swept:
         logger.info(
             "reaper: %d jobs re-queued, %d failed after too many attempts, %d documents re-queued",
@@ -37,6 +39,19 @@ def reap_once(context: WorkerContext) -> int:
             len(stale_documents),
         )
     return swept
+
+
+def _resume_healthy_tiers(context: WorkerContext) -> int:
+    """Waiting jobs of a model tier this worker has, whose server answers, go back to the queue."""
+    engines = model_engines(context.settings)
+    resumed: list[tuple[str, str]] = []
+    for tier in ("moe", "edge"):
+        if tier_is_healthy(engines, tier):
+            with transaction(context.sessions) as session:
+                resumed += resume_waiting(session, tier)
+    if resumed:
+        context.enqueuer.enqueue_jobs(resumed)
+    return len(resumed)
 
 
 class ReaperThread(threading.Thread):

@@ -3,8 +3,10 @@
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from pipeline.errors import PipelineError
-from pipeline.process import process_chunk
+from pipeline.process import ExtractionResult, process_chunk
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, Tier
 from storage.database import transaction
@@ -12,14 +14,18 @@ from storage.documents import get_document
 from storage.ledger import (
     ExtractionRecord,
     Transition,
+    Usage,
     claim_job,
     complete_job,
     fail_job,
     park_job,
+    release_job,
 )
+from storage.models import Job
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.lease import LeaseKeeper
+from workers.model_tiers import model_engines
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +55,12 @@ def run_job(
         assert document is not None
         chunk = ChunkDescriptor.model_validate(job.chunk)
         tier = Tier(job.tier)
+        budget = job.budget
         sha256 = document.sha256
     path = context.blobs.path_for(sha256)
     with LeaseKeeper(context.sessions, job_id, owner, settings.lease_seconds):
         try:
-            result = process_chunk(path, chunk, tier)
+            result = process_chunk(path, chunk, tier, budget, model_engines(settings))
         except PipelineError as error:
             return _record_failure(context, job_id, owner, error)
         except timeout_errors as exc:
@@ -69,18 +76,41 @@ def run_job(
         kind=result.kind, data=result.data, provenance=result.provenance, engine=result.engine
     )
     with transaction(context.sessions) as session:
-        transition = complete_job(session, job_id, owner, record)
+        transition = complete_job(session, job_id, owner, record, _usage(result))
     _finalize_if_finished(context, transition)
     return JobOutcome(job_id, "succeeded" if transition else "lost-lease")
+
+
+def _usage(result: ExtractionResult) -> Usage | None:
+    usage = result.usage
+    if usage is None:
+        return None
+    return Usage(
+        tokens_in=usage.tokens_in,
+        tokens_out=usage.tokens_out,
+        latency_ms=usage.latency_ms,
+        model=usage.model,
+        fell_back=usage.fell_back,
+        model_calls=usage.record,
+    )
 
 
 def _record_failure(
     context: WorkerContext, job_id: str, owner: str, error: PipelineError
 ) -> JobOutcome:
-    with transaction(context.sessions) as session:
-        if error.category is ErrorCategory.TIER_UNAVAILABLE:
+    """Store a failure as data: parked (tier down), re-queued (transient) or failed."""
+    if error.category is ErrorCategory.TIER_UNAVAILABLE:
+        with transaction(context.sessions) as session:
             park_job(session, job_id, owner, error.message)
-            return JobOutcome(job_id, "waiting", error.category.value)
+        return JobOutcome(job_id, "waiting", error.category.value)
+    if error.category is ErrorCategory.TRANSIENT:
+        with transaction(context.sessions) as session:
+            released = release_job(session, job_id, owner, error.category, error.message)
+            tier = session.scalar(select(Job.tier).where(Job.id == job_id))
+        if released and tier is not None:
+            context.enqueuer.enqueue_jobs([(job_id, tier)])
+        return JobOutcome(job_id, "queued", error.category.value)
+    with transaction(context.sessions) as session:
         transition = fail_job(session, job_id, owner, error.category, error.message)
     _finalize_if_finished(context, transition)
     return JobOutcome(job_id, "failed", error.category.value)

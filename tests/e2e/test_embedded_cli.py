@@ -129,10 +129,10 @@ def test_a_broken_page_fails_alone(sqlite_settings: Settings, tmp_path: Path) ->
     assert report["error"]["category"] == "partial_failure"
     sessions = make_session_factory(make_engine(sqlite_settings.database_url))
     with transaction(sessions) as session:
-        result = get_document_result(session, report["id"])
-        assert result is not None
-        failed_pages = result.data["failed_pages"]
-        texts = [page["text"] for page in result.data["pages"]]
+        assembled = get_document_result(session, report["id"])
+        assert assembled is not None
+        failed_pages = assembled.data["failed_pages"]
+        texts = [page["text"] for page in assembled.data["pages"]]
     assert len(failed_pages) == report["jobs"]["failed"]
     assert "Surviving text of page 1" in (texts[0] or "")
     assert all(texts[number - 1] is None for number in failed_pages)

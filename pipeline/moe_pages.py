@@ -1,0 +1,35 @@
+"""PDF pages on the MoE tier: render at the budget, ask the model for page_content."""
+
+import pymupdf
+
+from pipeline.mupdf_lock import MUPDF_LOCK
+from pipeline.render import RenderedImage, render_pdf_page
+from pipeline.vlm_engine import VlmEngine, VlmOutcome
+from pipeline.vlm_prompts import page_content_from_answer, page_content_prompt
+from schemas.budget import VisualBudget
+from schemas.extractions import PageContent, PageSize, Provenance
+
+
+def extract_page_on_moe(
+    document: pymupdf.Document, page_index: int, budget: VisualBudget, engine: VlmEngine
+) -> tuple[PageContent | None, VlmOutcome]:
+    """The model's page_content for one page, or None when every attempt failed (fall back)."""
+    with MUPDF_LOCK:
+        page = document.load_page(page_index)
+        rect, rotation = page.rect, page.rotation
+
+    def render(step_budget: VisualBudget) -> RenderedImage:
+        with MUPDF_LOCK:
+            return render_pdf_page(page, step_budget)
+
+    outcome = engine.extract_visual(page_content_prompt(), budget, render)
+    if outcome.fell_back:
+        return None, outcome
+    size = PageSize.model_validate(
+        {"width": round(rect.width, 2), "height": round(rect.height, 2), "rotation": rotation % 360}
+    )
+    data = page_content_from_answer(outcome.value, size, engine=f"vllm:{outcome.model}")
+    provenance = Provenance(
+        page_number=page_index + 1, bbox=(0.0, 0.0, round(rect.width, 2), round(rect.height, 2))
+    )
+    return PageContent(data=data, provenance=provenance), outcome

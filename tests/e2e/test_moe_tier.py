@@ -1,0 +1,131 @@
+"""PDF pages on the MoE tier through the real pipeline, against the fake vLLM server."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from schemas.settings import Settings
+from storage.database import make_engine, make_session_factory, transaction
+from storage.models import Extraction, Job
+from tests.fakes.fake_vllm import MOE_MODEL, Fault, running_fake_vllm
+from tests.support.documents import make_text_pdf
+from tests.support.services import free_port
+from tests.support.workers import REPO_ROOT, worker_environment
+
+
+def _ingest(settings: Settings, *args: str) -> tuple[int, dict]:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "ingest", *args, "--json"],
+        cwd=REPO_ROOT,
+        env=worker_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return result.returncode, lines[0]
+
+
+def _jobs(settings: Settings) -> list[tuple[Job, Extraction | None]]:
+    sessions = make_session_factory(make_engine(settings.database_url))
+    with transaction(sessions) as session:
+        rows = session.execute(
+            select(Job, Extraction)
+            .outerjoin(Extraction, Extraction.job_id == Job.id)
+            .order_by(Job.seq)
+        )
+        return [(job, extraction) for job, extraction in rows]
+
+
+def _moe_settings(settings: Settings, url: str, **extra: object) -> Settings:
+    return settings.model_copy(update={"vllm_url": url, "vllm_model": MOE_MODEL, **extra})
+
+
+def test_pages_go_to_the_model_with_their_budget_and_usage(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "moe.pdf"
+    make_text_pdf(pdf, 3)
+    with running_fake_vllm() as fake:
+        code, report = _ingest(
+            _moe_settings(sqlite_settings, fake.base_url), str(pdf), "--tier", "moe"
+        )
+        requests = fake.control.requests
+    assert code == 0, report
+    assert report["status"] == "done"
+    assert len(requests) == 3
+    assert not any(request.sent_guided_json for request in requests)
+    for job, extraction in _jobs(sqlite_settings):
+        assert job.tier == "moe"
+        assert job.budget in (70, 140, 280, 560, 1120)
+        assert job.model == MOE_MODEL
+        assert job.tokens_in and job.tokens_in > 0
+        assert job.tokens_out and job.tokens_out > 0
+        assert job.fell_back is False
+        assert job.model_calls is not None and len(job.model_calls["attempts"]) == 1
+        assert extraction is not None and extraction.engine == f"vllm:{MOE_MODEL}"
+        assert extraction.data["page"]["width"] == 612
+
+
+def test_bad_answers_are_retried_then_fall_back_to_the_local_tier(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "flaky.pdf"
+    lines = make_text_pdf(pdf, 1)
+    with running_fake_vllm() as fake:
+        fake.control.inject(Fault.WHITESPACE_PADDING, times=1)
+        fake.control.inject(Fault.REJECT_503, times=2)
+        fake.control.inject(Fault.REPETITION_LOOP, times=1)
+        fake.control.inject(Fault.INVALID_JSON, times=10)
+        code, report = _ingest(
+            _moe_settings(sqlite_settings, fake.base_url), str(pdf), "--tier", "moe"
+        )
+    assert code == 0, report
+    ((job, extraction),) = _jobs(sqlite_settings)
+    assert job.fell_back is True
+    assert job.model_calls is not None
+    failures = [attempt["failure"] for attempt in job.model_calls["attempts"]]
+    assert failures == ["padding", "repetition", "invalid_json", "invalid_json", "invalid_json"]
+    assert all(failure is not None for failure in failures)
+    assert job.model_calls["transient_failures"] >= 2
+    budgets = [attempt["budget"] for attempt in job.model_calls["attempts"]]
+    assert budgets[-1] > budgets[0], "the last attempts escalate the budget"
+    assert extraction is not None and extraction.engine == "pymupdf-text"
+    assert [line for line in extraction.data["text"].splitlines() if line] == lines[0]
+
+
+def test_a_server_that_stays_down_parks_jobs_as_waiting(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "parked.pdf"
+    make_text_pdf(pdf, 2)
+    down = _moe_settings(
+        sqlite_settings,
+        f"http://127.0.0.1:{free_port()}",
+        model_unavailable_after_seconds=1.0,
+        model_give_up_after_seconds=5.0,
+    )
+    code, report = _ingest(down, str(pdf), "--tier", "moe")
+    assert code == 1
+    assert report["status"] == "processing"
+    assert report["jobs"]["waiting"] == 2
+    jobs = _jobs(sqlite_settings)
+    assert all(job.state == "waiting" for job, _ in jobs)
+    assert all("the server is down" in (job.waiting_reason or "") for job, _ in jobs)
+
+    with running_fake_vllm() as fake:
+        resumed = subprocess.run(
+            [sys.executable, "-m", "cli.main", "jobs", "resume", "--tier", "moe"],
+            cwd=REPO_ROOT,
+            env=worker_environment(_moe_settings(sqlite_settings, fake.base_url)),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed 2" in resumed.stdout
+    assert {job.state for job, _ in _jobs(sqlite_settings)} == {"succeeded"}

@@ -1,0 +1,64 @@
+"""The model-tier engines of a worker process, built once from settings and shared by threads."""
+
+import threading
+
+from pipeline.backpressure import BackpressureConfig
+from pipeline.process import ModelEngines
+from pipeline.vlm_client import VlmClient, VlmClientConfig
+from pipeline.vlm_engine import VlmEngine
+from pipeline.vlm_retry import RetryPolicy
+from schemas.settings import Settings
+
+_lock = threading.Lock()
+_engines: dict[str, ModelEngines] = {}
+
+
+def model_engines(settings: Settings) -> ModelEngines:
+    """This process's engines for the tiers `settings` configure (one client per tier)."""
+    key = settings.model_dump_json()
+    with _lock:
+        engines = _engines.get(key)
+        if engines is None:
+            engines = ModelEngines(
+                moe=_engine(settings, settings.vllm_url, settings.vllm_model),
+                edge=_engine(settings, settings.edge_url, settings.edge_model),
+            )
+            _engines[key] = engines
+        return engines
+
+
+def forget_engines() -> None:
+    """Drop the engines (after a fork: connections must not be shared with the parent)."""
+    with _lock:
+        for engines in _engines.values():
+            for engine in (engines.moe, engines.edge):
+                if engine is not None:
+                    engine.client.close()
+        _engines.clear()
+
+
+def _engine(settings: Settings, url: str | None, model: str | None) -> VlmEngine | None:
+    if not (url and model):
+        return None
+    client = VlmClient(
+        VlmClientConfig(
+            base_url=url,
+            model=model,
+            read_timeout=settings.model_read_timeout_seconds,
+            max_in_flight=settings.model_max_in_flight,
+            backpressure=BackpressureConfig(),
+        )
+    )
+    retry = RetryPolicy(
+        unavailable_after=settings.model_unavailable_after_seconds,
+        give_up_after=max(
+            settings.model_give_up_after_seconds, settings.model_unavailable_after_seconds
+        ),
+    )
+    return VlmEngine(client, retry=retry)
+
+
+def tier_is_healthy(engines: ModelEngines, tier: str) -> bool:
+    """True when `tier` is configured here and its server says it is up."""
+    engine = {"moe": engines.moe, "edge": engines.edge}.get(tier)
+    return engine is not None and engine.client.health()
