@@ -51,6 +51,9 @@ def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:
         page = document.load_page(index)
         rect = page.rect
         rotation = page.rotation
+        # A page without fonts has no text layer at all (a scan or a drawing). Whether an
+        # existing layer is usable is judged when the page runs: measuring it needs the text.
+        has_text_layer = bool(page.get_fonts())
     except (RuntimeError, ValueError):
         # The page will fail alone when its job runs; the chunk still exists.
         return ChunkDescriptor(seq=index, kind=ChunkKind.PDF_PAGE, page_number=index + 1)
@@ -61,4 +64,5 @@ def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:
         width=round(rect.width, 2),
         height=round(rect.height, 2),
         rotation=rotation,
+        has_text_layer=has_text_layer,
     )

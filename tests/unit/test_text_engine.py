@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pymupdf
 import pytest
 
 from pipeline.chunking import chunk_file, chunk_pdf
@@ -171,3 +172,15 @@ def test_other_media_are_not_supported_yet(tmp_path: Path, media: MediaType) -> 
     with pytest.raises(PipelineError) as raised:
         list(chunk_file(path, media))
     assert raised.value.category is ErrorCategory.UNSUPPORTED_MEDIA
+
+
+def test_chunker_marks_pages_without_a_text_layer(tmp_path: Path) -> None:
+    document = pymupdf.open()
+    document.new_page().insert_text((72, 72), "native text")
+    scan = document.new_page()
+    pixmap = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 40, 40), False)
+    pixmap.clear_with(200)
+    scan.insert_image(scan.rect, pixmap=pixmap)
+    path = tmp_path / "mixed.pdf"
+    document.save(path)
+    assert [chunk.has_text_layer for chunk in chunk_pdf(path)] == [True, False]
