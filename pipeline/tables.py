@@ -11,6 +11,8 @@ import pymupdf
 
 from schemas.extractions import BBox, Table, TableCell
 
+pymupdf.no_recommend_layout()  # the layout analyser is left out on purpose (pipeline/__init__)
+
 MIN_RULING_SEGMENTS = 6
 _AXIS_TOLERANCE = 1.0
 
@@ -37,7 +39,7 @@ def extract_tables(page: pymupdf.Page) -> list[Table]:
     """Return the ruled tables of a page; pages without enough ruling lines cost one scan."""
     if count_ruling_segments(page) < MIN_RULING_SEGMENTS:
         return []
-    found = page.find_tables()
+    found = page.find_tables(use_layout=False)
     if not found.tables:
         return []
     words: list[Word] = page.get_text("words")
