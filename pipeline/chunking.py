@@ -6,11 +6,15 @@ from pathlib import Path
 import pymupdf
 
 from pipeline.errors import PipelineError
+from pipeline.images import frame_sizes
 from pipeline.pdf_source import open_pdf
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
 
-SUPPORTED_MEDIA = frozenset({MediaType.PDF})
+IMAGE_MEDIA = frozenset(
+    {MediaType.PNG, MediaType.JPEG, MediaType.TIFF, MediaType.WEBP, MediaType.BMP}
+)
+SUPPORTED_MEDIA = frozenset({MediaType.PDF}) | IMAGE_MEDIA
 
 
 def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
@@ -19,6 +23,9 @@ def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
         raise PipelineError(ErrorCategory.EMPTY_FILE, "the file is empty (0 bytes)")
     if media_type is MediaType.PDF:
         yield from chunk_pdf(path)
+        return
+    if media_type in IMAGE_MEDIA:
+        yield from chunk_image(path)
         return
     if media_type is MediaType.UNKNOWN:
         raise PipelineError(
@@ -66,3 +73,19 @@ def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:
         rotation=rotation,
         has_text_layer=has_text_layer,
     )
+
+
+def chunk_image(path: Path) -> Iterator[ChunkDescriptor]:
+    """One chunk per frame (multi-page TIFFs have several); sizes from the headers only.
+
+    Oversized images (decompression bombs) and broken headers fail here, before decoding.
+    """
+    for index, (width, height) in enumerate(frame_sizes(path)):
+        yield ChunkDescriptor(
+            seq=index,
+            kind=ChunkKind.IMAGE,
+            page_number=index + 1,
+            width=width,
+            height=height,
+            has_text_layer=False,
+        )

@@ -1,9 +1,10 @@
 """PDF pages on the MoE tier: render at the budget, ask the model for page_content."""
 
 import pymupdf
+from PIL import Image
 
 from pipeline.mupdf_lock import MUPDF_LOCK
-from pipeline.render import RenderedImage, render_pdf_page
+from pipeline.render import RenderedImage, render_image, render_pdf_page
 from pipeline.vlm_engine import VlmEngine, VlmOutcome
 from pipeline.vlm_prompts import page_content_from_answer, page_content_prompt
 from schemas.budget import VisualBudget
@@ -31,5 +32,24 @@ def extract_page_on_moe(
     data = page_content_from_answer(outcome.value, size, engine=f"vllm:{outcome.model}")
     provenance = Provenance(
         page_number=page_index + 1, bbox=(0.0, 0.0, round(rect.width, 2), round(rect.height, 2))
+    )
+    return PageContent(data=data, provenance=provenance), outcome
+
+
+def extract_image_on_moe(
+    image: Image.Image, page_number: int, budget: VisualBudget, engine: VlmEngine
+) -> tuple[PageContent | None, VlmOutcome]:
+    """The model's page_content for a decoded image or video frame (boxes in pixels)."""
+
+    def render(step_budget: VisualBudget) -> RenderedImage:
+        return render_image(image, step_budget)
+
+    outcome = engine.extract_visual(page_content_prompt(), budget, render)
+    if outcome.fell_back:
+        return None, outcome
+    size = PageSize(width=image.width, height=image.height, unit="px")
+    data = page_content_from_answer(outcome.value, size, engine=f"vllm:{outcome.model}")
+    provenance = Provenance(
+        page_number=page_number, bbox=(0.0, 0.0, float(image.width), float(image.height)), unit="px"
     )
     return PageContent(data=data, provenance=provenance), outcome

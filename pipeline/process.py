@@ -5,12 +5,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import PipelineError
-from pipeline.moe_pages import extract_page_on_moe
+from pipeline.images import open_image
+from pipeline.local_engine import local_image, local_pdf_page
+from pipeline.moe_pages import extract_image_on_moe, extract_page_on_moe
 from pipeline.mupdf_lock import MUPDF_LOCK
 from pipeline.pdf_source import cached_pdf
-from pipeline.text_engine import extract_native_page
 from pipeline.vlm_engine import VlmEngine, VlmOutcome
-from schemas.budget import is_visual_budget
+from schemas.budget import VisualBudget, is_visual_budget
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier
 from schemas.extractions import PageContent
@@ -54,36 +55,77 @@ def process_chunk(
     budget: int | None = None,
     engines: ModelEngines | None = None,
 ) -> ExtractionResult:
-    """Run the engine for `chunk` of the file at `path` on `tier`."""
+    """Run the engine for `chunk` of the file at `path` on `tier`.
+
+    Local engines (PyMuPDF, RapidOCR) hold MUPDF_LOCK: threaded workers share one process.
+    """
     engines = engines or ModelEngines()
-    if chunk.kind is not ChunkKind.PDF_PAGE:
-        raise PipelineError(
-            ErrorCategory.UNSUPPORTED_MEDIA,
-            f"chunks of kind {chunk.kind.value!r} are not supported",
-        )
+    if chunk.kind is ChunkKind.PDF_PAGE:
+        return _pdf_page(path, chunk, tier, budget, engines)
+    if chunk.kind is ChunkKind.IMAGE:
+        return _image(path, chunk, tier, budget, engines)
+    raise PipelineError(
+        ErrorCategory.UNSUPPORTED_MEDIA, f"chunks of kind {chunk.kind.value!r} are not supported"
+    )
+
+
+def _pdf_page(
+    path: Path, chunk: ChunkDescriptor, tier: Tier, budget: int | None, engines: ModelEngines
+) -> ExtractionResult:
     if chunk.page_number is None:
         raise PipelineError(ErrorCategory.INTERNAL, "a PDF page chunk has no page number")
     page_index = chunk.page_number - 1
-    if tier is Tier.LOCAL:
-        with MUPDF_LOCK:
-            return _result(extract_native_page(cached_pdf(path), page_index))
+    with MUPDF_LOCK:
+        document = cached_pdf(path)
     if tier is Tier.MOE:
-        if engines.moe is None:
-            raise PipelineError(
-                ErrorCategory.TIER_UNAVAILABLE, "the MoE tier is not configured in this worker"
-            )
-        if budget is None or not is_visual_budget(budget):
-            raise PipelineError(ErrorCategory.INTERNAL, f"invalid visual budget {budget!r}")
+        engine = _moe(engines)
+        content, outcome = extract_page_on_moe(document, page_index, _budget(budget), engine)
+        if content is not None:
+            return _result(content, _usage(outcome))
         with MUPDF_LOCK:
-            document = cached_pdf(path)
-        content, outcome = extract_page_on_moe(document, page_index, budget, engines.moe)
-        if content is None:
-            with MUPDF_LOCK:
-                content = extract_native_page(document, page_index)
-        return _result(content, _usage(outcome))
-    raise PipelineError(
-        ErrorCategory.INVALID_OPTIONS, f"tier {tier.value!r} cannot process PDF pages"
-    )
+            fallback = local_pdf_page(document, page_index, chunk.has_text_layer)
+        return _result(fallback, _usage(outcome))
+    _require_local(tier, chunk)
+    with MUPDF_LOCK:
+        return _result(local_pdf_page(document, page_index, chunk.has_text_layer))
+
+
+def _image(
+    path: Path, chunk: ChunkDescriptor, tier: Tier, budget: int | None, engines: ModelEngines
+) -> ExtractionResult:
+    if tier is Tier.MOE:
+        engine = _moe(engines)
+        image = open_image(path, frame=chunk.seq)
+        content, outcome = extract_image_on_moe(image, chunk.seq + 1, _budget(budget), engine)
+        if content is not None:
+            return _result(content, _usage(outcome))
+        with MUPDF_LOCK:
+            return _result(local_image(path, chunk.seq), _usage(outcome))
+    _require_local(tier, chunk)
+    with MUPDF_LOCK:
+        return _result(local_image(path, chunk.seq))
+
+
+def _moe(engines: ModelEngines) -> VlmEngine:
+    if engines.moe is None:
+        raise PipelineError(
+            ErrorCategory.TIER_UNAVAILABLE, "the MoE tier is not configured in this worker"
+        )
+    return engines.moe
+
+
+def _budget(budget: int | None) -> VisualBudget:
+    if budget is None or not is_visual_budget(budget):
+        raise PipelineError(ErrorCategory.INTERNAL, f"invalid visual budget {budget!r}")
+    return budget
+
+
+def _require_local(tier: Tier, chunk: ChunkDescriptor) -> None:
+    if tier is not Tier.LOCAL:
+        raise PipelineError(
+            ErrorCategory.INVALID_OPTIONS,
+            f"tier {tier.value!r} cannot process {chunk.kind.value} chunks",
+        )
 
 
 def _result(content: PageContent, usage: ModelUsage | None = None) -> ExtractionResult:

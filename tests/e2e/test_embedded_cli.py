@@ -104,14 +104,15 @@ def test_bad_inputs_fail_alone_with_clear_categories(
         "truncated.pdf": "corrupt_file",
         "encrypted.pdf": "encrypted",
         "empty.pdf": "empty_file",
-        "picture.pdf": "unsupported_media",
         "notes.txt": "unsupported_media",
     }
     for name, category in expected.items():
         assert reports[name]["status"] == "failed", name
         assert reports[name]["error"]["category"] == category, name
         assert reports[name]["error"]["message"], name
+    # Content decides, not the name: a PNG called .pdf is processed as the image it is.
     assert reports["picture.pdf"]["media_type"] == "image/png"
+    assert reports["picture.pdf"]["status"] == "done"
 
 
 def test_a_broken_page_fails_alone(sqlite_settings: Settings, tmp_path: Path) -> None:

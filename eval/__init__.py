@@ -1,0 +1,1 @@
+"""Evaluation scripts run against the shared corpus (never by the test suite)."""

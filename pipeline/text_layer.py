@@ -1,0 +1,192 @@
+"""Is a PDF page's text layer usable, or does the page need OCR? Pure measures plus a verdict."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from itertools import pairwise
+from typing import Any
+
+import pymupdf
+
+Rect = tuple[float, float, float, float]
+
+_INVISIBLE_RENDER_MODE = 3
+_REPLACEMENT_CHAR = 0xFFFD
+_PRIVATE_USE_RANGES = ((0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
+_MAX_RECTS_FOR_UNION = 2000
+
+
+class TextLayerVerdict(StrEnum):
+    """What to do with a page: use its text layer, OCR it, or nothing (blank page)."""
+
+    TEXT = "text"
+    OCR = "ocr"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True)
+class TextLayerThresholds:
+    """Tunable limits of `assess_text_layer`."""
+
+    min_chars: int = 20
+    max_garbage_ratio: float = 0.1
+    scan_image_coverage: float = 0.6
+    min_text_coverage_on_scan: float = 0.05
+    min_image_coverage: float = 0.02
+    trust_invisible_text: bool = True
+
+
+@dataclass(frozen=True)
+class TextLayerAssessment:
+    """Measures of one page's text layer and the verdict drawn from them.
+
+    Chars exclude whitespace; coverages are fractions of the page area covered by the union
+    of text-span boxes and of image placements; garbage chars are U+FFFD (glyphs MuPDF could
+    not map to Unicode), private-use code points and control characters.
+    """
+
+    chars: int
+    visible_chars: int
+    invisible_chars: int
+    garbage_chars: int
+    garbage_ratio: float
+    unmapped_fonts: int
+    text_coverage: float
+    image_coverage: float
+    has_drawings: bool | None
+    verdict: TextLayerVerdict
+    reason: str
+
+    @property
+    def needs_ocr(self) -> bool:
+        return self.verdict is TextLayerVerdict.OCR
+
+
+@dataclass(frozen=True)
+class _TextMeasures:
+    chars: int
+    invisible_chars: int
+    garbage_chars: int
+    span_rects: list[Rect]
+
+
+def assess_text_layer(
+    page: pymupdf.Page, thresholds: TextLayerThresholds = TextLayerThresholds()
+) -> TextLayerAssessment:
+    """Measure the page's text layer and decide whether it is usable or the page needs OCR."""
+    area = max(page.rect.width * page.rect.height, 1e-9)
+    text = _measure_text(page.get_texttrace())
+    image_rects = [info["bbox"] for info in page.get_image_info()]
+    text_coverage = union_area(text.span_rects, page.rect) / area
+    image_coverage = union_area(image_rects, page.rect) / area
+    garbage_ratio = text.garbage_chars / text.chars if text.chars else 0.0
+    visible = text.chars - text.invisible_chars
+    usable = text.chars - text.garbage_chars
+    if not thresholds.trust_invisible_text:
+        usable = max(0, usable - text.invisible_chars)
+    has_drawings = None
+    if usable < thresholds.min_chars and image_coverage < thresholds.min_image_coverage:
+        has_drawings = bool(page.get_cdrawings())
+    verdict, reason = _verdict(
+        thresholds, usable, garbage_ratio, text_coverage, image_coverage, has_drawings
+    )
+    return TextLayerAssessment(
+        chars=text.chars,
+        visible_chars=visible,
+        invisible_chars=text.invisible_chars,
+        garbage_chars=text.garbage_chars,
+        garbage_ratio=round(garbage_ratio, 4),
+        unmapped_fonts=count_unmapped_fonts(page),
+        text_coverage=round(text_coverage, 4),
+        image_coverage=round(image_coverage, 4),
+        has_drawings=has_drawings,
+        verdict=verdict,
+        reason=reason,
+    )
+
+
+def _verdict(
+    limits: TextLayerThresholds,
+    usable_chars: int,
+    garbage_ratio: float,
+    text_coverage: float,
+    image_coverage: float,
+    has_drawings: bool | None,
+) -> tuple[TextLayerVerdict, str]:
+    if garbage_ratio > limits.max_garbage_ratio:
+        return TextLayerVerdict.OCR, f"{garbage_ratio:.0%} of the text layer is unmapped glyphs"
+    if image_coverage >= limits.scan_image_coverage and (
+        usable_chars < limits.min_chars or text_coverage < limits.min_text_coverage_on_scan
+    ):
+        return TextLayerVerdict.OCR, (
+            f"images cover {image_coverage:.0%} of the page, text only {text_coverage:.0%}"
+        )
+    if usable_chars < limits.min_chars and (
+        image_coverage >= limits.min_image_coverage or has_drawings
+    ):
+        return TextLayerVerdict.OCR, f"only {usable_chars} usable characters besides graphics"
+    if usable_chars == 0:
+        return TextLayerVerdict.EMPTY, "no text, images or drawings"
+    return TextLayerVerdict.TEXT, f"{usable_chars} usable characters"
+
+
+def _measure_text(spans: Iterable[dict[str, Any]]) -> _TextMeasures:
+    chars = invisible = garbage = 0
+    rects: list[Rect] = []
+    for span in spans:
+        counted = [int(c[0]) for c in span["chars"] if not _is_space(int(c[0]))]
+        if not counted:
+            continue
+        chars += len(counted)
+        garbage += sum(1 for code in counted if is_garbage_code_point(code))
+        if span["type"] == _INVISIBLE_RENDER_MODE or span["opacity"] == 0:
+            invisible += len(counted)
+        x0, y0, x1, y1 = span["bbox"]
+        rects.append((float(x0), float(y0), float(x1), float(y1)))
+    return _TextMeasures(chars, invisible, garbage, rects)
+
+
+def _is_space(code: int) -> bool:
+    return 0 <= code <= 0x10FFFF and chr(code).isspace()
+
+
+def is_garbage_code_point(code: int) -> bool:
+    """U+FFFD, private-use and control code points: text that carries no readable meaning."""
+    if code == _REPLACEMENT_CHAR or code < 0x20 or 0x7F <= code <= 0x9F or code > 0x10FFFF:
+        return True
+    return any(low <= code <= high for low, high in _PRIVATE_USE_RANGES)
+
+
+def count_unmapped_fonts(page: pymupdf.Page) -> int:
+    """Fonts on the page whose codes cannot be mapped to Unicode: Identity-encoded Type0 and
+    Type3 fonts without a /ToUnicode CMap (their text extracts as U+FFFD or glyph ids)."""
+    document = page.parent
+    count = 0
+    for xref, _ext, font_type, _name, _ref, encoding, *_ in page.get_fonts():
+        if font_type not in ("Type0", "Type3") and not str(encoding).startswith("Identity"):
+            continue
+        kind, _value = document.xref_get_key(xref, "ToUnicode")
+        if kind == "null":
+            count += 1
+    return count
+
+
+def union_area(rects: Sequence[Sequence[float]], clip: pymupdf.Rect) -> float:
+    """Area of the union of rectangles, clipped to `clip` (sweep over x with merged y-runs)."""
+    boxes = [
+        (max(r[0], clip.x0), max(r[1], clip.y0), min(r[2], clip.x1), min(r[3], clip.y1))
+        for r in rects[:_MAX_RECTS_FOR_UNION]
+    ]
+    boxes = [b for b in boxes if b[2] > b[0] and b[3] > b[1]]
+    xs = sorted({x for b in boxes for x in (b[0], b[2])})
+    total = 0.0
+    for left, right in pairwise(xs):
+        runs = sorted((b[1], b[3]) for b in boxes if b[0] <= left and b[2] >= right)
+        covered, reach = 0.0, float("-inf")
+        for top, bottom in runs:
+            if bottom <= reach:
+                continue
+            covered += bottom - max(top, reach)
+            reach = bottom
+        total += covered * (right - left)
+    return total
