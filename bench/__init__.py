@@ -1,0 +1,1 @@
+"""On-demand benchmarks (not tests): run them as scripts, see bench/README.md."""
