@@ -1,0 +1,294 @@
+"""English speech recognition on CPU with Moonshine base (moonshine-cpp, bundled model).
+
+The model ships inside the `moonshine_cpp` package and is loaded from its package folder:
+nothing is downloaded. Input is 16 kHz mono float32 PCM as produced by `pipeline.audio`.
+
+moonshine-cpp 0.1.4 leaks memory on every call, roughly with the square of the
+utterance length (about 45 MB for 5 s, 270 MB for 10 s, 1.2 GB for 20 s). The default
+engine therefore runs the model in a child process that is replaced once its peak
+memory passes a limit, and utterances are kept short (at most 12 s, which is also
+faster: the cost per second of audio grows with the utterance length).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import importlib
+import math
+import resource
+import socket
+import subprocess
+import sys
+import threading
+from array import array
+from collections.abc import Iterable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Protocol
+
+from pipeline.audio import (
+    DECODE_TIMEOUT_SECONDS,
+    SegmentationConfig,
+    decode_audio,
+    segment_audio_file,
+    slice_samples,
+    split_at_pauses,
+    trim_seam,
+)
+from pipeline.ffmpeg_tools import TIMEOUT, FfmpegTools, MediaError
+from schemas.transcript import Transcript, TranscriptData, TranscriptSegment
+
+ENGINE_NAME = "moonshine-base-en"
+LANGUAGE = "en"
+_MODEL_FILES = ("encoder_model.ort", "decoder_model_merged.ort", "tokenizer.bin")
+# Generous speaking rate used to bound how many words two overlapping segments can share.
+_WORDS_PER_SECOND = 4.0
+# Utterances handed to Moonshine: short enough to stay fast and bound its memory leak.
+MOONSHINE_SEGMENTATION = SegmentationConfig(max_seconds=12.0, cut_search_seconds=4.0)
+CHILD_MEMORY_LIMIT_MB = 2500
+CHILD_TIMEOUT_SECONDS = 300.0
+
+TimedText = tuple[float, float, str]
+
+
+class SpeechEngine(Protocol):
+    """Anything that turns one utterance of 16 kHz mono float32 samples into text."""
+
+    name: str
+
+    def transcribe_samples(self, samples: array[float]) -> str: ...
+
+
+class MoonshineEngine:
+    """Moonshine base English loaded from the model files bundled in moonshine-cpp."""
+
+    name = ENGINE_NAME
+
+    def __init__(self) -> None:
+        module: Any = importlib.import_module("moonshine_cpp")
+        model_dir = Path(module.__file__).parent / "models" / "base-en"
+        missing = [name for name in _MODEL_FILES if not (model_dir / name).is_file()]
+        if missing:
+            raise RuntimeError(f"moonshine-cpp is missing its bundled model files: {missing}")
+        self._library = module.moonshine_lib
+        # An explicit model folder never triggers the package's download path.
+        self._model = module.MoonshineModel(model_dir_path=str(model_dir), model_type="base")
+        self._lock = threading.Lock()
+
+    def transcribe_samples(self, samples: array[float]) -> str:
+        """Text of one utterance of 16 kHz mono float32 samples (at most ~30 s)."""
+        if not samples:
+            return ""
+        buffer = (ctypes.c_float * len(samples)).from_buffer_copy(samples)
+        text = ctypes.c_char_p()
+        with self._lock:
+            status = self._library.moonshine_transcribe(
+                self._model.model_handle, buffer, len(samples), ctypes.byref(text)
+            )
+        if status != 0:
+            raise RuntimeError(f"moonshine_transcribe failed with status {status}")
+        try:
+            return (text.value or b"").decode("utf-8", "replace").strip()
+        finally:
+            self._library.moonshine_free_text(text)
+
+
+def serve_engine(connection_fd: int) -> None:
+    """Child process loop on a socket: samples in, (ok, text or error, peak MB) out."""
+    connection = Connection(connection_fd)
+    engine: MoonshineEngine | None = None
+    try:
+        engine = MoonshineEngine()
+    except Exception as exc:  # reported to the parent with every request
+        load_error = repr(exc)
+    while True:
+        try:
+            payload = connection.recv_bytes()
+        except EOFError:
+            return
+        samples = array("f")
+        samples.frombytes(payload)
+        if engine is None:
+            ok, text = False, load_error
+        else:
+            try:
+                ok, text = True, engine.transcribe_samples(samples)
+            except Exception as exc:  # reported to the parent, which raises it
+                ok, text = False, repr(exc)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        connection.send((ok, text, peak_mb))
+
+
+_CHILD_CODE = "import sys; from pipeline.asr import serve_engine; serve_engine(int(sys.argv[1]))"
+# The folder holding the `pipeline` package: the child runs there so it can import it.
+_IMPORT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class IsolatedMoonshineEngine:
+    """Moonshine in a child process, replaced when its peak memory passes a limit."""
+
+    name = ENGINE_NAME
+
+    def __init__(
+        self,
+        *,
+        memory_limit_mb: int = CHILD_MEMORY_LIMIT_MB,
+        timeout: float = CHILD_TIMEOUT_SECONDS,
+    ) -> None:
+        self.memory_limit_mb = memory_limit_mb
+        self.timeout = timeout
+        self.restarts = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._connection: Connection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def child_pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _ensure_child(self) -> Connection:
+        if self._process is not None and self._connection is not None:
+            if self._process.poll() is None:
+                return self._connection
+            self.close()
+        parent_socket, child_socket = socket.socketpair()
+        with child_socket:
+            descriptor = child_socket.fileno()
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD_CODE, str(descriptor)],
+                pass_fds=(descriptor,),
+                cwd=_IMPORT_ROOT,
+                stdin=subprocess.DEVNULL,
+            )
+        self._connection = Connection(parent_socket.detach())
+        return self._connection
+
+    def transcribe_samples(self, samples: array[float]) -> str:
+        """Text of one utterance, computed in the child process."""
+        if not samples:
+            return ""
+        with self._lock:
+            connection = self._ensure_child()
+            try:
+                connection.send_bytes(samples.tobytes())
+            except OSError as exc:
+                self.close()
+                raise RuntimeError("the ASR child process is gone") from exc
+            if not connection.poll(self.timeout):
+                self.close()
+                raise MediaError(TIMEOUT, f"ASR exceeded {self.timeout:g} s")
+            try:
+                ok, text, peak_mb = connection.recv()
+            except EOFError as exc:
+                self.close()
+                raise RuntimeError("the ASR child process died") from exc
+            if peak_mb > self.memory_limit_mb:
+                self.close()
+                self.restarts += 1
+        if not ok:
+            raise RuntimeError(f"Moonshine failed: {text}")
+        return str(text)
+
+    def close(self) -> None:
+        """Stop the child process (a later call starts a new one)."""
+        if self._connection is not None:
+            self._connection.close()
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process, self._connection = None, None
+
+
+_ENGINE_LOCK = threading.Lock()
+
+
+@functools.cache
+def _load_engine() -> IsolatedMoonshineEngine:
+    return IsolatedMoonshineEngine()
+
+
+def get_engine() -> IsolatedMoonshineEngine:
+    """The process-wide engine (created once, even across threads; model loads on first use)."""
+    with _ENGINE_LOCK:
+        return _load_engine()
+
+
+def transcribe(
+    pcm_16k_mono: array[float],
+    start_offset: float = 0.0,
+    *,
+    engine: SpeechEngine | None = None,
+    config: SegmentationConfig = MOONSHINE_SEGMENTATION,
+) -> list[TimedText]:
+    """Transcribe samples; returns (start, end, text) with times offset by `start_offset`.
+
+    Silence is skipped and the audio is split at pauses into utterances of at most
+    `config.max_seconds`, so any length works; silent audio gives an empty list.
+    """
+    engine = engine or get_engine()
+    results: list[TimedText] = []
+    for segment in split_at_pauses(pcm_16k_mono, config):
+        text = engine.transcribe_samples(slice_samples(pcm_16k_mono, segment))
+        if text:
+            start = round(start_offset + segment.start, 3)
+            results.append((start, round(start_offset + segment.end, 3), text))
+    return results
+
+
+def assemble_transcript(
+    segments: Iterable[TimedText | TranscriptSegment],
+    *,
+    engine_name: str = ENGINE_NAME,
+    language: str = LANGUAGE,
+) -> Transcript:
+    """Build the transcript result, removing words repeated where segments overlap."""
+    ordered = sorted(
+        (_as_segment(item) for item in segments), key=lambda item: (item.start, item.end)
+    )
+    merged: list[TranscriptSegment] = []
+    for segment in ordered:
+        if merged and segment.start < merged[-1].end:
+            overlap_words = math.ceil((merged[-1].end - segment.start) * _WORDS_PER_SECOND) + 1
+            previous_text, text = trim_seam(merged[-1].text, segment.text, overlap_words)
+            merged[-1] = merged[-1].model_copy(update={"text": previous_text})
+            segment = segment.model_copy(update={"text": text})
+        merged.append(segment)
+    kept = [segment for segment in merged if segment.text.strip()]
+    data = TranscriptData(
+        text=" ".join(segment.text.strip() for segment in kept),
+        segments=kept,
+        language=language,
+        engine=engine_name,
+    )
+    return Transcript(data=data)
+
+
+def transcribe_file(
+    path: str | Path,
+    *,
+    engine: SpeechEngine | None = None,
+    segmentation: SegmentationConfig | None = None,
+    tools: FfmpegTools | None = None,
+    timeout: float = DECODE_TIMEOUT_SECONDS,
+) -> Transcript:
+    """Transcribe a file the way ASR jobs do, streaming it to plan segments at pauses
+    (`segmentation`, default at most 30 s), then decoding and transcribing each one."""
+    engine = engine or get_engine()
+    timed: list[TimedText] = []
+    for segment in segment_audio_file(path, segmentation, tools=tools, timeout=timeout):
+        samples = decode_audio(
+            path, start=segment.start, duration=segment.duration, tools=tools, timeout=timeout
+        )
+        timed.extend(transcribe(samples, segment.start, engine=engine))
+    return assemble_transcript(timed, engine_name=engine.name)
+
+
+def _as_segment(item: TimedText | TranscriptSegment) -> TranscriptSegment:
+    if isinstance(item, TranscriptSegment):
+        return item
+    start, end, text = item
+    return TranscriptSegment(start=start, end=end, text=text)
