@@ -4,7 +4,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.asr import assemble_transcript
+from pipeline.timeline import build_timeline
+from schemas.enums import ChunkKind
 from schemas.results import DOCUMENT_PAGES, DocumentPagesData, PageSummary
+from schemas.transcript import TranscriptData, TranscriptSegment
 
 PAGE_SEPARATOR = "\n\f\n"
 
@@ -15,6 +19,8 @@ class JobSnapshot:
 
     seq: int
     state: str
+    kind: str
+    start_seconds: float | None
     page_number: int | None
     extraction_id: str | None
     extraction_kind: str | None
@@ -29,6 +35,70 @@ class AssembledResult:
 
     kind: str
     data: dict[str, Any]
+
+
+def assemble_document(media_type: str | None, jobs: Sequence[JobSnapshot]) -> AssembledResult:
+    """The result kind follows the media: pages, a transcript, or a video timeline."""
+    kinds = {job.kind for job in jobs}
+    is_video = (media_type or "").startswith("video/") or ChunkKind.VIDEO_FRAME in kinds
+    if is_video:
+        return assemble_timeline(jobs)
+    if (media_type or "").startswith("audio/") or kinds == {ChunkKind.SPEECH_SEGMENT}:
+        return assemble_transcript_result(jobs)
+    return assemble_pages(jobs)
+
+
+def assemble_transcript_result(jobs: Sequence[JobSnapshot]) -> AssembledResult:
+    """Every segment's transcript in time order, words repeated at the seams removed."""
+    transcript = assemble_transcript(_speech_segments(jobs), engine_name=_speech_engine(jobs))
+    data = transcript.data.model_dump(mode="json")
+    data["failed_segments"] = _failed(jobs, ChunkKind.SPEECH_SEGMENT)
+    return AssembledResult(kind=transcript.kind, data=data)
+
+
+def assemble_timeline(jobs: Sequence[JobSnapshot]) -> AssembledResult:
+    """Keyframe text and speech merged in time order."""
+    frames = [
+        (job.start_seconds or 0.0, str((job.data or {}).get("text", "")))
+        for job in jobs
+        if job.kind == ChunkKind.VIDEO_FRAME and job.data is not None
+    ]
+    speech = assemble_transcript(_speech_segments(jobs)).data.segments
+    timeline = build_timeline(frames, speech)
+    data = timeline.data.model_dump(mode="json")
+    data["failed_frames"] = _failed(jobs, ChunkKind.VIDEO_FRAME)
+    data["failed_segments"] = _failed(jobs, ChunkKind.SPEECH_SEGMENT)
+    return AssembledResult(kind=timeline.kind, data=data)
+
+
+def _speech_segments(jobs: Sequence[JobSnapshot]) -> list[TranscriptSegment]:
+    segments: list[TranscriptSegment] = []
+    for job in jobs:
+        if job.kind == ChunkKind.SPEECH_SEGMENT and job.data is not None:
+            segments.extend(TranscriptData.model_validate(job.data).segments)
+    return segments
+
+
+def _speech_engine(jobs: Sequence[JobSnapshot]) -> str:
+    engines = {
+        str(job.data.get("engine"))
+        for job in jobs
+        if job.kind == ChunkKind.SPEECH_SEGMENT and job.data is not None
+    }
+    return "+".join(sorted(engines)) or "none"
+
+
+def _failed(jobs: Sequence[JobSnapshot], kind: ChunkKind) -> list[dict[str, Any]]:
+    return [
+        {
+            "seq": job.seq,
+            "start": job.start_seconds,
+            "category": job.error_category,
+            "message": job.error_message,
+        }
+        for job in jobs
+        if job.kind == kind and job.state == "failed"
+    ]
 
 
 def assemble_pages(jobs: Sequence[JobSnapshot]) -> AssembledResult:

@@ -7,6 +7,7 @@ import pymupdf
 
 from pipeline.errors import PipelineError
 from pipeline.images import frame_sizes
+from pipeline.media_chunking import chunk_audio, chunk_video
 from pipeline.pdf_source import open_pdf
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
@@ -14,7 +15,13 @@ from schemas.enums import ChunkKind, ErrorCategory, MediaType
 IMAGE_MEDIA = frozenset(
     {MediaType.PNG, MediaType.JPEG, MediaType.TIFF, MediaType.WEBP, MediaType.BMP}
 )
-SUPPORTED_MEDIA = frozenset({MediaType.PDF}) | IMAGE_MEDIA
+AUDIO_MEDIA = frozenset(
+    {MediaType.WAV, MediaType.FLAC, MediaType.MP3, MediaType.OGG, MediaType.AIFF, MediaType.M4A}
+)
+VIDEO_MEDIA = frozenset(
+    {MediaType.MP4, MediaType.QUICKTIME, MediaType.AVI, MediaType.MATROSKA, MediaType.WEBM}
+)
+SUPPORTED_MEDIA = frozenset({MediaType.PDF}) | IMAGE_MEDIA | AUDIO_MEDIA | VIDEO_MEDIA
 
 
 def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
@@ -26,6 +33,12 @@ def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
         return
     if media_type in IMAGE_MEDIA:
         yield from chunk_image(path)
+        return
+    if media_type in AUDIO_MEDIA:
+        yield from chunk_audio(path)
+        return
+    if media_type in VIDEO_MEDIA:
+        yield from chunk_video(path)
         return
     if media_type is MediaType.UNKNOWN:
         raise PipelineError(

@@ -1,11 +1,8 @@
 """The embedded CPU tier for visual chunks: the text layer when it is usable, OCR otherwise."""
 
-from pathlib import Path
-
 import pymupdf
 
-from pipeline.images import open_image
-from pipeline.ocr import image_page_content, pdf_page_content
+from pipeline.ocr import pdf_page_content
 from pipeline.text_engine import extract_native_page
 from pipeline.text_layer import assess_text_layer
 from schemas.extractions import PageContent
@@ -20,8 +17,3 @@ def local_pdf_page(
         if not assess_text_layer(page).needs_ocr:
             return extract_native_page(document, page_index)
     return pdf_page_content(document.load_page(page_index))
-
-
-def local_image(path: Path, frame: int) -> PageContent:
-    """OCR of one frame of an image file, boxes in pixels."""
-    return image_page_content(open_image(path, frame=frame), page_number=frame + 1)

@@ -1,20 +1,27 @@
 """Running one chunk through its engine: the single entry point workers call."""
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from pipeline.errors import PipelineError
 from pipeline.images import open_image
-from pipeline.local_engine import local_image, local_pdf_page
+from pipeline.local_engine import local_pdf_page
 from pipeline.moe_pages import extract_image_on_moe, extract_page_on_moe
 from pipeline.mupdf_lock import MUPDF_LOCK
+from pipeline.ocr import image_page_content
 from pipeline.pdf_source import cached_pdf
+from pipeline.speech_jobs import edge_transcript, local_transcript, speech_provenance
+from pipeline.video import extract_frame
 from pipeline.vlm_engine import VlmEngine, VlmOutcome
 from schemas.budget import VisualBudget, is_visual_budget
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier
 from schemas.extractions import PageContent
+from schemas.transcript import TRANSCRIPT
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,10 @@ def process_chunk(
     if chunk.kind is ChunkKind.PDF_PAGE:
         return _pdf_page(path, chunk, tier, budget, engines)
     if chunk.kind is ChunkKind.IMAGE:
-        return _image(path, chunk, tier, budget, engines)
-    raise PipelineError(
-        ErrorCategory.UNSUPPORTED_MEDIA, f"chunks of kind {chunk.kind.value!r} are not supported"
-    )
+        return _visual(path, chunk, tier, budget, engines, open_image(path, frame=chunk.seq))
+    if chunk.kind is ChunkKind.VIDEO_FRAME:
+        return _visual(path, chunk, tier, budget, engines, _frame(path, chunk))
+    return _speech(path, chunk, tier, engines)
 
 
 def _pdf_page(
@@ -90,20 +97,58 @@ def _pdf_page(
         return _result(local_pdf_page(document, page_index, chunk.has_text_layer))
 
 
-def _image(
-    path: Path, chunk: ChunkDescriptor, tier: Tier, budget: int | None, engines: ModelEngines
+def _visual(
+    path: Path,
+    chunk: ChunkDescriptor,
+    tier: Tier,
+    budget: int | None,
+    engines: ModelEngines,
+    image: Image.Image,
 ) -> ExtractionResult:
+    extra = {} if chunk.start_seconds is None else {"timestamp": chunk.start_seconds}
     if tier is Tier.MOE:
         engine = _moe(engines)
-        image = open_image(path, frame=chunk.seq)
         content, outcome = extract_image_on_moe(image, chunk.seq + 1, _budget(budget), engine)
-        if content is not None:
-            return _result(content, _usage(outcome))
-        with MUPDF_LOCK:
-            return _result(local_image(path, chunk.seq), _usage(outcome))
+        if content is None:
+            with MUPDF_LOCK:
+                content = image_page_content(image, page_number=chunk.seq + 1)
+        return _result(content, _usage(outcome), extra)
     _require_local(tier, chunk)
     with MUPDF_LOCK:
-        return _result(local_image(path, chunk.seq))
+        return _result(image_page_content(image, page_number=chunk.seq + 1), None, extra)
+
+
+def _frame(path: Path, chunk: ChunkDescriptor) -> Image.Image:
+    if chunk.start_seconds is None:
+        raise PipelineError(ErrorCategory.INTERNAL, "a video frame chunk has no timestamp")
+    png = extract_frame(path, chunk.start_seconds)
+    with Image.open(io.BytesIO(png)) as frame:
+        return frame.convert("RGB")
+
+
+def _speech(
+    path: Path, chunk: ChunkDescriptor, tier: Tier, engines: ModelEngines
+) -> ExtractionResult:
+    usage = None
+    transcript = None
+    if tier is Tier.EDGE:
+        if engines.edge is None:
+            raise PipelineError(
+                ErrorCategory.TIER_UNAVAILABLE, "the edge tier is not configured in this worker"
+            )
+        transcript, outcome = edge_transcript(path, chunk, engines.edge)
+        usage = _usage(outcome)
+    elif tier is not Tier.LOCAL:
+        _require_local(tier, chunk)
+    if transcript is None:
+        transcript = local_transcript(path, chunk)
+    return ExtractionResult(
+        kind=TRANSCRIPT,
+        data=transcript.model_dump(mode="json"),
+        provenance=speech_provenance(chunk),
+        engine=transcript.engine,
+        usage=usage,
+    )
 
 
 def _moe(engines: ModelEngines) -> VlmEngine:
@@ -128,12 +173,14 @@ def _require_local(tier: Tier, chunk: ChunkDescriptor) -> None:
         )
 
 
-def _result(content: PageContent, usage: ModelUsage | None = None) -> ExtractionResult:
+def _result(
+    content: PageContent, usage: ModelUsage | None = None, extra: dict[str, Any] | None = None
+) -> ExtractionResult:
     dumped = content.model_dump(mode="json")
     return ExtractionResult(
         kind=content.kind,
         data=dumped["data"],
-        provenance=dumped["provenance"],
+        provenance={**dumped["provenance"], **(extra or {})},
         engine=content.data.engine,
         usage=usage,
     )

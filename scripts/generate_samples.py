@@ -1,11 +1,21 @@
-"""Regenerate the bundled samples (every sample is made by this script, no outside content).
+"""Regenerate the bundled samples. Everything is made by this script, except the speech clip
+`samples/jfk-speech.ogg`: President Kennedy's 1961 inaugural address (public domain, a work of
+the US federal government), 11 s, re-encoded as 16 kHz mono Opus.
 
 Run: make samples
 """
 
+import random
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pymupdf
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipeline.ffmpeg_tools import locate_tools
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -125,9 +135,87 @@ def _save(document: pymupdf.Document, path: Path, title: str) -> None:
     document.close()
 
 
+def make_scan(source_pdf: Path, path: Path) -> None:
+    """A 'scanned' page: the invoice rendered at 200 dpi, slightly skewed, with speckle noise."""
+    document = pymupdf.open(source_pdf)
+    pixmap = document[0].get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+    document.close()
+    page = Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples)
+    page = page.rotate(1.2, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    rng = random.Random(42)
+    pixels = page.load()
+    assert pixels is not None
+    for _ in range(page.width * page.height // 150):
+        x, y = rng.randrange(page.width), rng.randrange(page.height)
+        pixels[x, y] = rng.choice((0, 90, 170))
+    page.save(path, format="PNG", optimize=True)
+
+
+def make_video(report_pdf: Path, speech: Path, path: Path) -> None:
+    """A short video: three slides rendered from the report, with the speech clip as sound."""
+    frames_dir = path.parent / ".video-frames"
+    frames_dir.mkdir(exist_ok=True)
+    document = pymupdf.open(report_pdf)
+    for index in range(3):
+        pixmap = document[index].get_pixmap(matrix=pymupdf.Matrix(1280 / 612, 720 / 792))
+        pixmap.save(frames_dir / f"slide{index}.png")
+    document.close()
+    ffmpeg = locate_tools().ffmpeg
+    slide_seconds = 4
+    inputs: list[str] = []
+    for index in range(3):
+        inputs += [
+            "-loop",
+            "1",
+            "-t",
+            str(slide_seconds),
+            "-i",
+            str(frames_dir / f"slide{index}.png"),
+        ]
+    command = [
+        ffmpeg,
+        "-y",
+        "-loglevel",
+        "error",
+        *inputs,
+        "-i",
+        str(speech),
+        "-filter_complex",
+        "[0:v][1:v][2:v]concat=n=3:v=1:a=0,scale=1280:720,format=yuv420p[v]",
+        "-map",
+        "[v]",
+        "-map",
+        "3:a",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryslow",
+        "-crf",
+        "30",
+        "-r",
+        "10",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "48k",
+        "-shortest",
+        "-fflags",
+        "+bitexact",
+        "-map_metadata",
+        "-1",
+        str(path),
+    ]
+    subprocess.run(command, check=True)
+    shutil.rmtree(frames_dir)
+
+
 def main() -> None:
     make_report(SAMPLES / "greenhouse-report.pdf")
     make_invoice(SAMPLES / "invoice.pdf")
+    make_scan(SAMPLES / "invoice.pdf", SAMPLES / "scanned-invoice.png")
+    make_video(
+        SAMPLES / "greenhouse-report.pdf", SAMPLES / "jfk-speech.ogg", SAMPLES / "slides.mp4"
+    )
 
 
 if __name__ == "__main__":

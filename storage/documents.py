@@ -133,11 +133,13 @@ def record_chunks(
             Document.lease_owner == owner,
         )
         .values(
-            status=DocumentStatus.PROCESSING,
             media_type=media_type,
             page_count=len(job_rows),
             jobs_total=len(job_rows),
             jobs_pending=len(job_rows),
+            # Nothing to do (silent audio): the document is finished as it is chunked.
+            status=DocumentStatus.DONE if not job_rows else DocumentStatus.PROCESSING,
+            finished_at=now if not job_rows else None,
             lease_owner=None,
             lease_expires_at=None,
             updated_at=now,

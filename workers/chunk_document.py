@@ -11,6 +11,7 @@ from schemas.enums import ErrorCategory, MediaType
 from storage.database import transaction
 from storage.documents import claim_for_chunking, fail_document, get_document, record_chunks
 from workers.context import WorkerContext
+from workers.finalize_document import finalize_document
 from workers.tiers import configured_tiers
 
 logger = logging.getLogger(__name__)
@@ -64,4 +65,6 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
             session, document_id, owner, media_type=media_type.value, chunks=plans
         )
     context.enqueuer.enqueue_jobs(runnable)
+    if not plans:
+        finalize_document(context, document_id)
     return [job_id for job_id, _ in runnable]

@@ -2,7 +2,7 @@
 
 import logging
 
-from pipeline.assemble import JobSnapshot, assemble_pages
+from pipeline.assemble import JobSnapshot, assemble_document
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES
 from storage.database import transaction
 from storage.documents import get_document
@@ -18,10 +18,13 @@ def finalize_document(context: WorkerContext, document_id: str) -> bool:
         document = get_document(session, document_id)
         if document is None or document.status not in TERMINAL_DOCUMENT_STATUSES:
             return False
+        media_type = document.media_type
         snapshots = [
             JobSnapshot(
                 seq=job.seq,
                 state=job.state,
+                kind=job.kind,
+                start_seconds=job.chunk.get("start_seconds"),
                 page_number=job.chunk.get("page_number"),
                 extraction_id=extraction.id if extraction else None,
                 extraction_kind=extraction.kind if extraction else None,
@@ -31,7 +34,7 @@ def finalize_document(context: WorkerContext, document_id: str) -> bool:
             )
             for job, extraction in job_rows_with_extractions(session, document_id)
         ]
-    result = assemble_pages(snapshots)
+    result = assemble_document(media_type, snapshots)
     with transaction(context.sessions) as session:
         save_document_result(session, document_id, result.kind, result.data)
     logger.info("document %s finalised (%d jobs)", document_id, len(snapshots))

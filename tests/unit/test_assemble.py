@@ -6,6 +6,8 @@ def _job(seq: int, state: str, text: str | None = None) -> JobSnapshot:
     return JobSnapshot(
         seq=seq,
         state=state,
+        kind="pdf_page",
+        start_seconds=None,
         page_number=seq + 1,
         extraction_id=f"x{seq}" if text is not None else None,
         extraction_kind="page_content" if text is not None else None,

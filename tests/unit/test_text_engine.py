@@ -165,13 +165,24 @@ def test_lost_pages_of_a_damaged_file_fail_alone(tmp_path: Path) -> None:
     assert raised.value.category is ErrorCategory.PAGE_ERROR
 
 
-@pytest.mark.parametrize("media", [MediaType.PNG, MediaType.WAV, MediaType.UNKNOWN])
-def test_other_media_are_not_supported_yet(tmp_path: Path, media: MediaType) -> None:
+@pytest.mark.parametrize(
+    ("media", "category"),
+    [
+        (MediaType.PNG, ErrorCategory.UNSUPPORTED_MEDIA),
+        (MediaType.GIF, ErrorCategory.UNSUPPORTED_MEDIA),
+        (MediaType.UNKNOWN, ErrorCategory.UNSUPPORTED_MEDIA),
+        (MediaType.WAV, ErrorCategory.CORRUPT_FILE),
+        (MediaType.MP4, ErrorCategory.CORRUPT_FILE),
+    ],
+)
+def test_content_that_is_not_what_was_sniffed_fails_clearly(
+    tmp_path: Path, media: MediaType, category: ErrorCategory
+) -> None:
     path = tmp_path / "x"
     path.write_bytes(b"whatever")
     with pytest.raises(PipelineError) as raised:
         list(chunk_file(path, media))
-    assert raised.value.category is ErrorCategory.UNSUPPORTED_MEDIA
+    assert raised.value.category is category
 
 
 def test_chunker_marks_pages_without_a_text_layer(tmp_path: Path) -> None:

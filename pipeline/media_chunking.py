@@ -1,0 +1,54 @@
+"""Cutting audio and video into jobs: speech segments at pauses, keyframes at scene changes."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.audio import segment_audio_file
+from pipeline.errors import PipelineError
+from pipeline.ffmpeg_tools import probe
+from pipeline.video import keyframe_times
+from schemas.chunks import ChunkDescriptor
+from schemas.enums import ChunkKind, ErrorCategory
+
+
+def chunk_audio(path: Path) -> Iterator[ChunkDescriptor]:
+    """One speech segment (at most 30 s, cut at pauses) per job; silence gives no jobs."""
+    media = probe(path)
+    if not media.has_audio:
+        raise PipelineError(ErrorCategory.UNSUPPORTED_MEDIA, "the file has no audio stream")
+    yield from _speech_chunks(path, first_seq=0)
+
+
+def chunk_video(path: Path) -> Iterator[ChunkDescriptor]:
+    """A visual job per keyframe, then a speech job per segment of the audio track (if any)."""
+    media = probe(path)
+    if not media.has_video:
+        if media.has_audio:
+            yield from _speech_chunks(path, first_seq=0)
+            return
+        raise PipelineError(ErrorCategory.UNSUPPORTED_MEDIA, "the file has no video or audio")
+    stream = media.video_streams[0]
+    seq = 0
+    for timestamp in keyframe_times(path):
+        yield ChunkDescriptor(
+            seq=seq,
+            kind=ChunkKind.VIDEO_FRAME,
+            page_number=seq + 1,
+            width=stream.width,
+            height=stream.height,
+            start_seconds=round(timestamp, 3),
+            has_text_layer=False,
+        )
+        seq += 1
+    if media.has_audio:
+        yield from _speech_chunks(path, first_seq=seq)
+
+
+def _speech_chunks(path: Path, first_seq: int) -> Iterator[ChunkDescriptor]:
+    for offset, segment in enumerate(segment_audio_file(path)):
+        yield ChunkDescriptor(
+            seq=first_seq + offset,
+            kind=ChunkKind.SPEECH_SEGMENT,
+            start_seconds=round(segment.start, 3),
+            end_seconds=round(segment.end, 3),
+        )
