@@ -97,7 +97,7 @@ def _enqueue_unfinished(enqueuer: Enqueuer, context: WorkerContext, document_id:
         status = DocumentStatus(document.status)
         queued_jobs = list(
             session.execute(
-                select(Job.id, Job.tier).where(
+                select(Job.id, Job.queue).where(
                     Job.document_id == document_id, Job.state == JobState.QUEUED
                 )
             )
@@ -105,7 +105,7 @@ def _enqueue_unfinished(enqueuer: Enqueuer, context: WorkerContext, document_id:
     if status is DocumentStatus.QUEUED:
         enqueuer.enqueue_documents([document_id])
     elif status is DocumentStatus.PROCESSING and queued_jobs:
-        enqueuer.enqueue_jobs([(job_id, tier) for job_id, tier in queued_jobs])
+        enqueuer.enqueue_jobs([(job_id, queue) for job_id, queue in queued_jobs])
 
 
 def _wait_for(context: WorkerContext, document_ids: list[str], timeout: float | None) -> None:

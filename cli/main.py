@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--processes", type=int, help="embedded: worker processes (all cores)")
 
     worker = commands.add_parser("worker", help="run a Celery worker (needs a broker)")
-    worker.add_argument("--queues", default="ingest,local")
+    worker.add_argument("--queues", default="ingest,local,asr")
     worker.add_argument("--concurrency", type=int)
     worker.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
     worker.add_argument("--loglevel", default="INFO")

@@ -97,17 +97,17 @@ def record_chunks(
     owner: str,
     *,
     media_type: str,
-    chunks: Iterable[tuple[ChunkDescriptor, Tier, int | None, str | None]],
+    chunks: Iterable[tuple[ChunkDescriptor, Tier, str, int | None, str | None]],
 ) -> list[tuple[str, str]]:
     """Insert one job per chunk and move the document to processing.
 
-    Each chunk comes with its tier, budget and waiting reason (None: queued; else the job is
-    parked as waiting). Returns the (job id, tier) pairs to enqueue after commit, or [] when
-    the chunking lease was lost.
+    Each chunk comes with its tier, queue, budget and waiting reason (None: queued; else the
+    job is parked as waiting). Returns the (job id, queue) pairs to enqueue after commit, or
+    [] when the chunking lease was lost.
     """
     now = utcnow()
     job_rows: list[dict[str, Any]] = []
-    for chunk, tier, budget, waiting_reason in chunks:
+    for chunk, tier, queue, budget, waiting_reason in chunks:
         job_rows.append(
             {
                 "id": new_id(),
@@ -115,6 +115,7 @@ def record_chunks(
                 "seq": chunk.seq,
                 "kind": chunk.kind.value,
                 "tier": tier.value,
+                "queue": queue,
                 "budget": budget,
                 "chunk": chunk.model_dump(mode="json", exclude_none=True),
                 "state": (JobState.WAITING if waiting_reason else JobState.QUEUED).value,
@@ -150,7 +151,7 @@ def record_chunks(
         return []
     if job_rows:
         session.execute(insert(Job), job_rows)
-    return [(row["id"], row["tier"]) for row in job_rows if row["state"] == JobState.QUEUED]
+    return [(row["id"], row["queue"]) for row in job_rows if row["state"] == JobState.QUEUED]
 
 
 def fail_document(

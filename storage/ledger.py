@@ -236,7 +236,7 @@ def park_job(session: Session, job_id: str, owner: str | None, reason: str) -> b
 
 
 def resume_waiting(session: Session, tier: str | None = None) -> list[tuple[str, str]]:
-    """Move waiting jobs (of one tier, or all) back to queued; returns (job id, tier) pairs."""
+    """Move waiting jobs (of one tier, or all) back to queued; returns (job id, queue) pairs."""
     now = utcnow()
     conditions = [Job.state == JobState.WAITING]
     if tier is not None:
@@ -245,7 +245,7 @@ def resume_waiting(session: Session, tier: str | None = None) -> list[tuple[str,
         update(Job)
         .where(*conditions)
         .values(state=JobState.QUEUED, waiting_reason=None, enqueued_at=now, updated_at=now)
-        .returning(Job.id, Job.tier)
+        .returning(Job.id, Job.queue)
     )
     return [(job_id, job_tier) for job_id, job_tier in rows]
 
@@ -296,7 +296,7 @@ def reap_expired_leases(
             enqueued_at=now,
             updated_at=now,
         )
-        .returning(Job.id, Job.tier)
+        .returning(Job.id, Job.queue)
     ).all()
     return ReapResult(
         requeued=[(job_id, tier) for job_id, tier in requeued_rows],
@@ -306,22 +306,23 @@ def reap_expired_leases(
 
 
 def stale_queued_jobs(session: Session, older_than_seconds: float) -> list[tuple[str, str]]:
-    """Queued jobs enqueued long ago (their message may be lost); stamps them re-enqueued."""
+    """Queued jobs enqueued long ago (their message may be lost): (job id, queue) pairs;
+    stamps them re-enqueued."""
     now = utcnow()
     cutoff = now - timedelta(seconds=older_than_seconds)
     rows = session.execute(
         update(Job)
         .where(Job.state == JobState.QUEUED, Job.enqueued_at < cutoff)
         .values(enqueued_at=now)
-        .returning(Job.id, Job.tier)
+        .returning(Job.id, Job.queue)
     )
     return [(job_id, tier) for job_id, tier in rows]
 
 
 def queued_among(session: Session, job_ids: list[str]) -> list[tuple[str, str]]:
-    """The (job id, tier) pairs of the given jobs that are queued."""
+    """The (job id, queue) pairs of the given jobs that are queued."""
     rows = session.execute(
-        select(Job.id, Job.tier).where(Job.id.in_(job_ids), Job.state == JobState.QUEUED)
+        select(Job.id, Job.queue).where(Job.id.in_(job_ids), Job.state == JobState.QUEUED)
     )
     return [(job_id, tier) for job_id, tier in rows]
 

@@ -81,6 +81,7 @@ class Job(Base):
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(30))
     tier: Mapped[str] = mapped_column(String(20))
+    queue: Mapped[str] = mapped_column(String(50))
     budget: Mapped[int | None] = mapped_column(Integer)
     chunk: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
     state: Mapped[str] = mapped_column(String(20), default="queued")

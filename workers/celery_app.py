@@ -21,7 +21,6 @@ from workers.queues import (
     CHUNK_DOCUMENT_TASK,
     INGEST_QUEUE,
     RUN_JOB_TASK,
-    queue_for_tier,
 )
 from workers.reaper import ReaperThread
 
@@ -45,8 +44,8 @@ class CeleryEnqueuer:
             )
 
     def enqueue_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
-        for job_id, tier in jobs:
-            self._app.send_task(RUN_JOB_TASK, kwargs={"job_id": job_id}, queue=queue_for_tier(tier))
+        for job_id, queue in jobs:
+            self._app.send_task(RUN_JOB_TASK, kwargs={"job_id": job_id}, queue=queue)
 
 
 def configure_celery(app: Celery, settings: Settings) -> None:

@@ -12,6 +12,7 @@ from storage.database import transaction
 from storage.documents import claim_for_chunking, fail_document, get_document, record_chunks
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
+from workers.queues import queue_for
 from workers.tiers import configured_tiers
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,13 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
             )
         media_type = sniff_file(path)
         plans = [
-            (plan.chunk, plan.tier, plan.budget, plan.waiting_reason)
+            (
+                plan.chunk,
+                plan.tier,
+                queue_for(plan.tier, plan.chunk.kind),
+                plan.budget,
+                plan.waiting_reason,
+            )
             for plan in plan_jobs(
                 chunk_file(path, media_type),
                 request,

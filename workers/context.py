@@ -20,7 +20,7 @@ class Enqueuer(Protocol):
         """Queue chunking of documents."""
 
     def enqueue_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
-        """Queue (job id, tier) pairs on their tiers' queues."""
+        """Queue (job id, queue name) pairs."""
 
 
 @dataclass

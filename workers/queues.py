@@ -1,6 +1,6 @@
 """Queue names and which queue serves which tier."""
 
-from schemas.enums import Tier
+from schemas.enums import ChunkKind, Tier
 
 INGEST_QUEUE = "ingest"
 LOCAL_QUEUE = "local"
@@ -18,6 +18,9 @@ CHUNK_DOCUMENT_TASK = "greenhouse.chunk_document"
 RUN_JOB_TASK = "greenhouse.run_job"
 
 
-def queue_for_tier(tier: str) -> str:
-    """The queue whose workers run jobs of `tier`."""
-    return QUEUE_FOR_TIER[Tier(tier)]
+def queue_for(tier: Tier, kind: ChunkKind) -> str:
+    """The queue whose workers run a job: speech goes to `asr` (Moonshine or the edge tier),
+    visual jobs to `local` (CPU) or `vlm` (I/O bound, many in flight)."""
+    if kind is ChunkKind.SPEECH_SEGMENT:
+        return ASR_QUEUE
+    return QUEUE_FOR_TIER[tier]

@@ -106,9 +106,9 @@ def _record_failure(
     if error.category is ErrorCategory.TRANSIENT:
         with transaction(context.sessions) as session:
             released = release_job(session, job_id, owner, error.category, error.message)
-            tier = session.scalar(select(Job.tier).where(Job.id == job_id))
-        if released and tier is not None:
-            context.enqueuer.enqueue_jobs([(job_id, tier)])
+            queue = session.scalar(select(Job.queue).where(Job.id == job_id))
+        if released and queue is not None:
+            context.enqueuer.enqueue_jobs([(job_id, queue)])
         return JobOutcome(job_id, "queued", error.category.value)
     with transaction(context.sessions) as session:
         transition = fail_job(session, job_id, owner, error.category, error.message)

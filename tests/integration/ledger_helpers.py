@@ -26,6 +26,7 @@ def document_with_jobs(
             (
                 ChunkDescriptor(seq=i, kind=ChunkKind.PDF_PAGE, page_number=i + 1),
                 Tier.LOCAL,
+                "local",
                 None,
                 None,
             )
