@@ -53,6 +53,8 @@ def job_out(job: Job) -> JobOut:
         tokens_out=job.tokens_out,
         latency_ms=job.latency_ms,
         model=job.model,
+        fell_back=job.fell_back,
+        model_calls=job.model_calls,
         created_at=job.created_at,
         updated_at=job.updated_at,
         finished_at=job.finished_at,

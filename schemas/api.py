@@ -72,6 +72,10 @@ class JobOut(BaseModel):
     tokens_out: int | None
     latency_ms: float | None
     model: str | None
+    fell_back: bool = Field(
+        description="The model tier failed every attempt; the local engine ran."
+    )
+    model_calls: dict[str, Any] | None = Field(description="Every model attempt of the job.")
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None

@@ -53,7 +53,11 @@ class WorkerProcess:
 
 @contextmanager
 def celery_worker(
-    settings: Settings, log_dir: Path, queues: str = "ingest,local", concurrency: int = 2
+    settings: Settings,
+    log_dir: Path,
+    queues: str = "ingest,local",
+    concurrency: int = 2,
+    pool: str = "prefork",
 ) -> Iterator[WorkerProcess]:
     """Start a worker, wait until it consumes, stop it on exit."""
     name = f"test-{uuid.uuid4().hex[:8]}"
