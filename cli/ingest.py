@@ -65,8 +65,10 @@ def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions
     (print_json_lines if options.as_json else print_table)(reports, sys.stdout)
     if not options.as_json and not settings.broker_url:
         _print_hint(sys.stdout)
-    finished = not settings.broker_url or options.wait
-    return 0 if finished and all(report.ok for report in reports) else 1
+    if settings.broker_url and not options.wait:
+        # Submitted, not awaited: success means every file was accepted and none has failed.
+        return 1 if any(report.status == DocumentStatus.FAILED for report in reports) else 0
+    return 0 if all(report.ok for report in reports) else 1
 
 
 def _submit(

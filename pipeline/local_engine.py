@@ -2,10 +2,14 @@
 
 import pymupdf
 
-from pipeline.ocr import pdf_page_content
+from pipeline.ocr import OcrSettings, pdf_page_content
 from pipeline.text_engine import extract_native_page
 from pipeline.text_layer import assess_text_layer
 from schemas.extractions import PageContent
+
+OCR_SETTINGS = OcrSettings(threads=1)
+"""One onnxruntime thread per OCR call: workers parallelise across processes (one per core),
+and a runtime that also spreads each call over every core oversubscribes them."""
 
 
 def local_pdf_page(
@@ -16,4 +20,4 @@ def local_pdf_page(
         page = document.load_page(page_index)
         if not assess_text_layer(page).needs_ocr:
             return extract_native_page(document, page_index)
-    return pdf_page_content(document.load_page(page_index))
+    return pdf_page_content(document.load_page(page_index), OCR_SETTINGS)

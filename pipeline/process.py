@@ -9,7 +9,7 @@ from PIL import Image
 
 from pipeline.errors import PipelineError
 from pipeline.images import open_image
-from pipeline.local_engine import local_pdf_page
+from pipeline.local_engine import OCR_SETTINGS, local_pdf_page
 from pipeline.moe_pages import extract_image_on_moe, extract_page_on_moe
 from pipeline.mupdf_lock import MUPDF_LOCK
 from pipeline.ocr import image_page_content
@@ -111,11 +111,15 @@ def _visual(
         content, outcome = extract_image_on_moe(image, chunk.seq + 1, _budget(budget), engine)
         if content is None:
             with MUPDF_LOCK:
-                content = image_page_content(image, page_number=chunk.seq + 1)
+                content = image_page_content(
+                    image, page_number=chunk.seq + 1, settings=OCR_SETTINGS
+                )
         return _result(content, _usage(outcome), extra)
     _require_local(tier, chunk)
     with MUPDF_LOCK:
-        return _result(image_page_content(image, page_number=chunk.seq + 1), None, extra)
+        return _result(
+            image_page_content(image, page_number=chunk.seq + 1, settings=OCR_SETTINGS), None, extra
+        )
 
 
 def _frame(path: Path, chunk: ChunkDescriptor) -> Image.Image:

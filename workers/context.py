@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schemas.settings import Settings
 from storage.blobs import BlobStore
 from storage.database import make_engine, make_session_factory
+from workers.lease import LeaseHeartbeat
 
 
 class Enqueuer(Protocol):
@@ -46,15 +47,18 @@ class WorkerContext:
     sessions: sessionmaker[Session]
     blobs: BlobStore
     enqueuer: Enqueuer
+    heartbeat: LeaseHeartbeat
 
 
 def build_context(settings: Settings, enqueuer: Enqueuer) -> WorkerContext:
     """Connect to the database and blob store named by `settings`."""
     engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
     return WorkerContext(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         blobs=BlobStore(Path(settings.blob_root)),
         enqueuer=enqueuer,
+        heartbeat=LeaseHeartbeat(sessions, settings.lease_seconds),
     )

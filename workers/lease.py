@@ -1,7 +1,15 @@
-"""Keeping a job's lease alive while it runs, from a heartbeat thread."""
+"""Keeping the leases of running jobs alive: one heartbeat thread per process for all of them.
+
+A job registers its lease while it runs; the heartbeat renews every registered lease each
+third of the lease length in one transaction, and marks a job lost when its lease was taken
+over. One thread per process instead of one per job: starting a thread per page cost more than
+extracting a native-text page.
+"""
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
 from types import TracebackType
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,22 +21,72 @@ from storage.ledger import renew_lease
 logger = logging.getLogger(__name__)
 
 
-class LeaseKeeper:
-    """Renews a lease every third of its length until the block exits."""
+@dataclass
+class _Lease:
+    job_id: str
+    owner: str
+    lost: bool = False
 
-    def __init__(
-        self, sessions: sessionmaker[Session], job_id: str, owner: str, lease_seconds: float
-    ) -> None:
+
+class LeaseHeartbeat:
+    """Renews the registered leases of one database from a single daemon thread."""
+
+    def __init__(self, sessions: sessionmaker[Session], lease_seconds: float) -> None:
         self._sessions = sessions
-        self._job_id = job_id
-        self._owner = owner
         self._lease_seconds = lease_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"lease-{job_id[:8]}", daemon=True)
-        self.lost = False
+        self._leases: dict[tuple[str, str], _Lease] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "LeaseKeeper":
-        self._thread.start()
+    def hold(self, job_id: str, owner: str) -> "HeldLease":
+        """Keep the lease of `job_id` alive for the duration of a `with` block."""
+        return HeldLease(self, _Lease(job_id, owner))
+
+    def _register(self, lease: _Lease) -> None:
+        with self._lock:
+            self._leases[(lease.job_id, lease.owner)] = lease
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._beat, name="lease-heartbeat", daemon=True
+                )
+                self._thread.start()
+
+    def _unregister(self, lease: _Lease) -> None:
+        with self._lock:
+            self._leases.pop((lease.job_id, lease.owner), None)
+
+    def _beat(self) -> None:
+        while True:
+            time.sleep(self._lease_seconds / 3)
+            with self._lock:
+                leases = list(self._leases.values())
+            if leases:
+                self._renew(leases)
+
+    def _renew(self, leases: list[_Lease]) -> None:
+        try:
+            with transaction(self._sessions) as session:
+                for lease in leases:
+                    if not renew_lease(session, lease.job_id, lease.owner, self._lease_seconds):
+                        lease.lost = True
+        except SQLAlchemyError as exc:
+            logger.warning("could not renew %d leases: %s", len(leases), exc)
+
+
+class HeldLease:
+    """A registered lease; `lost` turns True if another worker took the job over."""
+
+    def __init__(self, heartbeat: LeaseHeartbeat, lease: _Lease) -> None:
+        self._heartbeat = heartbeat
+        self._lease = lease
+
+    @property
+    def lost(self) -> bool:
+        """The lease could not be renewed: the job is no longer ours."""
+        return self._lease.lost
+
+    def __enter__(self) -> "HeldLease":
+        self._heartbeat._register(self._lease)
         return self
 
     def __exit__(
@@ -37,19 +95,4 @@ class LeaseKeeper:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self._lease_seconds / 3):
-            try:
-                with transaction(self._sessions) as session:
-                    still_ours = renew_lease(
-                        session, self._job_id, self._owner, self._lease_seconds
-                    )
-            except SQLAlchemyError as exc:
-                logger.warning("could not renew the lease of job %s: %s", self._job_id, exc)
-                continue
-            if not still_ours:
-                self.lost = True
-                return
+        self._heartbeat._unregister(self._lease)

@@ -24,7 +24,6 @@ from storage.ledger import (
 from storage.models import Job
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
-from workers.lease import LeaseKeeper
 from workers.model_tiers import model_engines
 
 logger = logging.getLogger(__name__)
@@ -58,7 +57,7 @@ def run_job(
         budget = job.budget
         sha256 = document.sha256
     path = context.blobs.path_for(sha256)
-    with LeaseKeeper(context.sessions, job_id, owner, settings.lease_seconds):
+    with context.heartbeat.hold(job_id, owner):
         try:
             result = process_chunk(path, chunk, tier, budget, model_engines(settings))
         except PipelineError as error:
