@@ -24,6 +24,7 @@ from pathlib import Path
 from pipeline.asr import MoonshineEngine, get_engine, transcribe, transcribe_file
 from pipeline.audio import SAMPLE_RATE, decode_audio, samples_to_wav
 from pipeline.ffmpeg_tools import MediaError, locate_tools
+from pipeline.media_chunking import KEYFRAMES
 from pipeline.video import keyframe_times
 
 _SPELLED_OUT = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint"}
@@ -184,11 +185,11 @@ def main() -> None:
                 print(f"{row['local_path']:58} error {error.category}: {error.message}")
 
     videos: list[ScoredClip] = []
-    print("\n## Videos: keyframes (default policy: scene > 0.3, <= 6/min, >= 1 per 30 s)")
+    print(f"\n## Videos: keyframes (the pipeline's policy: {KEYFRAMES})")
     for row in rows:
         if row["local_path"].startswith("video/") and row["local_path"].endswith(".mp4"):
             path = corpus / row["local_path"]
-            times = keyframe_times(path)
+            times = keyframe_times(path, KEYFRAMES)
             print(f"{row['local_path']:58} keyframes: {len(times)} at {times}")
             reference = reference_for(corpus, row)
             if reference is not None:
