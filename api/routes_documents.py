@@ -170,6 +170,12 @@ def result_of(document_id: str, state: State) -> DocumentResultOut:
             raise ApiError(
                 409, "not_finished", f"document {document_id} is still {document.status}"
             )
+        if document.jobs_total > 0:
+            raise ApiError(
+                409,
+                "finalizing",
+                f"document {document_id} is {document.status}; its result is being assembled",
+            )
         raise ApiError(
             404,
             "no_result",

@@ -1,12 +1,15 @@
 """Repository functions for document-level results."""
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import DocumentResult, Extraction, Job
+from schemas.enums import TERMINAL_DOCUMENT_STATUSES
+from storage.models import Document, DocumentResult, Extraction, Job
+from storage.types import utcnow
 
 
 def job_rows_with_extractions(
@@ -41,6 +44,23 @@ def save_document_result(
     existing.data = data
     session.flush()
     return existing
+
+
+def unfinalized_documents(session: Session, older_than_seconds: float) -> list[str]:
+    """Finished documents with jobs but no result (their finaliser died): to assemble again."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    query = (
+        select(Document.id)
+        .outerjoin(DocumentResult, DocumentResult.document_id == Document.id)
+        .where(
+            Document.status.in_([status.value for status in TERMINAL_DOCUMENT_STATUSES]),
+            Document.jobs_total > 0,
+            Document.finished_at < cutoff,
+            DocumentResult.id.is_(None),
+        )
+        .limit(100)
+    )
+    return list(session.scalars(query))
 
 
 def get_document_result(session: Session, document_id: str) -> DocumentResult | None:

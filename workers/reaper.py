@@ -8,11 +8,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from storage.database import transaction
 from storage.documents import stale_queued_documents
 from storage.ledger import reap_expired_leases, resume_waiting, stale_queued_jobs
+from storage.results import unfinalized_documents
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.model_tiers import model_engines, tier_is_healthy
 
 logger = logging.getLogger(__name__)
+
+FINALIZE_GRACE_SECONDS = 60.0
+"""A finished document still without a result after this long lost its finaliser."""
 
 
 def reap_once(context: WorkerContext) -> int:
@@ -27,7 +31,9 @@ def reap_once(context: WorkerContext) -> int:
         context.enqueuer.enqueue_jobs(requeue)
     if stale_documents:
         context.enqueuer.enqueue_documents(stale_documents)
-    for document_id in reaped.finished_documents:
+    with transaction(context.sessions) as session:
+        orphaned_results = unfinalized_documents(session, FINALIZE_GRACE_SECONDS)
+    for document_id in [*reaped.finished_documents, *orphaned_results]:
         finalize_document(context, document_id)
     resumed = _resume_healthy_tiers(context)
     swept = len(requeue) + len(reaped.failed) + len(stale_documents) + resumed

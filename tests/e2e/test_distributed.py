@@ -12,6 +12,7 @@ from api.app import create_app
 from schemas.settings import Settings
 from storage.database import make_session_factory, transaction
 from storage.models import Extraction, Job
+from tests.support.api import document_result
 from tests.support.documents import make_encrypted_pdf, make_text_pdf
 from tests.support.workers import celery_worker
 
@@ -78,7 +79,7 @@ def test_upload_to_workers_to_rest(api: TestClient, settings: Settings, tmp_path
     assert [e["provenance"]["page_number"] for e in extractions] == list(range(1, 21))
     for extraction, expected in zip(extractions, lines, strict=True):
         assert [line for line in extraction["data"]["text"].splitlines() if line] == expected
-    result = api.get(f"/v1/documents/{document_id}/result").json()
+    result = document_result(api, document_id)
     assert result["kind"] == "document_pages"
     assert result["data"]["page_count"] == 20
     assert result["data"]["failed_pages"] == []

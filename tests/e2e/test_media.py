@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from schemas.settings import Settings
+from tests.support.api import document_result
 from tests.support.media import SPEECH_CLIP, SPEECH_WORDS, make_slides_video
 from tests.support.workers import REPO_ROOT, celery_worker, worker_environment
 
@@ -76,7 +77,7 @@ def test_audio_and_video_on_the_distributed_path(
     audio = api.get(f"/v1/documents/{audio_id}").json()
     assert audio["status"] == "done", audio
     assert audio["media_type"] == "audio/ogg"
-    transcript = api.get(f"/v1/documents/{audio_id}/result").json()
+    transcript = document_result(api, audio_id)
     assert transcript["kind"] == "transcript"
     assert _recall(SPEECH_WORDS, transcript["data"]["text"]) >= 0.85
     segments = transcript["data"]["segments"]
@@ -87,7 +88,7 @@ def test_audio_and_video_on_the_distributed_path(
     jobs = api.get(f"/v1/documents/{video_id}/jobs").json()
     assert {job["kind"] for job in jobs} == {"video_frame", "speech_segment"}
     assert {job["tier"] for job in jobs} == {"local"}
-    timeline = api.get(f"/v1/documents/{video_id}/result").json()
+    timeline = document_result(api, video_id)
     assert timeline["kind"] == "video_timeline"
     items = timeline["data"]["items"]
     starts = [item.get("timestamp", item.get("start")) for item in items]

@@ -14,6 +14,7 @@ from api.app import create_app
 from schemas.settings import Settings
 from tests.fakes.fake_vllm import EDGE_MODEL, MOE_MODEL, running_fake_vllm
 from tests.fakes.vllm_requests import FakeVllmConfig
+from tests.support.api import document_result
 from tests.support.documents import make_text_pdf
 from tests.support.media import SPEECH_CLIP, make_slides_video
 from tests.support.workers import celery_worker
@@ -105,4 +106,4 @@ def test_mixed_batch_routes_every_job_to_its_tier(settings: Settings, tmp_path: 
                 assert len(job["model_calls"]["attempts"]) >= 1
                 if job["kind"] != "speech_segment":
                     assert job["budget"] in (70, 140, 280, 560, 1120)
-            assert api.get(f"/v1/documents/{document_id}/result").status_code == 200
+            assert document_result(api, document_id)["kind"]

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from schemas.settings import Settings
+from tests.support.api import document_result
 from tests.support.documents import make_text_pdf
 from workers.embedded_dispatch import EmbeddedDispatcher
 
@@ -29,6 +30,6 @@ def test_uploads_are_processed_without_a_broker(tmp_path: Path) -> None:
             assert status in ("queued", "processing"), status
             assert time.monotonic() < deadline
             time.sleep(0.2)
-        result = client.get(f"/v1/documents/{document_id}/result").json()
+        result = document_result(client, document_id)
     texts = [page["text"] for page in result["data"]["pages"]]
     assert [[line for line in text.splitlines() if line] for text in texts] == lines
