@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from api import routes_documents, routes_health, routes_jobs
+from api import routes_documents, routes_health, routes_jobs, routes_schemas
 from api.dispatch import CeleryDispatcher, Dispatcher, NoBrokerDispatcher
 from api.errors import install_error_handlers
 from api.state import ApiState
@@ -43,4 +43,5 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     app.include_router(routes_health.router)
     app.include_router(routes_documents.router)
     app.include_router(routes_jobs.router)
+    app.include_router(routes_schemas.router)
     return app

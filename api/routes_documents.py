@@ -15,6 +15,7 @@ from schemas.results import DocumentResultOut
 from storage.blobs import BlobTooLargeError
 from storage.database import transaction
 from storage.documents import get_document, job_counts, list_documents
+from storage.extraction_schemas import get_schema
 from storage.intake import take_in
 from storage.models import Extraction, Job
 from storage.results import get_document_result
@@ -50,6 +51,14 @@ def upload_document(
         raise ApiError(
             422, "invalid_request", f"budget must be one of {list(VISUAL_BUDGETS)}, not {budget}"
         )
+    if schema_name is not None:
+        with transaction(state.sessions) as session:
+            if get_schema(session, schema_name) is None:
+                raise ApiError(
+                    422,
+                    "unknown_schema",
+                    f"no schema is registered as {schema_name!r}; POST it to /v1/schemas first",
+                )
     options: dict[str, Any] = {
         key: value
         for key, value in (

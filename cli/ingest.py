@@ -16,6 +16,7 @@ from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus, JobState
 from schemas.settings import Settings
 from storage.database import transaction
 from storage.documents import get_document, job_counts
+from storage.extraction_schemas import get_schema
 from storage.intake import take_in
 from storage.migrate import upgrade_to_head
 from storage.models import Job
@@ -24,6 +25,10 @@ from workers.embedded import EmbeddedExecutor
 from workers.reaper import reap_once
 
 WAIT_POLL_SECONDS = 0.5
+
+
+class UnknownSchemaError(Exception):
+    """--schema names no registered schema."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,13 @@ def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions
     else:
         context = build_context(settings, CollectingEnqueuer())
     upgrade_to_head(context.engine)
+    if options.schema is not None:
+        with transaction(context.sessions) as session:
+            if get_schema(session, options.schema) is None:
+                raise UnknownSchemaError(
+                    f"no schema is registered as {options.schema!r}; register it with "
+                    "POST /v1/schemas first"
+                )
     submitted = _submit(context, files, options)
     if not settings.broker_url:
         reap_once(context)

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(settings: Settings, arguments: argparse.Namespace) -> int:
-    from cli.ingest import IngestOptions, run_ingest
+    from cli.ingest import IngestOptions, UnknownSchemaError, run_ingest
 
     options = IngestOptions(
         collection=arguments.collection,
@@ -77,7 +77,7 @@ def _ingest(settings: Settings, arguments: argparse.Namespace) -> int:
     )
     try:
         return run_ingest(settings, arguments.paths, options)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, UnknownSchemaError) as exc:
         print(f"greenhouse: {exc}", file=sys.stderr)
         return 2
 

@@ -14,6 +14,13 @@ from pipeline.moe_pages import extract_image_on_moe, extract_page_on_moe
 from pipeline.mupdf_lock import MUPDF_LOCK
 from pipeline.ocr import image_page_content
 from pipeline.pdf_source import cached_pdf
+from pipeline.render import RenderedImage, render_image, render_pdf_page
+from pipeline.schema_jobs import (
+    SCHEMA_EXTRACTION,
+    SchemaRequest,
+    extract_fields,
+    schema_extraction_data,
+)
 from pipeline.speech_jobs import edge_transcript, local_transcript, speech_provenance
 from pipeline.video import extract_frame
 from pipeline.vlm_engine import VlmEngine, VlmOutcome
@@ -61,12 +68,17 @@ def process_chunk(
     tier: Tier,
     budget: int | None = None,
     engines: ModelEngines | None = None,
+    schema: SchemaRequest | None = None,
 ) -> ExtractionResult:
     """Run the engine for `chunk` of the file at `path` on `tier`.
 
-    Local engines (PyMuPDF, RapidOCR) hold MUPDF_LOCK: threaded workers share one process.
+    With a `schema`, visual chunks on the MoE tier are extracted into it instead of into
+    page_content. Local engines (PyMuPDF, RapidOCR) hold MUPDF_LOCK: threaded workers share
+    one process.
     """
     engines = engines or ModelEngines()
+    if schema is not None and tier is Tier.MOE and chunk.kind is not ChunkKind.SPEECH_SEGMENT:
+        return _schema_fields(path, chunk, _budget(budget), _moe(engines), schema)
     if chunk.kind is ChunkKind.PDF_PAGE:
         return _pdf_page(path, chunk, tier, budget, engines)
     if chunk.kind is ChunkKind.IMAGE:
@@ -120,6 +132,46 @@ def _visual(
         return _result(
             image_page_content(image, page_number=chunk.seq + 1, settings=OCR_SETTINGS), None, extra
         )
+
+
+def _schema_fields(
+    path: Path,
+    chunk: ChunkDescriptor,
+    budget: VisualBudget,
+    engine: VlmEngine,
+    schema: SchemaRequest,
+) -> ExtractionResult:
+    text = ""
+    provenance: dict[str, Any] = {"page_number": chunk.seq + 1}
+    if chunk.kind is ChunkKind.PDF_PAGE:
+        with MUPDF_LOCK:
+            page = cached_pdf(path).load_page(chunk.seq)
+            if chunk.has_text_layer:
+                text = page.get_text("text").strip()
+
+        def render(step: VisualBudget) -> RenderedImage:
+            with MUPDF_LOCK:
+                return render_pdf_page(page, step)
+    else:
+        image = (
+            _frame(path, chunk)
+            if chunk.kind is ChunkKind.VIDEO_FRAME
+            else (open_image(path, frame=chunk.seq))
+        )
+        if chunk.start_seconds is not None:
+            provenance["timestamp"] = chunk.start_seconds
+
+        def render(step: VisualBudget) -> RenderedImage:
+            return render_image(image, step)
+
+    outcome = extract_fields(schema, budget, render, engine)
+    return ExtractionResult(
+        kind=SCHEMA_EXTRACTION,
+        data=schema_extraction_data(schema, outcome, text),
+        provenance=provenance,
+        engine=f"vllm:{outcome.model}",
+        usage=_usage(outcome),
+    )
 
 
 def _frame(path: Path, chunk: ChunkDescriptor) -> Image.Image:

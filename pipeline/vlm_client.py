@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 
 from pipeline.backpressure import BackpressureConfig, InFlightLimiter
-from pipeline.json_schema_subset import find_unsupported
 from pipeline.json_validation import canonical_json, meta_schema_errors
 from pipeline.vlm_errors import TransientVlmError, UnsupportedSchemaError, VlmRequestRejectedError
 from schemas.budget import VisualBudget
+from schemas.json_schema_subset import find_unsupported
 
 ContentPart = dict[str, Any]
 Message = dict[str, Any]

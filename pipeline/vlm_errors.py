@@ -13,8 +13,8 @@
 from collections.abc import Sequence
 
 from pipeline.errors import PipelineError
-from pipeline.json_schema_subset import SchemaProblem
 from schemas.enums import ErrorCategory
+from schemas.json_schema_subset import SchemaProblem
 
 REJECTED_CATEGORY = ErrorCategory.MODEL_REJECTED
 """Category of a request the server refused for good (no dedicated category exists yet)."""

@@ -99,3 +99,20 @@ class ErrorBody(BaseModel):
     error: dict[str, Any] = Field(
         description="{'code': str, 'message': str, 'detail': optional extra}"
     )
+
+
+SCHEMA_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class SchemaIn(BaseModel):
+    """A JSON schema to register for structured extraction."""
+
+    name: str = Field(pattern=SCHEMA_NAME_PATTERN)
+    json_schema: dict[str, Any] = Field(description="Must stay inside what xgrammar enforces.")
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class SchemaOut(SchemaIn):
+    """A registered schema."""
+
+    created_at: datetime

@@ -137,3 +137,14 @@ class DocumentResult(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ExtractionSchema(Base):
+    """A named JSON schema that documents can ask the model tier to fill, page by page."""
+
+    __tablename__ = "extraction_schemas"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    json_schema: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,7 +18,7 @@ from tests.support.services import (
     redis_server,
 )
 
-LEDGER_TABLES = ("extractions", "jobs", "documents")
+LEDGER_TABLES = ("document_results", "extractions", "jobs", "documents", "extraction_schemas")
 TEST_REDIS_DB = 11
 
 

@@ -7,10 +7,12 @@ from sqlalchemy import select
 
 from pipeline.errors import PipelineError
 from pipeline.process import ExtractionResult, process_chunk
+from pipeline.schema_jobs import SchemaRequest
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, Tier
 from storage.database import transaction
 from storage.documents import get_document
+from storage.extraction_schemas import get_schema
 from storage.ledger import (
     ExtractionRecord,
     Transition,
@@ -56,10 +58,12 @@ def run_job(
         tier = Tier(job.tier)
         budget = job.budget
         sha256 = document.sha256
+        schema_name = document.options.get("schema") if tier is Tier.MOE else None
     path = context.blobs.path_for(sha256)
     with context.heartbeat.hold(job_id, owner):
         try:
-            result = process_chunk(path, chunk, tier, budget, model_engines(settings))
+            schema = _schema_request(context, schema_name)
+            result = process_chunk(path, chunk, tier, budget, model_engines(settings), schema)
         except PipelineError as error:
             return _record_failure(context, job_id, owner, error)
         except timeout_errors as exc:
@@ -78,6 +82,21 @@ def run_job(
         transition = complete_job(session, job_id, owner, record, _usage(result))
     _finalize_if_finished(context, transition)
     return JobOutcome(job_id, "succeeded" if transition else "lost-lease")
+
+
+def _schema_request(context: WorkerContext, name: str | None) -> SchemaRequest | None:
+    """The registered schema a document asked for; unknown names fail the job clearly."""
+    if name is None:
+        return None
+    with transaction(context.sessions) as session:
+        row = get_schema(session, name)
+        if row is None:
+            raise PipelineError(
+                ErrorCategory.INVALID_OPTIONS, f"no schema is registered as {name!r}"
+            )
+        return SchemaRequest(
+            name=row.name, json_schema=row.json_schema, description=row.description
+        )
 
 
 def _usage(result: ExtractionResult) -> Usage | None:

@@ -5,10 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 from sqlalchemy import select
 
 from schemas.settings import Settings
 from storage.database import make_engine, make_session_factory, transaction
+from storage.extraction_schemas import register_schema
+from storage.migrate import upgrade_to_head
 from storage.models import Extraction, Job
 from tests.fakes.fake_vllm import MOE_MODEL, Fault, running_fake_vllm
 from tests.support.documents import make_text_pdf
@@ -129,3 +132,56 @@ def test_a_server_that_stays_down_parks_jobs_as_waiting(
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed 2" in resumed.stdout
     assert {job.state for job, _ in _jobs(sqlite_settings)} == {"succeeded"}
+
+
+INVOICE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "invoice_number": {"type": "string"},
+        "total": {"type": "number"},
+    },
+    "required": ["invoice_number", "total"],
+}
+
+
+def test_a_registered_schema_is_filled_page_by_page(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    engine = make_engine(sqlite_settings.database_url)
+    upgrade_to_head(engine)
+    with transaction(make_session_factory(engine)) as session:
+        register_schema(session, "invoice", INVOICE_SCHEMA, "the invoice number and total")
+    pdf = tmp_path / "invoices.pdf"
+    make_text_pdf(pdf, 2)
+    with running_fake_vllm() as fake:
+        code, report = _ingest(
+            _moe_settings(sqlite_settings, fake.base_url), str(pdf), "--schema", "invoice"
+        )
+        bodies = [request.body for request in fake.control.requests]
+    assert code == 0, report
+    assert len(bodies) == 2
+    for body in bodies:
+        assert body["response_format"]["json_schema"]["schema"] == INVOICE_SCHEMA
+        prompt = json.dumps(body["messages"])
+        assert "invoice_number" in prompt  # the schema is restated in the prompt
+    for job, extraction in _jobs(sqlite_settings):
+        assert job.tier == "moe" and job.fell_back is False
+        assert extraction is not None and extraction.kind == "schema_extraction"
+        assert extraction.data["schema"] == "invoice"
+        jsonschema.validate(extraction.data["fields"], INVOICE_SCHEMA)
+        assert extraction.data["text"].startswith(f"Page {job.seq + 1}00 says")
+
+
+def test_an_unknown_schema_is_a_usage_error(sqlite_settings: Settings, tmp_path: Path) -> None:
+    pdf = tmp_path / "x.pdf"
+    make_text_pdf(pdf, 1)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "ingest", str(pdf), "--schema", "nope"],
+        cwd=REPO_ROOT,
+        env=worker_environment(sqlite_settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "no schema is registered as 'nope'" in result.stderr

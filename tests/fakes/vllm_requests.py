@@ -22,8 +22,8 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.geometry import image_prompt_tokens, is_native_size, processor_size
-from pipeline.json_schema_subset import find_unsupported
 from schemas.budget import VISUAL_BUDGETS, is_visual_budget
+from schemas.json_schema_subset import find_unsupported
 
 MOE_MODEL = "google/gemma-4-26B-A4B-it"
 EDGE_MODEL = "google/gemma-4-E4B-it"

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.json_schema_subset import (
+from schemas.extractions import PageContent
+from schemas.json_schema_subset import (
     UNSUPPORTED_KEYWORDS,
     XGRAMMAR_STRING_FORMATS,
     describe_unsupported,
     find_unsupported,
 )
-from schemas.extractions import PageContent
 
 
 def problems(schema):

@@ -7,7 +7,6 @@ import wave
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.json_schema_subset import find_unsupported
 from pipeline.json_validation import FailureKind, meta_schema_errors
 from pipeline.speech_client import (
     MAX_TRANSCRIPT_TOKENS,
@@ -22,6 +21,7 @@ from pipeline.vlm_engine import AttemptPolicy, VlmEngine
 from pipeline.vlm_prompts import restate_schema
 from pipeline.vlm_retry import RetryPolicy
 from schemas.enums import ErrorCategory
+from schemas.json_schema_subset import find_unsupported
 from schemas.transcript import Transcript
 from tests.fakes.fake_vllm import EDGE_MODEL, FakeVllmConfig, Fault, running_fake_vllm
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from pipeline.json_schema_subset import find_unsupported
 from pipeline.json_validation import meta_schema_errors, schema_errors
 from pipeline.vlm_prompts import (
     PAGE_CONTENT_SCHEMA,
@@ -14,6 +13,7 @@ from pipeline.vlm_prompts import (
     restate_schema,
 )
 from schemas.extractions import PageContent, PageContentData, PageSize, Provenance
+from schemas.json_schema_subset import find_unsupported
 from tests.fakes.schema_instance import schema_instance
 
 ANSWER = {

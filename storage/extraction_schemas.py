@@ -1,0 +1,41 @@
+"""Repository functions for the named extraction schemas."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import ExtractionSchema
+
+
+class SchemaConflictError(Exception):
+    """A different schema already has this name (schemas are immutable once registered)."""
+
+
+def register_schema(
+    session: Session, name: str, json_schema: dict[str, Any], description: str | None
+) -> tuple[ExtractionSchema, bool]:
+    """Store a schema; registering the same schema again is a no-op. Returns (row, created)."""
+    existing = session.get(ExtractionSchema, name)
+    if existing is not None:
+        if existing.json_schema != json_schema or existing.description != description:
+            raise SchemaConflictError(f"a different schema is already registered as {name!r}")
+        return existing, False
+    row = ExtractionSchema(name=name, json_schema=json_schema, description=description)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        raise SchemaConflictError(f"schema {name!r} was registered concurrently") from exc
+    return row, True
+
+
+def get_schema(session: Session, name: str) -> ExtractionSchema | None:
+    """One schema by name."""
+    return session.get(ExtractionSchema, name)
+
+
+def list_schemas(session: Session) -> list[ExtractionSchema]:
+    """Every schema, by name."""
+    return list(session.scalars(select(ExtractionSchema).order_by(ExtractionSchema.name)))
