@@ -4,7 +4,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from api import routes_documents, routes_health, routes_jobs, routes_schemas
+from api import (
+    routes_documents,
+    routes_extractions,
+    routes_health,
+    routes_jobs,
+    routes_metrics,
+    routes_schemas,
+)
 from api.dispatch import CeleryDispatcher, Dispatcher, NoBrokerDispatcher
 from api.errors import install_error_handlers
 from api.state import ApiState
@@ -44,4 +51,6 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     app.include_router(routes_documents.router)
     app.include_router(routes_jobs.router)
     app.include_router(routes_schemas.router)
+    app.include_router(routes_extractions.router)
+    app.include_router(routes_metrics.router)
     return app

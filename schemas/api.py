@@ -93,6 +93,13 @@ class ExtractionOut(BaseModel):
     created_at: datetime
 
 
+class ExtractionPage(BaseModel):
+    """One page of a cursor-paginated extraction listing."""
+
+    items: list[ExtractionOut]
+    next_cursor: str | None
+
+
 class ErrorBody(BaseModel):
     """The stable shape of every API error."""
 
