@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -59,11 +58,10 @@ from tests.fakes.fake_vllm import (
 )
 from tests.support.documents import make_text_pdf
 from tests.support.services import create_database, drop_database, postgres_server, redis_server
-from tests.support.workers import REPO_ROOT, WorkerProcess, worker_environment
+from tests.support.workers import WorkerProcess, celery_worker
 
 BROKER_DB = 13
 SAMPLE_SECONDS = 0.01
-READY_TIMEOUT_SECONDS = 60.0
 SCAN_DPI = 150
 LINES_PER_PAGE = 30
 
@@ -188,48 +186,6 @@ def _flush(broker_url: str) -> None:
         client.flushdb()
     finally:
         client.close()
-
-
-@contextmanager
-def celery_worker(
-    settings: Settings, log_dir: Path, queues: str, pool: str, concurrency: int
-) -> Iterator[WorkerProcess]:
-    """`celery -A workers.celery_app worker` with any pool (tests' helper is prefork only)."""
-    name = f"bench-{queues.replace(',', '-')}-{uuid.uuid4().hex[:6]}"
-    log_path = log_dir / f"{name}.log"
-    command = [
-        *(sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker"),
-        *("-Q", queues, "--pool", pool, "--concurrency", str(concurrency)),
-        *("--loglevel", "INFO", "-n", f"{name}@%h"),
-        *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-    ]
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=worker_environment(settings),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    worker = WorkerProcess(process, log_path)
-    try:
-        _wait_ready(worker)
-        yield worker
-    finally:
-        worker.stop()
-
-
-def _wait_ready(worker: WorkerProcess) -> None:
-    """Wait for Celery's "ready." line."""
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if " ready." in worker.log():
-            return
-        if worker.process.poll() is not None:
-            raise RuntimeError(f"the celery worker exited early:\n{worker.log()}")
-        time.sleep(0.2)
-    raise RuntimeError(f"the celery worker did not become ready:\n{worker.log()}")
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -371,13 +327,17 @@ def saturation_run(arguments: argparse.Namespace, servers: Servers, pdf: Path) -
         fake.control.token_latency = arguments.token_latency
         with (
             fresh_settings(servers, fake.base_url, arguments.max_in_flight) as settings,
-            celery_worker(settings, servers.root, "ingest", "prefork", 1) as ingest,
+            celery_worker(settings, servers.root, "ingest", concurrency=1) as ingest,
             ExitStack() as stack,
         ):
             vlm = [
                 stack.enter_context(
                     celery_worker(
-                        settings, servers.root, "vlm", "threads", arguments.vlm_concurrency
+                        settings,
+                        servers.root,
+                        "vlm",
+                        concurrency=arguments.vlm_concurrency,
+                        pool="threads",
                     )
                 )
                 for _ in range(arguments.vlm_workers)

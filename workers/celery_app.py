@@ -29,6 +29,14 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, ConnectionError, TimeoutError)
 JOB_SOFT_TIME_LIMIT = 600
 JOB_HARD_TIME_LIMIT = 660
+RETRY_TRANSIENT: dict[str, Any] = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+"""Database or network hiccups retry with exponential backoff and jitter; nothing else does."""
 
 
 class CeleryEnqueuer:
@@ -86,15 +94,7 @@ def _owner(task_id: str | None) -> str:
     return f"{socket.gethostname()}/{os.getpid()}/{task_id or 'no-task-id'}"
 
 
-@app.task(
-    name=CHUNK_DOCUMENT_TASK,
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=8,
-)
+@app.task(name=CHUNK_DOCUMENT_TASK, bind=True, **RETRY_TRANSIENT)
 def chunk_document_task(self: Any, *, document_id: str) -> None:
     """Cut a document into jobs."""
     chunk_step.chunk_document(context(), document_id, _owner(self.request.id))
@@ -103,11 +103,7 @@ def chunk_document_task(self: Any, *, document_id: str) -> None:
 @app.task(
     name=RUN_JOB_TASK,
     bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=8,
+    **RETRY_TRANSIENT,
     soft_time_limit=JOB_SOFT_TIME_LIMIT,
     time_limit=JOB_HARD_TIME_LIMIT,
 )
