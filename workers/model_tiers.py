@@ -9,6 +9,7 @@ from pipeline.vlm_engine import VlmEngine
 from pipeline.vlm_retry import RetryPolicy
 from schemas.settings import Settings
 
+INITIAL_IN_FLIGHT = 8
 _lock = threading.Lock()
 _engines: dict[str, ModelEngines] = {}
 
@@ -46,7 +47,11 @@ def _engine(settings: Settings, url: str | None, model: str | None) -> VlmEngine
             model=model,
             read_timeout=settings.model_read_timeout_seconds,
             max_in_flight=settings.model_max_in_flight,
-            backpressure=BackpressureConfig(),
+            # Start small and grow while the window fills: a burst at the cap would queue at
+            # the server before the first /metrics poll could shrink it.
+            backpressure=BackpressureConfig(
+                initial_in_flight=min(INITIAL_IN_FLIGHT, settings.model_max_in_flight)
+            ),
         )
     )
     retry = RetryPolicy(
