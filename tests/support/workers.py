@@ -74,7 +74,7 @@ def celery_worker(
         "--concurrency",
         str(concurrency),
         "--pool",
-        "prefork",
+        pool,
         "--loglevel",
         "INFO",
         "-n",
