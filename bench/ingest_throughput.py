@@ -245,11 +245,11 @@ def _ingest_report(completed: subprocess.CompletedProcess[str]) -> dict[str, Any
 
 
 @contextmanager
-def fresh_settings(servers: Servers) -> Iterator[Settings]:
+def fresh_settings(servers: Servers, broker_db: int = BROKER_DB) -> Iterator[Settings]:
     """A new migrated Postgres database and a flushed Redis db, both cleaned up afterwards."""
     name = f"greenhouse_bench_{uuid.uuid4().hex[:10]}"
     database_url = create_database(servers.postgres_url, name)
-    broker_url = f"{servers.redis_url}/{BROKER_DB}"
+    broker_url = f"{servers.redis_url}/{broker_db}"
     try:
         engine = make_engine(database_url)
         upgrade_to_head(engine)

@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
@@ -37,7 +36,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pymupdf
-import redis
 from sqlalchemy import Engine, text
 
 from bench.ingest_throughput import (
@@ -46,9 +44,11 @@ from bench.ingest_throughput import (
     progress,
     submit_and_wait,
 )
+from bench.ingest_throughput import (
+    fresh_settings as fresh_pipeline_settings,
+)
 from schemas.settings import Settings
 from storage.database import make_engine
-from storage.migrate import upgrade_to_head
 from tests.fakes.fake_vllm import (
     MOE_MODEL,
     FakeVllmConfig,
@@ -57,7 +57,7 @@ from tests.fakes.fake_vllm import (
     running_fake_vllm,
 )
 from tests.support.documents import make_text_pdf
-from tests.support.services import create_database, drop_database, postgres_server, redis_server
+from tests.support.services import postgres_server, redis_server
 from tests.support.workers import WorkerProcess, celery_worker
 
 BROKER_DB = 13
@@ -156,36 +156,11 @@ def fresh_settings(
     servers: Servers, vllm_url: str, max_in_flight: int | None
 ) -> Iterator[Settings]:
     """A new migrated database, Redis db 13 flushed, the MoE tier pointing at the fake."""
-    name = f"greenhouse_bench_{uuid.uuid4().hex[:10]}"
-    database_url = create_database(servers.postgres_url, name)
-    broker_url = f"{servers.redis_url}/{BROKER_DB}"
-    try:
-        engine = make_engine(database_url)
-        upgrade_to_head(engine)
-        engine.dispose()
-        _flush(broker_url)
-        blob_root = Path(tempfile.mkdtemp(dir=servers.root, prefix="blobs-"))
-        settings = Settings(
-            database_url=database_url,
-            broker_url=broker_url,
-            blob_root=str(blob_root),
-            vllm_url=vllm_url,
-            vllm_model=MOE_MODEL,
-        )
+    with fresh_pipeline_settings(servers, broker_db=BROKER_DB) as settings:
+        update: dict[str, Any] = {"vllm_url": vllm_url, "vllm_model": MOE_MODEL}
         if max_in_flight is not None:
-            settings = settings.model_copy(update={"model_max_in_flight": max_in_flight})
-        yield settings
-    finally:
-        drop_database(servers.postgres_url, name)
-        _flush(broker_url)
-
-
-def _flush(broker_url: str) -> None:
-    client = redis.Redis.from_url(broker_url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
+            update["model_max_in_flight"] = max_in_flight
+        yield settings.model_copy(update=update)
 
 
 # --- measuring ----------------------------------------------------------------------------------
