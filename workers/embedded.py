@@ -4,8 +4,8 @@ import logging
 import multiprocessing
 import os
 import uuid
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
 from schemas.settings import Settings
@@ -80,12 +80,16 @@ class EmbeddedExecutor:
             futures: dict[Future[run_step.JobOutcome], str] = {
                 pool.submit(_run_in_process, job_id): job_id for job_id in job_ids
             }
-            for future in _as_completed(futures):
+            for future in as_completed(futures):
                 try:
                     future.result()
                 except BrokenProcessPool:
                     orphans.append(futures[future])
                     continue
+                except Exception:
+                    # Not a job failure (those are stored by run_job) but e.g. the database
+                    # going away: the job keeps its state and a later run picks it up.
+                    logger.exception("job %s could not be run", futures[future])
                 done += 1
                 if on_progress:
                     on_progress(done, total)
@@ -104,12 +108,3 @@ class EmbeddedExecutor:
         for document_id in reaped.finished_documents:
             finalize_document(self._context, document_id)
         self._queue.enqueue_jobs(requeue)
-
-
-def _as_completed(
-    futures: dict[Future[run_step.JobOutcome], str],
-) -> Iterable[Future[run_step.JobOutcome]]:
-    pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, return_when="FIRST_COMPLETED")
-        yield from finished
