@@ -155,5 +155,6 @@ def _print_hint(out: Any) -> None:
     out.write(
         "\nResults are in the database. Query them over REST with `greenhouse serve` and\n"
         "  curl http://127.0.0.1:8000/v1/documents\n"
+        "  curl http://127.0.0.1:8000/v1/documents/<document id>/result\n"
         "  curl http://127.0.0.1:8000/v1/documents/<document id>/extractions\n"
     )

@@ -56,11 +56,11 @@ def print_json_lines(reports: list[DocumentReport], out: TextIO) -> None:
 
 def print_table(reports: list[DocumentReport], out: TextIO) -> None:
     """A fixed-width summary table."""
-    header = f"{'status':<10} {'pages':>5} {'ok':>5} {'failed':>6}  {'document id':<36}  path"
+    header = f"{'status':<10} {'jobs':>5} {'ok':>5} {'failed':>6}  {'document id':<36}  path"
     out.write(header + "\n" + "-" * len(header) + "\n")
     for report in reports:
         out.write(
-            f"{report.status:<10} {report.pages or 0:>5} {report.jobs['succeeded']:>5} "
+            f"{report.status:<10} {report.jobs['total']:>5} {report.jobs['succeeded']:>5} "
             f"{report.jobs['failed']:>6}  {report.id:<36}  {report.path}\n"
         )
         if report.error:
