@@ -9,7 +9,12 @@ from pipeline.ffmpeg_tools import locate_tools
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SPEECH_CLIP = FIXTURES / "speech_jfk.ogg"
-SPEECH_WORDS = ["ask", "not", "what", "your", "country", "can", "do", "for", "you"]
+# JFK, inaugural address (1961), public domain: the words spoken in the clip.
+SPEECH_TEXT = (
+    "and so my fellow americans ask not what your country can do for you "
+    "ask what you can do for your country"
+)
+SPEECH_WORDS = SPEECH_TEXT.split()
 SLIDE_SECONDS = 4
 
 

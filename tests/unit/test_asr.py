@@ -5,7 +5,6 @@ import socket
 import urllib.request
 from array import array
 from collections import Counter
-from pathlib import Path
 
 import pydantic
 import pytest
@@ -21,14 +20,7 @@ from pipeline.asr import (
 )
 from pipeline.audio import SAMPLE_RATE, SegmentationConfig, decode_audio, normalise_word
 from schemas.transcript import Transcript, TranscriptSegment
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-# JFK, inaugural address (1961), public domain: the words spoken in tests/fixtures/speech_jfk.ogg.
-JFK_TEXT = (
-    "and so my fellow americans ask not what your country can do for you "
-    "ask what you can do for your country"
-)
-JFK_WORDS = JFK_TEXT.split()
+from tests.support.media import SPEECH_CLIP, SPEECH_WORDS
 
 
 def words(text: str) -> list[str]:
@@ -43,17 +35,17 @@ def recall(reference: list[str], hypothesis: list[str]) -> float:
 
 @pytest.fixture(scope="module")
 def jfk_samples() -> array:
-    return decode_audio(FIXTURES / "speech_jfk.ogg")
+    return decode_audio(SPEECH_CLIP)
 
 
 def test_transcribe_file_recognises_the_known_words() -> None:
-    transcript = transcribe_file(FIXTURES / "speech_jfk.ogg")
+    transcript = transcribe_file(SPEECH_CLIP)
 
     assert isinstance(transcript, Transcript)
     assert transcript.kind == "transcript"
     assert transcript.data.engine == ENGINE_NAME
     assert transcript.data.language == "en"
-    assert recall(JFK_WORDS, words(transcript.data.text)) >= 0.85
+    assert recall(SPEECH_WORDS, words(transcript.data.text)) >= 0.85
     assert transcript.data.segments
     for segment in transcript.data.segments:
         assert 0.0 <= segment.start < segment.end <= 11.2
@@ -82,7 +74,7 @@ def test_long_audio_cut_inside_speech_is_deduplicated_at_the_seams(jfk_samples: 
     config = SegmentationConfig(
         max_seconds=5.0, cut_search_seconds=1.5, overlap_seconds=1.0, min_pause_seconds=2.0
     )
-    reference = JFK_WORDS * 2
+    reference = SPEECH_WORDS * 2
 
     timed = transcribe(jfk_samples + jfk_samples, config=config)
     transcript = assemble_transcript(timed)
@@ -130,7 +122,7 @@ def test_model_loads_and_runs_without_network(
     engine = MoonshineEngine()
     text = engine.transcribe_samples(jfk_samples)
 
-    assert recall(JFK_WORDS, words(text)) >= 0.85
+    assert recall(SPEECH_WORDS, words(text)) >= 0.85
 
 
 def test_assemble_sorts_merges_overlaps_and_drops_empty_segments() -> None:

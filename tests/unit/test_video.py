@@ -27,13 +27,8 @@ from pipeline.video import (
 )
 from schemas.timeline import TimelineFrame, TimelineSpeech, VideoTimeline
 from schemas.transcript import TranscriptSegment
+from tests.support.media import SPEECH_CLIP, SPEECH_WORDS
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-JFK_TEXT = (
-    "and so my fellow americans ask not what your country can do for you "
-    "ask what you can do for your country"
-)
-JFK_WORDS = JFK_TEXT.split()
 SLIDE_SECONDS = 3
 FPS = 5
 # Backgrounds far apart in brightness so that each change is a clear scene cut.
@@ -94,7 +89,7 @@ def videos(tools: FfmpegTools, tmp_path_factory: pytest.TempPathFactory) -> dict
     folder = tmp_path_factory.mktemp("video")
     slides = render_frames(folder, SLIDES)
     made = {
-        "speech": encode(tools, slides, folder / "slides_speech.mp4", FIXTURES / "speech_jfk.ogg"),
+        "speech": encode(tools, slides, folder / "slides_speech.mp4", SPEECH_CLIP),
         "mute": encode(tools, slides, folder / "slides_mute.mp4"),
     }
     static_folder = folder / "static"
@@ -217,8 +212,8 @@ def test_audio_track_is_extracted_and_transcribed(
     assert samples is not None
     assert len(samples) / SAMPLE_RATE == pytest.approx(11.0, abs=0.3)
     heard = [normalise_word(word) for _, _, text in transcribe(samples) for word in text.split()]
-    matched = sum((Counter(JFK_WORDS) & Counter(heard)).values())
-    assert matched / len(JFK_WORDS) >= 0.85
+    matched = sum((Counter(SPEECH_WORDS) & Counter(heard)).values())
+    assert matched / len(SPEECH_WORDS) >= 0.85
 
 
 def test_video_without_audio(videos: dict[str, Path], tools: FfmpegTools) -> None:
@@ -241,7 +236,7 @@ def test_truncated_video_fails_clearly(
 
 def test_audio_file_is_not_a_video(tools: FfmpegTools) -> None:
     with pytest.raises(MediaError) as error:
-        keyframe_times(FIXTURES / "speech_jfk.ogg", tools=tools)
+        keyframe_times(SPEECH_CLIP, tools=tools)
     assert error.value.category == "unsupported_media"
 
 
