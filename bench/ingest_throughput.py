@@ -37,8 +37,8 @@ from pdfminer.high_level import extract_pages
 from pdfminer.layout import LTTextContainer
 from sqlalchemy import Engine, text
 
-from pipeline.pdf_source import open_pdf
-from pipeline.text_engine import extract_native_page
+from pipeline.local.native_text import extract_native_page
+from pipeline.sources.pdf import open_pdf
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES
 from schemas.settings import Settings
 from storage.database import make_engine

@@ -6,7 +6,8 @@ Run on demand from the repository root (not a test; about two minutes at the def
         [--out figures.json]
 
 A sample of the corpus's PDF pages (the first `--pages-per-pdf` pages of every readable PDF
-under CORPUS/pdf, default /work/shared/corpus) is rendered with `pipeline.render.render_pdf_page`
+under CORPUS/pdf, default /work/shared/corpus) is rendered with
+`pipeline.model.render.render_pdf_page`
 at every budget (70..1120), encoded as JPEG (the default, quality 85) and as PNG (level 6) for
 comparison. The function's own timings split the cost into render (MuPDF rasterisation at the
 target size + Pillow import of the samples) and encode (Pillow encode + base64 data URL).
@@ -33,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pymupdf
 
 from pipeline.errors import PipelineError
-from pipeline.pdf_source import open_pdf
-from pipeline.render import EncodeOptions, ImageFormat, RenderedImage, render_pdf_page
+from pipeline.model.render import EncodeOptions, ImageFormat, RenderedImage, render_pdf_page
+from pipeline.sources.pdf import open_pdf
 from schemas.budget import VISUAL_BUDGETS, VisualBudget
 
 DEFAULT_CORPUS = Path("/work/shared/corpus")

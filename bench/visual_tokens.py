@@ -6,11 +6,12 @@ Run on demand from the repository root (not a test; seconds without --ocr, a few
 
 CORPUS defaults to /work/shared/corpus (its MANIFEST.tsv gives each file's kind). Every page of
 every PDF under pdf/ and every image (every frame of a multi-page TIFF) under images/ is counted
-as a visual job on the MoE tier. For each one the soft tokens of `pipeline.geometry.target_size`
+as a visual job on the MoE tier. For each one the soft tokens of
+`pipeline.planning.geometry.target_size`
 at the chosen budget (`soft_tokens`) are compared with those at a fixed 1120, the baseline: the
 ratio is the share of the GPU's image-token work the policy keeps.
 
-Budgets compared (`pipeline.budget.choose_budget`, `pipeline.planning.plan_jobs`):
+Budgets compared (`pipeline.planning.budget.choose_budget`, `pipeline.planning.jobs.plan_jobs`):
 
 * `as wired`: `plan_jobs(chunk_pdf(...), tier=moe)` exactly as `chunk_document` calls it today.
   The chunker sets no `text_chars`, so every page gets the scan budget.
@@ -21,7 +22,7 @@ Budgets compared (`pipeline.budget.choose_budget`, `pipeline.planning.plan_jobs`
 
 Images go through `choose_budget` with their pixel size; `is_document_scan` comes from the
 manifest kind (image-*scan*, image-doc), nothing in the pipeline derives it yet. With --ocr the
-`text_chars` of images come from RapidOCR (`pipeline.ocr.ocr_image`). Progress on stderr.
+`text_chars` of images come from RapidOCR (`pipeline.local.ocr.ocr_image`). Progress on stderr.
 """
 
 import argparse
@@ -40,12 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pymupdf
 from PIL import Image, ImageOps
 
-from pipeline.budget import VisualChunkProfile, choose_budget
-from pipeline.chunking import chunk_pdf
+from pipeline.chunking.documents import chunk_pdf
 from pipeline.errors import PipelineError
-from pipeline.geometry import soft_tokens, target_size
-from pipeline.planning import plan_jobs
-from pipeline.routing import ConfiguredTiers, RoutingRequest
+from pipeline.planning.budget import VisualChunkProfile, choose_budget
+from pipeline.planning.geometry import soft_tokens, target_size
+from pipeline.planning.jobs import plan_jobs
+from pipeline.planning.routing import ConfiguredTiers, RoutingRequest
 from schemas.budget import VisualBudget
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind
@@ -176,7 +177,7 @@ def image_frames(path: Path) -> Iterator[Image.Image]:
 
 def ocr_chars(image: Image.Image) -> int:
     """Characters RapidOCR recognises in the image (the policy's recognition pre-pass)."""
-    from pipeline.ocr import ocr_image
+    from pipeline.local.ocr import ocr_image
 
     return sum(len(line.text.replace(" ", "")) for line in ocr_image(image.convert("RGB")))
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
-from pipeline.asr import MoonshineEngine, get_engine, transcribe, transcribe_file
-from pipeline.audio import SAMPLE_RATE, decode_audio, samples_to_wav
-from pipeline.ffmpeg_tools import MediaError, locate_tools
-from pipeline.media_chunking import KEYFRAMES
-from pipeline.video import keyframe_times
+from pipeline.chunking.media import KEYFRAMES
+from pipeline.local.asr import MoonshineEngine, get_engine, transcribe, transcribe_file
+from pipeline.sources.audio import SAMPLE_RATE, decode_audio, samples_to_wav
+from pipeline.sources.ffmpeg import MediaError, locate_tools
+from pipeline.sources.video import keyframe_times
 
 _SPELLED_OUT = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint"}
 _TIME_MARK = re.compile(r"\[time:[^\]]*\]")

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.images import open_image
-from pipeline.ocr import OcrSettings, build_page_content, get_engine, recognise_upright
+from pipeline.local.ocr import OcrSettings, build_page_content, get_engine, recognise_upright
+from pipeline.sources.images import open_image
 from schemas.extractions import PageSize
 
 _SAME_GT = re.compile(r"same GT as (\S+?)(?:[;,]|\s|$)")

@@ -15,7 +15,7 @@ import pymupdf
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pipeline.ffmpeg_tools import locate_tools
+from pipeline.sources.ffmpeg import locate_tools
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

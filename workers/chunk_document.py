@@ -2,11 +2,11 @@
 
 import logging
 
-from pipeline.chunking import chunk_file
+from pipeline.chunking.documents import chunk_file
 from pipeline.errors import PipelineError
-from pipeline.planning import plan_jobs
-from pipeline.routing import RoutingRequest
-from pipeline.sniff import sniff_file
+from pipeline.planning.jobs import plan_jobs
+from pipeline.planning.routing import RoutingRequest
+from pipeline.sources.sniff import sniff_file
 from schemas.enums import ErrorCategory, MediaType
 from storage.database import transaction
 from storage.documents import claim_for_chunking, fail_document, get_document, record_chunks

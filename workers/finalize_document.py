@@ -2,7 +2,7 @@
 
 import logging
 
-from pipeline.assemble import JobSnapshot, assemble_document
+from pipeline.assemble.document import JobSnapshot, assemble_document
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES
 from storage.database import transaction
 from storage.documents import get_document

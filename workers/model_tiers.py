@@ -2,11 +2,11 @@
 
 import threading
 
-from pipeline.backpressure import BackpressureConfig
-from pipeline.process import ModelEngines
-from pipeline.vlm_client import VlmClient, VlmClientConfig
-from pipeline.vlm_engine import VlmEngine
-from pipeline.vlm_retry import RetryPolicy
+from pipeline.model.attempts import VlmEngine
+from pipeline.model.backpressure import BackpressureConfig
+from pipeline.model.client import VlmClient, VlmClientConfig
+from pipeline.model.retry import RetryPolicy
+from pipeline.run import ModelEngines
 from schemas.settings import Settings
 
 INITIAL_IN_FLIGHT = 8

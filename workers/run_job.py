@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from pipeline.errors import PipelineError
-from pipeline.process import ExtractionResult, process_chunk
-from pipeline.schema_jobs import SchemaRequest
+from pipeline.model.schema_fields import SchemaRequest
+from pipeline.run import ExtractionResult, process_chunk
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, Tier
 from storage.database import transaction

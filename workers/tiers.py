@@ -1,6 +1,6 @@
 """Which model tiers this process's settings configure."""
 
-from pipeline.routing import ConfiguredTiers
+from pipeline.planning.routing import ConfiguredTiers
 from schemas.settings import Settings
 
 

@@ -6,7 +6,7 @@ import time
 from enum import StrEnum
 from typing import Any
 
-from pipeline.geometry import soft_tokens
+from pipeline.planning.geometry import soft_tokens
 from tests.fakes.schema_instance import schema_instance
 from tests.fakes.vllm_requests import ParsedChat, count_tokens, first_tokens
 

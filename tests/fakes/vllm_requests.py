@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.geometry import image_prompt_tokens, is_native_size, processor_size
+from pipeline.planning.geometry import image_prompt_tokens, is_native_size, processor_size
 from schemas.budget import VISUAL_BUDGETS, is_visual_budget
 from schemas.json_schema_subset import find_unsupported
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pymupdf
 
-from pipeline.ffmpeg_tools import locate_tools
+from pipeline.sources.ffmpeg import locate_tools
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SPEECH_CLIP = FIXTURES / "speech_jfk.ogg"

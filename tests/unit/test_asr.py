@@ -9,7 +9,7 @@ from collections import Counter
 import pydantic
 import pytest
 
-from pipeline.asr import (
+from pipeline.local.asr import (
     ENGINE_NAME,
     IsolatedMoonshineEngine,
     MoonshineEngine,
@@ -18,7 +18,7 @@ from pipeline.asr import (
     transcribe,
     transcribe_file,
 )
-from pipeline.audio import SAMPLE_RATE, SegmentationConfig, decode_audio, normalise_word
+from pipeline.sources.audio import SAMPLE_RATE, SegmentationConfig, decode_audio, normalise_word
 from schemas.transcript import Transcript, TranscriptSegment
 from tests.support.media import SPEECH_CLIP, SPEECH_WORDS
 

@@ -1,4 +1,4 @@
-from pipeline.assemble import PAGE_SEPARATOR, JobSnapshot, assemble_pages
+from pipeline.assemble.document import PAGE_SEPARATOR, JobSnapshot, assemble_pages
 from schemas.results import DocumentPagesData
 
 

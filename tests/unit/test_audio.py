@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.audio import (
+from pipeline.sources.audio import (
     SAMPLE_RATE,
     SegmentationConfig,
     decode_audio,
@@ -28,7 +28,7 @@ from pipeline.audio import (
     split_at_pauses,
     trim_seam,
 )
-from pipeline.ffmpeg_tools import (
+from pipeline.sources.ffmpeg import (
     FfmpegTools,
     MediaError,
     locate_tools,

@@ -7,15 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
-from pipeline.backpressure import (
+from pipeline.model.backpressure import (
     BackpressureConfig,
     InFlightLimiter,
     ServerLoad,
     parse_prometheus,
     server_load,
 )
-from pipeline.render import render_image
-from pipeline.vlm_client import (
+from pipeline.model.client import (
     ChatRequest,
     VlmClient,
     VlmClientConfig,
@@ -23,6 +22,7 @@ from pipeline.vlm_client import (
     text_part,
     user_message,
 )
+from pipeline.model.render import render_image
 from tests.fakes.fake_vllm import MOE_MODEL, FakeVllmConfig, running_fake_vllm
 
 METRICS = """\

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.budget import (
+from pipeline.planning.budget import (
     MIN_GLYPH_PX,
     VisualChunkProfile,
     choose_budget,

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from pipeline.geometry import soft_tokens, target_size
-from pipeline.render import render_image
-from pipeline.repetition import find_loop, find_padding
+from pipeline.model.render import render_image
+from pipeline.model.repetition import find_loop, find_padding
+from pipeline.planning.geometry import soft_tokens, target_size
 from schemas.budget import VisualBudget
 from schemas.extractions import PageContent
 from schemas.transcript import Transcript

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.geometry import (
+from pipeline.planning.geometry import (
     IMAGE_WRAPPER_TOKENS,
     TOKEN_PX,
     image_prompt_tokens,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.images import ImageError, count_frames, open_image, to_rgb
+from pipeline.sources.images import ImageError, count_frames, open_image, to_rgb
 from schemas.enums import ErrorCategory
 
 

@@ -10,7 +10,7 @@ import pymupdf
 import pytest
 from PIL import Image, ImageFilter
 
-from pipeline.ocr import (
+from pipeline.local.ocr import (
     DETECTOR_MIN_SIDE,
     OcrLine,
     OcrPage,

@@ -1,4 +1,4 @@
-from pipeline.reading_order import reading_order
+from pipeline.local.reading_order import reading_order
 
 
 def test_two_columns_are_read_column_by_column() -> None:

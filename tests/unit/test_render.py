@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageStat
 
-from pipeline.geometry import is_native_size, render_matrix_for_page, target_size
-from pipeline.render import EncodeOptions, data_url, render_image, render_pdf_page
+from pipeline.model.render import EncodeOptions, data_url, render_image, render_pdf_page
+from pipeline.planning.geometry import is_native_size, render_matrix_for_page, target_size
 from schemas.budget import VISUAL_BUDGETS
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.repetition import (
+from pipeline.model.repetition import (
     DEFAULT_LIMITS,
     RepetitionLimits,
     find_loop,

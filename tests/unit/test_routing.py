@@ -3,8 +3,8 @@
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.planning import plan_jobs
-from pipeline.routing import ConfiguredTiers, RoutingRequest, choose_route
+from pipeline.planning.jobs import plan_jobs
+from pipeline.planning.routing import ConfiguredTiers, RoutingRequest, choose_route
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier
 

@@ -6,7 +6,7 @@ import pymupdf
 import pytest
 from PIL import Image
 
-from pipeline.sniff import sniff_bytes, sniff_file
+from pipeline.sources.sniff import sniff_bytes, sniff_file
 from schemas.enums import MediaType
 
 

@@ -7,8 +7,12 @@ import wave
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.json_validation import FailureKind, meta_schema_errors
-from pipeline.speech_client import (
+from pipeline.model.answers import FailureKind, meta_schema_errors
+from pipeline.model.attempts import AttemptPolicy, VlmEngine
+from pipeline.model.client import VlmClient, VlmClientConfig
+from pipeline.model.prompts import restate_schema
+from pipeline.model.retry import RetryPolicy
+from pipeline.model.speech import (
     MAX_TRANSCRIPT_TOKENS,
     TRANSCRIPT_SCHEMA,
     SpeechChunk,
@@ -16,10 +20,6 @@ from pipeline.speech_client import (
     transcript_prompt,
     wav_duration,
 )
-from pipeline.vlm_client import VlmClient, VlmClientConfig
-from pipeline.vlm_engine import AttemptPolicy, VlmEngine
-from pipeline.vlm_prompts import restate_schema
-from pipeline.vlm_retry import RetryPolicy
 from schemas.enums import ErrorCategory
 from schemas.json_schema_subset import find_unsupported
 from schemas.transcript import Transcript

@@ -3,11 +3,11 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from pipeline.chunking import chunk_file, chunk_pdf
+from pipeline.chunking.documents import chunk_file, chunk_pdf
 from pipeline.errors import PipelineError
-from pipeline.pdf_source import open_pdf
-from pipeline.process import process_chunk
-from pipeline.text_engine import extract_native_page
+from pipeline.local.native_text import extract_native_page
+from pipeline.run import process_chunk
+from pipeline.sources.pdf import open_pdf
 from schemas.enums import ChunkKind, ErrorCategory, MediaType, Tier
 from schemas.extractions import PageContent
 from tests.support.documents import (

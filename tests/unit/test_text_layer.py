@@ -5,7 +5,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from pipeline.text_layer import (
+from pipeline.local.text_layer import (
     TextLayerThresholds,
     TextLayerVerdict,
     assess_text_layer,

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline import video
-from pipeline.asr import transcribe
-from pipeline.audio import SAMPLE_RATE, decode_audio, normalise_word
-from pipeline.ffmpeg_tools import FfmpegTools, MediaError, locate_tools, probe
-from pipeline.timeline import build_timeline
-from pipeline.video import (
+from pipeline.assemble.timeline import build_timeline
+from pipeline.local.asr import transcribe
+from pipeline.sources import video
+from pipeline.sources.audio import SAMPLE_RATE, decode_audio, normalise_word
+from pipeline.sources.ffmpeg import FfmpegTools, MediaError, locate_tools, probe
+from pipeline.sources.video import (
     Keyframe,
     KeyframePolicy,
     extract_audio,

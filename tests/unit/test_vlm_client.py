@@ -7,9 +7,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from pipeline.backpressure import BackpressureConfig
-from pipeline.render import render_image
-from pipeline.vlm_client import (
+from pipeline.model.backpressure import BackpressureConfig
+from pipeline.model.client import (
     ChatRequest,
     VlmClient,
     VlmClientConfig,
@@ -20,12 +19,13 @@ from pipeline.vlm_client import (
     text_part,
     user_message,
 )
-from pipeline.vlm_errors import (
+from pipeline.model.errors import (
     TransientVlmError,
     UnsupportedSchemaError,
     VlmRequestRejectedError,
 )
-from pipeline.vlm_prompts import PAGE_CONTENT_SCHEMA
+from pipeline.model.prompts import PAGE_CONTENT_SCHEMA
+from pipeline.model.render import render_image
 from schemas.enums import ErrorCategory
 from tests.fakes.fake_vllm import MOE_MODEL, Fault, count_tokens, running_fake_vllm
 

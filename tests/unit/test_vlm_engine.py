@@ -7,25 +7,25 @@ import socket
 import pytest
 from PIL import Image
 
-from pipeline.geometry import target_size
-from pipeline.json_validation import FailureKind
-from pipeline.render import render_image
-from pipeline.vlm_client import VlmClient, VlmClientConfig
-from pipeline.vlm_engine import AttemptPolicy, AttemptStep, VlmEngine, attempt_plan
-from pipeline.vlm_errors import (
+from pipeline.model.answers import FailureKind
+from pipeline.model.attempts import AttemptPolicy, AttemptStep, VlmEngine, attempt_plan
+from pipeline.model.client import VlmClient, VlmClientConfig
+from pipeline.model.errors import (
     TierUnavailableError,
     TransientVlmError,
     UnsupportedSchemaError,
     VlmRequestRejectedError,
 )
-from pipeline.vlm_prompts import (
+from pipeline.model.prompts import (
     PAGE_CONTENT_SCHEMA,
     custom_schema_prompt,
     page_content_from_answer,
     page_content_prompt,
     restate_schema,
 )
-from pipeline.vlm_retry import RetryPolicy
+from pipeline.model.render import render_image
+from pipeline.model.retry import RetryPolicy
+from pipeline.planning.geometry import target_size
 from schemas.extractions import PageSize
 from tests.fakes.fake_vllm import MOE_MODEL, Fault, count_tokens, running_fake_vllm
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from pipeline.json_validation import meta_schema_errors, schema_errors
-from pipeline.vlm_prompts import (
+from pipeline.model.answers import meta_schema_errors, schema_errors
+from pipeline.model.prompts import (
     PAGE_CONTENT_SCHEMA,
     custom_schema_prompt,
     page_content_from_answer,

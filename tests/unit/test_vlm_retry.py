@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.vlm_errors import TierUnavailableError, TransientVlmError
-from pipeline.vlm_retry import RetryPolicy, TransientRetrier
+from pipeline.model.errors import TierUnavailableError, TransientVlmError
+from pipeline.model.retry import RetryPolicy, TransientRetrier
 from schemas.enums import ErrorCategory
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pipeline.json_validation import (
+from pipeline.model.answers import (
     FailureKind,
     canonical_json,
     check_answer,

@@ -2,9 +2,9 @@
 
 import pymupdf
 
-from pipeline.ocr import OcrSettings, pdf_page_content
-from pipeline.text_engine import extract_native_page
-from pipeline.text_layer import assess_text_layer
+from pipeline.local.native_text import extract_native_page
+from pipeline.local.ocr import OcrSettings, pdf_page_content
+from pipeline.local.text_layer import assess_text_layer
 from schemas.extractions import PageContent
 
 OCR_SETTINGS = OcrSettings(threads=1)

@@ -4,9 +4,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pipeline.render import RenderedImage
-from pipeline.vlm_engine import VlmEngine, VlmOutcome
-from pipeline.vlm_prompts import custom_schema_prompt
+from pipeline.model.attempts import VlmEngine, VlmOutcome
+from pipeline.model.prompts import custom_schema_prompt
+from pipeline.model.render import RenderedImage
 from schemas.budget import VisualBudget
 
 SCHEMA_EXTRACTION: Final = "schema_extraction"

@@ -1,7 +1,7 @@
 """English speech recognition on CPU with Moonshine base (moonshine-cpp, bundled model).
 
 The model ships inside the `moonshine_cpp` package and is loaded from its package folder:
-nothing is downloaded. Input is 16 kHz mono float32 PCM as produced by `pipeline.audio`.
+nothing is downloaded. Input is 16 kHz mono float32 PCM as produced by `pipeline.sources.audio`.
 
 moonshine-cpp 0.1.4 leaks memory on every call, roughly with the square of the
 utterance length (about 45 MB for 5 s, 270 MB for 10 s, 1.2 GB for 20 s). The default
@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline.audio import (
+from pipeline.sources.audio import (
     DECODE_TIMEOUT_SECONDS,
     SegmentationConfig,
     decode_audio,
@@ -36,7 +36,7 @@ from pipeline.audio import (
     split_at_pauses,
     trim_seam,
 )
-from pipeline.ffmpeg_tools import TIMEOUT, FfmpegTools, MediaError
+from pipeline.sources.ffmpeg import TIMEOUT, FfmpegTools, MediaError
 from schemas.transcript import Transcript, TranscriptData, TranscriptSegment
 
 ENGINE_NAME = "moonshine-base-en"
@@ -120,9 +120,11 @@ def serve_engine(connection_fd: int) -> None:
         connection.send((ok, text, peak_mb))
 
 
-_CHILD_CODE = "import sys; from pipeline.asr import serve_engine; serve_engine(int(sys.argv[1]))"
+_CHILD_CODE = (
+    "import sys; from pipeline.local.asr import serve_engine; serve_engine(int(sys.argv[1]))"
+)
 # The folder holding the `pipeline` package: the child runs there so it can import it.
-_IMPORT_ROOT = Path(__file__).resolve().parent.parent
+_IMPORT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class IsolatedMoonshineEngine:

@@ -7,8 +7,8 @@ from typing import Any, Literal
 import pymupdf
 
 from pipeline.errors import PipelineError
-from pipeline.reading_order import reading_order
-from pipeline.tables import extract_tables
+from pipeline.local.reading_order import reading_order
+from pipeline.local.tables import extract_tables
 from schemas.enums import ErrorCategory
 from schemas.extractions import (
     BBox,

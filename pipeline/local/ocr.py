@@ -34,7 +34,7 @@ import numpy as np
 import pymupdf
 from PIL import Image
 
-from pipeline.images import to_rgb
+from pipeline.sources.images import to_rgb
 from schemas.extractions import BBox, PageContent, PageContentData, PageSize, Provenance, TextBlock
 
 if TYPE_CHECKING:

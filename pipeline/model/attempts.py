@@ -1,12 +1,12 @@
 """The attempt policy of a model-tier job: retry, raise the temperature, raise the budget, give up.
 
-An attempt is one answer from the server. A failed attempt (see `pipeline.json_validation`:
+An attempt is one answer from the server. A failed attempt (see `pipeline.model.answers`:
 `finish_reason` not `stop`, padding, repetition, invalid JSON, schema violation) is retried at
 the next temperature of `temperature_steps` (added to the client's base temperature); when those
 are used up, the image is re-rendered at the next budget up through the caller's `render`
 callback and tried with `escalated_temperature_steps`, `budget_escalations` times; then the
 engine gives up and the outcome says to fall back to the local tier. Transient failures (503,
-dropped connections...) are retried inside an attempt by `pipeline.vlm_retry` and never count.
+dropped connections...) are retried inside an attempt by `pipeline.model.retry` and never count.
 
 Permanent errors propagate: `UnsupportedSchemaError` (checked before anything is rendered or
 sent), `VlmRequestRejectedError`; so does `TierUnavailableError` (park the job as waiting).
@@ -20,9 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.json_validation import FailureKind, check_answer
-from pipeline.render import RenderedImage
-from pipeline.vlm_client import (
+from pipeline.model.answers import FailureKind, check_answer
+from pipeline.model.client import (
     ChatRequest,
     ContentPart,
     Message,
@@ -32,12 +31,13 @@ from pipeline.vlm_client import (
     image_part,
     text_part,
 )
-from pipeline.vlm_prompts import StructuredPrompt
-from pipeline.vlm_retry import RetryPolicy, TransientRetrier
+from pipeline.model.prompts import StructuredPrompt
+from pipeline.model.render import RenderedImage
+from pipeline.model.retry import RetryPolicy, TransientRetrier
 from schemas.budget import VISUAL_BUDGETS, VisualBudget
 
 RenderFn = Callable[[VisualBudget], RenderedImage]
-"""Renders the job's page or frame at a budget's target size (see `pipeline.render`)."""
+"""Renders the job's page or frame at a budget's target size (see `pipeline.model.render`)."""
 
 
 @dataclass(frozen=True)

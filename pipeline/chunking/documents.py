@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pymupdf
 
+from pipeline.chunking.media import chunk_audio, chunk_video
 from pipeline.errors import PipelineError
-from pipeline.images import frame_sizes
-from pipeline.media_chunking import chunk_audio, chunk_video
-from pipeline.pdf_source import open_pdf
+from pipeline.sources.images import frame_sizes
+from pipeline.sources.pdf import open_pdf
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
 

@@ -2,8 +2,9 @@
 
 A PDF page is rasterised straight at the target size with a zoom matrix (never rendered large
 and shrunk); an image gets one resize. The result is a size the server's processor leaves as it
-is (see `pipeline.geometry`), encoded as JPEG (default) or PNG with Pillow, which encodes JPEG
-several times faster than MuPDF. Timings are returned so benchmarks can compare settings.
+is (see `pipeline.planning.geometry`), encoded as JPEG (default) or PNG with Pillow, which
+encodes JPEG several times faster than MuPDF. Timings are returned so benchmarks can compare
+settings.
 """
 
 import base64
@@ -15,7 +16,7 @@ from typing import Literal
 import pymupdf
 from PIL import Image, ImageOps
 
-from pipeline.geometry import render_matrix_for_page, soft_tokens, target_size
+from pipeline.planning.geometry import render_matrix_for_page, soft_tokens, target_size
 from schemas.budget import VisualBudget
 
 ImageFormat = Literal["jpeg", "png"]

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipeline.errors import PipelineError
-from pipeline.sniff import SNIFF_BYTES, sniff_bytes
+from pipeline.sources.sniff import SNIFF_BYTES, sniff_bytes
 from schemas.enums import ErrorCategory, MediaType
 
 ImageSource = bytes | str | os.PathLike[str]

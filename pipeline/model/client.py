@@ -24,9 +24,9 @@ from typing import Any
 
 import httpx
 
-from pipeline.backpressure import BackpressureConfig, InFlightLimiter
-from pipeline.json_validation import canonical_json, meta_schema_errors
-from pipeline.vlm_errors import TransientVlmError, UnsupportedSchemaError, VlmRequestRejectedError
+from pipeline.model.answers import canonical_json, meta_schema_errors
+from pipeline.model.backpressure import BackpressureConfig, InFlightLimiter
+from pipeline.model.errors import TransientVlmError, UnsupportedSchemaError, VlmRequestRejectedError
 from schemas.budget import VisualBudget
 from schemas.json_schema_subset import find_unsupported
 
@@ -96,7 +96,7 @@ def text_part(text: str) -> ContentPart:
 
 
 def image_part(data_url: str) -> ContentPart:
-    """An image content part from a `data:image/...;base64,` URL (see pipeline.render)."""
+    """An image content part from a `data:image/...;base64,` URL (see pipeline.model.render)."""
     return {"type": "image_url", "image_url": {"url": data_url}}
 
 
@@ -181,7 +181,7 @@ class VlmClient:
         return body
 
     def complete(self, request: ChatRequest) -> ChatResponse:
-        """Send one request and return its answer; raises the errors of `pipeline.vlm_errors`."""
+        """Send one request and return its answer; raises the errors of `pipeline.model.errors`."""
         check_schema(request.schema)
         body = self.build_body(request)
         queued = time.perf_counter()

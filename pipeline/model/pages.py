@@ -3,10 +3,10 @@
 import pymupdf
 from PIL import Image
 
-from pipeline.mupdf_lock import MUPDF_LOCK
-from pipeline.render import RenderedImage, render_image, render_pdf_page
-from pipeline.vlm_engine import VlmEngine, VlmOutcome
-from pipeline.vlm_prompts import page_content_from_answer, page_content_prompt
+from pipeline.model.attempts import VlmEngine, VlmOutcome
+from pipeline.model.prompts import page_content_from_answer, page_content_prompt
+from pipeline.model.render import RenderedImage, render_image, render_pdf_page
+from pipeline.sources.mupdf_lock import MUPDF_LOCK
 from schemas.budget import VisualBudget
 from schemas.extractions import PageContent, PageSize, Provenance
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from pipeline.vlm_errors import TierUnavailableError, TransientVlmError
+from pipeline.model.errors import TierUnavailableError, TransientVlmError
 
 T = TypeVar("T")
 

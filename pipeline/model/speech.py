@@ -1,6 +1,6 @@
 """The edge speech tier: one audio chunk to a timed transcript on a Gemma 4 E4B/E2B vLLM server.
 
-A chunk is at most 30 s of 16 kHz mono WAV (what `pipeline.audio` produces), checked before
+A chunk is at most 30 s of 16 kHz mono WAV (what `pipeline.sources.audio` produces), checked before
 anything is sent. It goes as an `input_audio` part with a prompt asking for the transcript as
 JSON (`TRANSCRIPT_SCHEMA`, restated in the prompt), through `VlmEngine.extract_audio`: the same
 validation, retries and fallback as the visual tier. Segment times come back relative to the
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import PipelineError
-from pipeline.vlm_engine import Attempt, VlmEngine
-from pipeline.vlm_prompts import StructuredPrompt, restate_schema
+from pipeline.model.attempts import Attempt, VlmEngine
+from pipeline.model.prompts import StructuredPrompt, restate_schema
 from schemas.enums import ErrorCategory
 from schemas.transcript import TranscriptData, TranscriptSegment
 

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from pipeline.asr import ENGINE_NAME, LANGUAGE, transcribe
-from pipeline.audio import decode_audio, samples_to_wav
-from pipeline.speech_client import SpeechChunk, transcribe_chunk
-from pipeline.vlm_engine import VlmEngine, VlmOutcome
+from pipeline.local.asr import ENGINE_NAME, LANGUAGE, transcribe
+from pipeline.model.attempts import VlmEngine, VlmOutcome
+from pipeline.model.speech import SpeechChunk, transcribe_chunk
+from pipeline.sources.audio import decode_audio, samples_to_wav
 from schemas.chunks import ChunkDescriptor
 from schemas.transcript import TranscriptData, TranscriptSegment
 

@@ -3,8 +3,8 @@
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from pipeline.budget import SCAN_BUDGET, VISUAL_KINDS, VisualChunkProfile, choose_budget
-from pipeline.routing import ConfiguredTiers, RoutingRequest, choose_route
+from pipeline.planning.budget import SCAN_BUDGET, VISUAL_KINDS, VisualChunkProfile, choose_budget
+from pipeline.planning.routing import ConfiguredTiers, RoutingRequest, choose_route
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import Tier
 

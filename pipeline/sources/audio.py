@@ -26,7 +26,7 @@ from pathlib import Path
 
 import ffmpeg
 
-from pipeline.ffmpeg_tools import (
+from pipeline.sources.ffmpeg import (
     CORRUPT_FILE,
     LOGLEVEL_WITH_LEVELS,
     TIMEOUT,

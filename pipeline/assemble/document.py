@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.asr import assemble_transcript
-from pipeline.timeline import build_timeline
+from pipeline.assemble.timeline import build_timeline
+from pipeline.local.asr import assemble_transcript
 from schemas.enums import ChunkKind
 from schemas.results import DOCUMENT_PAGES, DocumentPagesData, PageSummary
 from schemas.transcript import TranscriptData, TranscriptSegment

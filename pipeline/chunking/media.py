@@ -3,10 +3,10 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.audio import segment_audio_file
 from pipeline.errors import PipelineError
-from pipeline.ffmpeg_tools import probe
-from pipeline.video import KeyframePolicy, keyframe_times
+from pipeline.sources.audio import segment_audio_file
+from pipeline.sources.ffmpeg import probe
+from pipeline.sources.video import KeyframePolicy, keyframe_times
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.json_validation import ContentCheck
+from pipeline.model.answers import ContentCheck
 from schemas.extractions import PageContentData, PageSize, Table, TableCell, TextBlock
 
 NORMALISED_EXTENT = 1000

@@ -21,8 +21,8 @@ from typing import Any
 import ffmpeg
 from PIL import Image
 
-from pipeline.audio import decode_audio
-from pipeline.ffmpeg_tools import (
+from pipeline.sources.audio import decode_audio
+from pipeline.sources.ffmpeg import (
     CORRUPT_FILE,
     LOGLEVEL_WITH_LEVELS,
     UNSUPPORTED_MEDIA,
@@ -254,7 +254,7 @@ def extract_audio(
     """The video's first audio track as 16 kHz mono float32 samples, or None if it has none.
 
     The whole track is held in memory (about 230 MB per hour): for long videos, plan
-    segments with `pipeline.audio.segment_audio_file` and decode each with `decode_audio`.
+    segments with `pipeline.sources.audio.segment_audio_file` and decode each with `decode_audio`.
     """
     file_path = check_input_file(path)
     tools = tools or locate_tools()

@@ -29,7 +29,7 @@ from jsonschema import exceptions as jsonschema_exceptions
 from jsonschema import validators
 from jsonschema.protocols import Validator
 
-from pipeline.repetition import DEFAULT_LIMITS, RepetitionLimits, find_loop, find_padding
+from pipeline.model.repetition import DEFAULT_LIMITS, RepetitionLimits, find_loop, find_padding
 
 ContentCheck = Callable[[Any], str | None]
 """An extra check of a schema-valid value: a problem description, or None when it is fine."""

@@ -19,7 +19,7 @@ capped at the smallest one whose target area covers the source (no paying for up
 import math
 from dataclasses import dataclass
 
-from pipeline.geometry import TOKEN_PX
+from pipeline.planning.geometry import TOKEN_PX
 from schemas.budget import VISUAL_BUDGETS, VisualBudget, is_visual_budget
 from schemas.enums import ChunkKind
 

@@ -7,23 +7,23 @@ from typing import Any
 
 from PIL import Image
 
+from pipeline.engines.speech import edge_transcript, local_transcript, speech_provenance
 from pipeline.errors import PipelineError
-from pipeline.images import open_image
-from pipeline.local_engine import OCR_SETTINGS, local_pdf_page
-from pipeline.moe_pages import extract_image_on_moe, extract_page_on_moe
-from pipeline.mupdf_lock import MUPDF_LOCK
-from pipeline.ocr import image_page_content
-from pipeline.pdf_source import cached_pdf
-from pipeline.render import RenderedImage, render_image, render_pdf_page
-from pipeline.schema_jobs import (
+from pipeline.local.ocr import image_page_content
+from pipeline.local.pdf_page import OCR_SETTINGS, local_pdf_page
+from pipeline.model.attempts import VlmEngine, VlmOutcome
+from pipeline.model.pages import extract_image_on_moe, extract_page_on_moe
+from pipeline.model.render import RenderedImage, render_image, render_pdf_page
+from pipeline.model.schema_fields import (
     SCHEMA_EXTRACTION,
     SchemaRequest,
     extract_fields,
     schema_extraction_data,
 )
-from pipeline.speech_jobs import edge_transcript, local_transcript, speech_provenance
-from pipeline.video import extract_frame
-from pipeline.vlm_engine import VlmEngine, VlmOutcome
+from pipeline.sources.images import open_image
+from pipeline.sources.mupdf_lock import MUPDF_LOCK
+from pipeline.sources.pdf import cached_pdf
+from pipeline.sources.video import extract_frame
 from schemas.budget import VisualBudget, is_visual_budget
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier

@@ -1,0 +1,1 @@
+"""Assembling a finished document's result from its jobs (pages, transcript, video timeline)."""

@@ -1,0 +1,1 @@
+"""Chunking: cutting a file into chunk descriptors (pages, images, keyframes, speech segments)."""

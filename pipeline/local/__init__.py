@@ -1,0 +1,1 @@
+"""The embedded CPU tier: PyMuPDF text layer and tables, RapidOCR, Moonshine ASR."""

@@ -1,0 +1,1 @@
+"""Sources: reading uploaded bytes safely (sniffing, PDFs, images, ffmpeg, audio and video)."""
