@@ -3,6 +3,7 @@
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, update
 
 from storage.blobs import BlobStore
@@ -16,6 +17,7 @@ from workers.lease import LeaseHeartbeat
 LEASE_SECONDS = 0.6
 
 
+@pytest.mark.slow
 def test_held_leases_outlive_their_length_and_lost_ones_are_noticed(
     any_engine: Engine, tmp_path: Path
 ) -> None:

@@ -38,6 +38,7 @@ def jfk_samples() -> array:
     return decode_audio(SPEECH_CLIP)
 
 
+@pytest.mark.models
 def test_transcribe_file_recognises_the_known_words() -> None:
     transcript = transcribe_file(SPEECH_CLIP)
 
@@ -52,6 +53,7 @@ def test_transcribe_file_recognises_the_known_words() -> None:
         assert segment.text.strip()
 
 
+@pytest.mark.models
 def test_timestamps_are_offset_by_the_segment_start(jfk_samples: array) -> None:
     opening = jfk_samples[: 4 * SAMPLE_RATE]  # "And so, my fellow Americans, ..."
 
@@ -68,6 +70,7 @@ def test_silence_gives_no_segment() -> None:
     assert transcribe(array("f")) == []
 
 
+@pytest.mark.models
 def test_long_audio_cut_inside_speech_is_deduplicated_at_the_seams(jfk_samples: array) -> None:
     # Two readings back to back; pauses shorter than 2 s do not count, so every cut falls
     # inside speech and neighbouring segments share 1 s of audio.
@@ -93,6 +96,7 @@ def test_engine_is_created_once_per_process() -> None:
     assert get_engine() is get_engine()
 
 
+@pytest.mark.models
 def test_isolated_engine_replaces_its_child_past_the_memory_limit(jfk_samples: array) -> None:
     engine = IsolatedMoonshineEngine(memory_limit_mb=1)  # every call passes the limit
     try:
@@ -108,6 +112,7 @@ def test_isolated_engine_replaces_its_child_past_the_memory_limit(jfk_samples: a
     assert recall(["and", "so", "my", "fellow"], words(first)) == 1.0
 
 
+@pytest.mark.models
 def test_model_loads_and_runs_without_network(
     monkeypatch: pytest.MonkeyPatch, jfk_samples: array
 ) -> None:

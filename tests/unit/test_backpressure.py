@@ -210,6 +210,7 @@ def test_config_is_validated():
         InFlightLimiter(1, BackpressureConfig(min_in_flight=2))
 
 
+@pytest.mark.slow
 def test_adaptive_backpressure_keeps_the_fake_saturated_with_a_bounded_queue():
     capacity, threads, total = 4, 32, 240
     backpressure = BackpressureConfig(poll_interval=0.05, waiting_high=3)

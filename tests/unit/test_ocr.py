@@ -76,6 +76,7 @@ def scan() -> Image.Image:
     return Image.fromarray(noisy).filter(ImageFilter.GaussianBlur(0.6)).convert("RGB")
 
 
+@pytest.mark.models
 def test_bundled_models_load_without_network(monkeypatch):
     for path in bundled_model_paths().values():
         assert path.is_file()
@@ -92,6 +93,7 @@ def test_bundled_models_load_without_network(monkeypatch):
     assert getattr(result, "txts", None) is None
 
 
+@pytest.mark.models
 def test_noisy_skewed_scan_is_read(scan):
     lines = ocr_image(scan, SETTINGS)
     assert _recall(TEXT, " ".join(line.text for line in lines)) >= 0.9
@@ -102,6 +104,7 @@ def test_noisy_skewed_scan_is_read(scan):
         assert 0 <= y0 < y1 <= scan.height + 2
 
 
+@pytest.mark.models
 def test_large_images_are_shrunk_and_boxes_scaled_back(scan):
     large = scan.resize((scan.width * 2, scan.height * 2))
     lines = ocr_image(large, OcrSettings(max_side=scan.width))
@@ -110,6 +113,7 @@ def test_large_images_are_shrunk_and_boxes_scaled_back(scan):
 
 
 @pytest.mark.parametrize("turn_ccw", [90, 180, 270])
+@pytest.mark.models
 def test_turned_scan_is_detected_corrected_and_mapped_back(scan, turn_ccw):
     turned = scan.rotate(turn_ccw, expand=True)
     page = recognise_upright(turned, SETTINGS)
@@ -129,6 +133,7 @@ def test_turned_scan_is_detected_corrected_and_mapped_back(scan, turn_ccw):
     assert text_is_wide == (turn_ccw == 180)
 
 
+@pytest.mark.models
 def test_two_column_pdf_page_is_read_column_by_column():
     document = pymupdf.open()
     page = document.new_page(width=420, height=300)
@@ -156,6 +161,7 @@ def test_two_column_pdf_page_is_read_column_by_column():
         assert 0 <= block.bbox[1] < block.bbox[3] <= 300
 
 
+@pytest.mark.models
 def test_blank_image_gives_empty_content():
     content = image_page_content(Image.new("RGB", (300, 200), "white"), page_number=3)
     assert content.data.text == ""

@@ -119,6 +119,7 @@ def videos(tools: FfmpegTools, tmp_path_factory: pytest.TempPathFactory) -> dict
     return made
 
 
+@pytest.mark.models
 def test_probe_describes_the_generated_video(videos: dict[str, Path], tools: FfmpegTools) -> None:
     media = probe(videos["speech"], tools=tools)
     banner_only = probe(videos["speech"], tools=FfmpegTools(ffmpeg=tools.ffmpeg, ffprobe=None))
@@ -135,6 +136,7 @@ def test_probe_describes_the_generated_video(videos: dict[str, Path], tools: Ffm
     assert not probe(videos["mute"], tools=tools).has_audio
 
 
+@pytest.mark.models
 def test_keyframes_follow_scene_changes(videos: dict[str, Path], tools: FfmpegTools) -> None:
     policy = KeyframePolicy(max_per_minute=30, max_gap_seconds=20)
 
@@ -145,6 +147,7 @@ def test_keyframes_follow_scene_changes(videos: dict[str, Path], tools: FfmpegTo
     assert times == pytest.approx(changes, abs=1.0 / FPS + 1e-6)
 
 
+@pytest.mark.models
 def test_frames_per_minute_cap_delays_changes_to_the_end_of_the_cool_down(
     videos: dict[str, Path], tools: FfmpegTools
 ) -> None:
@@ -158,6 +161,7 @@ def test_frames_per_minute_cap_delays_changes_to_the_end_of_the_cool_down(
     assert times == pytest.approx([0.0, 5.0, 10.0], abs=1.0 / FPS + 1e-6)
 
 
+@pytest.mark.models
 def test_static_video_still_gets_a_frame_every_max_gap(
     videos: dict[str, Path], tools: FfmpegTools
 ) -> None:
@@ -168,6 +172,7 @@ def test_static_video_still_gets_a_frame_every_max_gap(
     assert times == pytest.approx([0.0, 4.0, 8.0], abs=1.0 / FPS + 1e-6)
 
 
+@pytest.mark.models
 def test_extract_keyframes_returns_images_of_the_right_slides(
     videos: dict[str, Path], tools: FfmpegTools
 ) -> None:
@@ -184,6 +189,7 @@ def test_extract_keyframes_returns_images_of_the_right_slides(
         assert all(abs(a - b) <= 24 for a, b in zip(corner, slide[1], strict=True))
 
 
+@pytest.mark.models
 def test_extract_frame_at_a_time(videos: dict[str, Path], tools: FfmpegTools) -> None:
     png = extract_frame(videos["mute"], 7.0, max_side=None, tools=tools)
 
@@ -192,6 +198,7 @@ def test_extract_frame_at_a_time(videos: dict[str, Path], tools: FfmpegTools) ->
     assert all(abs(a - b) <= 24 for a, b in zip(corner_color(image), SLIDES[2][1], strict=True))
 
 
+@pytest.mark.models
 def test_fallback_seeks_at_intervals_when_selection_yields_nothing(
     videos: dict[str, Path], tools: FfmpegTools, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -204,6 +211,7 @@ def test_fallback_seeks_at_intervals_when_selection_yields_nothing(
     assert all(frame.image().size == (320, 240) for frame in frames)
 
 
+@pytest.mark.models
 def test_audio_track_is_extracted_and_transcribed(
     videos: dict[str, Path], tools: FfmpegTools
 ) -> None:
@@ -216,6 +224,7 @@ def test_audio_track_is_extracted_and_transcribed(
     assert matched / len(SPEECH_WORDS) >= 0.85
 
 
+@pytest.mark.models
 def test_video_without_audio(videos: dict[str, Path], tools: FfmpegTools) -> None:
     assert extract_audio(videos["mute"], tools=tools) is None
     with pytest.raises(MediaError) as error:
@@ -225,6 +234,7 @@ def test_video_without_audio(videos: dict[str, Path], tools: FfmpegTools) -> Non
 
 
 @pytest.mark.parametrize("name", ["truncated", "no_index"])
+@pytest.mark.models
 def test_truncated_video_fails_clearly(
     name: str, videos: dict[str, Path], tools: FfmpegTools
 ) -> None:
