@@ -4,8 +4,7 @@ from typing import Protocol
 
 from celery import Celery
 
-CHUNK_DOCUMENT_TASK = "greenhouse.chunk_document"
-INGEST_QUEUE = "ingest"
+from schemas.tasks import CHUNK_DOCUMENT_TASK, INGEST_QUEUE
 
 
 class Dispatcher(Protocol):

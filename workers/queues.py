@@ -1,26 +1,26 @@
-"""Queue names and which queue serves which tier."""
+"""Queue and task names, re-exported for `workers.celery_app`; they are defined in
+`schemas.tasks`, which is what new code imports."""
 
-from schemas.enums import ChunkKind, Tier
+from schemas.tasks import (
+    ALL_QUEUES,
+    ASR_QUEUE,
+    CHUNK_DOCUMENT_TASK,
+    INGEST_QUEUE,
+    LOCAL_QUEUE,
+    QUEUE_FOR_TIER,
+    RUN_JOB_TASK,
+    VLM_QUEUE,
+    queue_for,
+)
 
-INGEST_QUEUE = "ingest"
-LOCAL_QUEUE = "local"
-VLM_QUEUE = "vlm"
-ASR_QUEUE = "asr"
-ALL_QUEUES = (INGEST_QUEUE, LOCAL_QUEUE, VLM_QUEUE, ASR_QUEUE)
-
-QUEUE_FOR_TIER: dict[Tier, str] = {
-    Tier.LOCAL: LOCAL_QUEUE,
-    Tier.MOE: VLM_QUEUE,
-    Tier.EDGE: ASR_QUEUE,
-}
-
-CHUNK_DOCUMENT_TASK = "greenhouse.chunk_document"
-RUN_JOB_TASK = "greenhouse.run_job"
-
-
-def queue_for(tier: Tier, kind: ChunkKind) -> str:
-    """The queue whose workers run a job: speech goes to `asr` (Moonshine or the edge tier),
-    visual jobs to `local` (CPU) or `vlm` (I/O bound, many in flight)."""
-    if kind is ChunkKind.SPEECH_SEGMENT:
-        return ASR_QUEUE
-    return QUEUE_FOR_TIER[tier]
+__all__ = [
+    "ALL_QUEUES",
+    "ASR_QUEUE",
+    "CHUNK_DOCUMENT_TASK",
+    "INGEST_QUEUE",
+    "LOCAL_QUEUE",
+    "QUEUE_FOR_TIER",
+    "RUN_JOB_TASK",
+    "VLM_QUEUE",
+    "queue_for",
+]
