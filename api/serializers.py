@@ -1,7 +1,8 @@
-"""ORM rows to API bodies."""
+"""ORM rows and storage records to API bodies."""
 
 from schemas.api import DocumentOut, ErrorInfo, ExtractionOut, JobCounts, JobOut
 from schemas.enums import ChunkKind, DocumentStatus, JobState, Tier
+from storage.documents import JobTally
 from storage.models import Document, Extraction, Job
 
 
@@ -11,7 +12,19 @@ def _error(category: str | None, message: str | None) -> ErrorInfo | None:
     return ErrorInfo(category=category, message=message or "")
 
 
-def document_out(document: Document, counts: JobCounts) -> DocumentOut:
+def job_counts_out(tally: JobTally) -> JobCounts:
+    """A document's jobs per state."""
+    return JobCounts(
+        total=tally.total,
+        queued=tally.queued,
+        running=tally.running,
+        succeeded=tally.succeeded,
+        failed=tally.failed,
+        waiting=tally.waiting,
+    )
+
+
+def document_out(document: Document, counts: JobTally) -> DocumentOut:
     """A document with its job counts."""
     return DocumentOut(
         id=document.id,
@@ -23,7 +36,7 @@ def document_out(document: Document, counts: JobCounts) -> DocumentOut:
         status=DocumentStatus(document.status),
         page_count=document.page_count,
         options=document.options,
-        jobs=counts,
+        jobs=job_counts_out(counts),
         error=_error(document.error_category, document.error_message),
         created_at=document.created_at,
         updated_at=document.updated_at,

@@ -4,8 +4,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
-from schemas.api import JobCounts
 from schemas.enums import DocumentStatus
+from storage.documents import JobTally
 from storage.models import Document
 
 
@@ -29,7 +29,7 @@ class DocumentReport:
 
 
 def document_report(
-    document: Document, path: str, counts: JobCounts, duplicate: bool
+    document: Document, path: str, counts: JobTally, duplicate: bool
 ) -> DocumentReport:
     """Summarise a document row."""
     error = None
@@ -41,7 +41,7 @@ def document_report(
         status=document.status,
         media_type=document.media_type,
         pages=document.page_count,
-        jobs=counts.model_dump(),
+        jobs=asdict(counts),
         error=error,
         duplicate=duplicate,
     )

@@ -2,7 +2,8 @@
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,12 +11,35 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from schemas.api import JobCounts
-from schemas.chunks import ChunkDescriptor
-from schemas.enums import DocumentStatus, ErrorCategory, JobState, Tier
+from schemas.enums import DocumentStatus, ErrorCategory, JobState
+from schemas.plans import JobPlan
 from storage.blobs import StoredBlob
 from storage.models import Document, Job, new_id
 from storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class JobTally:
+    """How many jobs of a document are in each state."""
+
+    total: int = 0
+    queued: int = 0
+    running: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+    @classmethod
+    def of_states(cls, by_state: Mapping[str, int]) -> "JobTally":
+        """The tally of (job state -> count) pairs; absent states count zero."""
+        return cls(
+            total=sum(by_state.values()),
+            queued=by_state.get(JobState.QUEUED, 0),
+            running=by_state.get(JobState.RUNNING, 0),
+            succeeded=by_state.get(JobState.SUCCEEDED, 0),
+            failed=by_state.get(JobState.FAILED, 0),
+            waiting=by_state.get(JobState.WAITING, 0),
+        )
 
 
 def dedupe_key(sha256: str, options: dict[str, Any]) -> str:
@@ -97,29 +121,29 @@ def record_chunks(
     owner: str,
     *,
     media_type: str,
-    chunks: Iterable[tuple[ChunkDescriptor, Tier, str, int | None, str | None]],
+    plans: Iterable[JobPlan],
 ) -> list[tuple[str, str]]:
-    """Insert one job per chunk and move the document to processing.
+    """Insert one job per plan and move the document to processing.
 
-    Each chunk comes with its tier, queue, budget and waiting reason (None: queued; else the
-    job is parked as waiting). Returns the (job id, queue) pairs to enqueue after commit, or
-    [] when the chunking lease was lost.
+    A plan with a waiting reason is parked as waiting, the others are queued on their queue.
+    Returns the (job id, queue) pairs to enqueue after commit, or [] when the chunking lease
+    was lost.
     """
     now = utcnow()
     job_rows: list[dict[str, Any]] = []
-    for chunk, tier, queue, budget, waiting_reason in chunks:
+    for plan in plans:
         job_rows.append(
             {
                 "id": new_id(),
                 "document_id": document_id,
-                "seq": chunk.seq,
-                "kind": chunk.kind.value,
-                "tier": tier.value,
-                "queue": queue,
-                "budget": budget,
-                "chunk": chunk.model_dump(mode="json", exclude_none=True),
-                "state": (JobState.WAITING if waiting_reason else JobState.QUEUED).value,
-                "waiting_reason": waiting_reason,
+                "seq": plan.chunk.seq,
+                "kind": plan.chunk.kind.value,
+                "tier": plan.tier.value,
+                "queue": plan.queue,
+                "budget": plan.budget,
+                "chunk": plan.chunk.model_dump(mode="json", exclude_none=True),
+                "state": (JobState.WAITING if plan.waiting_reason else JobState.QUEUED).value,
+                "waiting_reason": plan.waiting_reason,
                 "attempts": 0,
                 "enqueued_at": now,
                 "created_at": now,
@@ -184,21 +208,20 @@ def fail_document(
     return failed is not None
 
 
-def job_counts(session: Session, document_ids: list[str]) -> dict[str, JobCounts]:
+def job_counts(session: Session, document_ids: list[str]) -> dict[str, JobTally]:
     """Jobs per state for each document, in one query."""
-    counts = {document_id: JobCounts() for document_id in document_ids}
-    if not document_ids:
-        return counts
-    rows = session.execute(
-        select(Job.document_id, Job.state, func.count())
-        .where(Job.document_id.in_(document_ids))
-        .group_by(Job.document_id, Job.state)
-    )
-    for document_id, state, count in rows:
-        tally = counts[document_id]
-        setattr(tally, state, count)
-        tally.total += count
-    return counts
+    by_document: dict[str, dict[str, int]] = {document_id: {} for document_id in document_ids}
+    if document_ids:
+        rows = session.execute(
+            select(Job.document_id, Job.state, func.count())
+            .where(Job.document_id.in_(document_ids))
+            .group_by(Job.document_id, Job.state)
+        )
+        for document_id, state, count in rows:
+            by_document[document_id][state] = count
+    return {
+        document_id: JobTally.of_states(by_state) for document_id, by_state in by_document.items()
+    }
 
 
 def list_documents(

@@ -12,7 +12,6 @@ from storage.database import transaction
 from storage.documents import claim_for_chunking, fail_document, get_document, record_chunks
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
-from workers.queues import queue_for
 from workers.tiers import configured_tiers
 
 logger = logging.getLogger(__name__)
@@ -41,21 +40,14 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
                 ErrorCategory.BLOB_MISSING, f"the stored file {sha256} is missing from the store"
             )
         media_type = sniff_file(path)
-        plans = [
-            (
-                plan.chunk,
-                plan.tier,
-                queue_for(plan.tier, plan.chunk.kind),
-                plan.budget,
-                plan.waiting_reason,
-            )
-            for plan in plan_jobs(
+        plans = list(
+            plan_jobs(
                 chunk_file(path, media_type),
                 request,
                 options.get("budget"),
                 configured_tiers(settings),
             )
-        ]
+        )
     except PipelineError as error:
         logger.info("document %s failed to chunk: %s", document_id, error)
         with transaction(context.sessions) as session:
@@ -69,7 +61,7 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
         return []
     with transaction(context.sessions) as session:
         runnable = record_chunks(
-            session, document_id, owner, media_type=media_type.value, chunks=plans
+            session, document_id, owner, media_type=media_type.value, plans=plans
         )
     context.enqueuer.enqueue_jobs(runnable)
     if not plans:

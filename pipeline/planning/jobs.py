@@ -1,22 +1,12 @@
 """Planning the jobs of a document: a tier, a visual budget and maybe a waiting reason each."""
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from pipeline.planning.budget import SCAN_BUDGET, VISUAL_KINDS, VisualChunkProfile, choose_budget
 from pipeline.planning.routing import ConfiguredTiers, RoutingRequest, choose_route
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import Tier
-
-
-@dataclass(frozen=True)
-class JobPlan:
-    """One job to create."""
-
-    chunk: ChunkDescriptor
-    tier: Tier
-    budget: int | None
-    waiting_reason: str | None
+from schemas.plans import JobPlan
 
 
 def plan_jobs(

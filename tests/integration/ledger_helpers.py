@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, Tier
+from schemas.plans import JobPlan
 from storage.blobs import BlobStore
 from storage.database import transaction
 from storage.documents import claim_for_chunking, record_chunks
@@ -22,17 +23,16 @@ def document_with_jobs(
     document_id = intake.document.id
     with transaction(sessions) as session:
         assert claim_for_chunking(session, document_id, "chunker", 60)
-        chunks = [
-            (
-                ChunkDescriptor(seq=i, kind=ChunkKind.PDF_PAGE, page_number=i + 1),
-                Tier.LOCAL,
-                "local",
-                None,
-                None,
+        plans = [
+            JobPlan(
+                chunk=ChunkDescriptor(seq=i, kind=ChunkKind.PDF_PAGE, page_number=i + 1),
+                tier=Tier.LOCAL,
+                budget=None,
+                waiting_reason=None,
             )
             for i in range(pages)
         ]
         runnable = record_chunks(
-            session, document_id, "chunker", media_type="application/pdf", chunks=chunks
+            session, document_id, "chunker", media_type="application/pdf", plans=plans
         )
     return document_id, [job_id for job_id, _ in runnable]
