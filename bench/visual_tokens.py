@@ -43,6 +43,7 @@ from PIL import Image, ImageOps
 
 from pipeline.chunking.documents import chunk_pdf
 from pipeline.errors import PipelineError
+from pipeline.local.ocr_engine import OcrEngine
 from pipeline.planning.budget import VisualChunkProfile, choose_budget
 from pipeline.planning.geometry import soft_tokens, target_size
 from pipeline.planning.jobs import plan_jobs
@@ -175,11 +176,16 @@ def image_frames(path: Path) -> Iterator[Image.Image]:
             yield ImageOps.exif_transpose(image.copy())
 
 
+_OCR_ENGINE = OcrEngine()
+"""The benchmark's OCR engine (models load on first use)."""
+
+
 def ocr_chars(image: Image.Image) -> int:
     """Characters RapidOCR recognises in the image (the policy's recognition pre-pass)."""
     from pipeline.local.ocr import ocr_image
 
-    return sum(len(line.text.replace(" ", "")) for line in ocr_image(image.convert("RGB")))
+    lines = ocr_image(_OCR_ENGINE, image.convert("RGB"))
+    return sum(len(line.text.replace(" ", "")) for line in lines)
 
 
 def image_items(path: Path, kind: str, label: str, ocr: bool) -> Iterator[Item]:

@@ -22,9 +22,16 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from pipeline.chunking.media import KEYFRAMES
-from pipeline.local.asr import MoonshineEngine, get_engine, transcribe, transcribe_file
+from pipeline.errors import MediaError
+from pipeline.local.asr import (
+    IsolatedMoonshineEngine,
+    MoonshineEngine,
+    SpeechEngine,
+    transcribe,
+    transcribe_file,
+)
 from pipeline.sources.audio import SAMPLE_RATE, decode_audio, samples_to_wav
-from pipeline.sources.ffmpeg import MediaError, locate_tools
+from pipeline.sources.ffmpeg import locate_tools
 from pipeline.sources.video import keyframe_times
 
 _SPELLED_OUT = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint"}
@@ -81,9 +88,9 @@ def reference_for(corpus: Path, row: dict[str, str]) -> Path | None:
     return None
 
 
-def score(name: str, path: Path, reference_text: str) -> ScoredClip:
+def score(engine: SpeechEngine, name: str, path: Path, reference_text: str) -> ScoredClip:
     started = time.perf_counter()
-    transcript = transcribe_file(path)
+    transcript = transcribe_file(path, engine=engine)
     elapsed = time.perf_counter() - started
     ref_words = normalise(reference_text)
     hyp = transcript.data.text
@@ -91,7 +98,9 @@ def score(name: str, path: Path, reference_text: str) -> ScoredClip:
     return ScoredClip(name, elapsed, errors, len(ref_words), hyp)
 
 
-def score_concatenation(paths: list[Path], references: list[str]) -> ScoredClip:
+def score_concatenation(
+    engine: SpeechEngine, paths: list[Path], references: list[str]
+) -> ScoredClip:
     """All speech clips back to back in one WAV: exercises segmentation of long audio."""
     joined: array[float] = array("f")
     for path in paths:
@@ -100,7 +109,7 @@ def score_concatenation(paths: list[Path], references: list[str]) -> ScoredClip:
         wav = Path(folder) / "all_speech.wav"
         wav.write_bytes(samples_to_wav(joined))
         name = f"all speech clips concatenated ({len(joined) / SAMPLE_RATE:.1f} s)"
-        return score(name, wav, " ".join(references))
+        return score(engine, name, wav, " ".join(references))
 
 
 def report_wer(title: str, clips: list[ScoredClip]) -> None:
@@ -159,7 +168,8 @@ def main() -> None:
     started = time.perf_counter()
     MoonshineEngine()
     print(f"Moonshine load (in process): {time.perf_counter() - started:.2f} s")
-    print(f"Transcription below uses {type(get_engine()).__name__} (model in a child process)")
+    engine = IsolatedMoonshineEngine()
+    print(f"Transcription below uses {type(engine).__name__} (model in a child process)")
 
     rows = load_manifest(corpus)
     audio_rows = [row for row in rows if row["local_path"].startswith("audio/")]
@@ -171,15 +181,15 @@ def main() -> None:
         if row["kind"] == "audio-speech" and reference is not None:
             speech_paths.append(corpus / row["local_path"])
             references.append(reference.read_text(encoding="utf-8"))
-            speech.append(score(row["local_path"], speech_paths[-1], references[-1]))
+            speech.append(score(engine, row["local_path"], speech_paths[-1], references[-1]))
     report_wer("Audio clips with an English reference", speech)
-    report_wer("Long audio", [score_concatenation(speech_paths, references)])
+    report_wer("Long audio", [score_concatenation(engine, speech_paths, references)])
 
     print("\n## Silent and broken clips")
     for row in audio_rows:
         if row["kind"] in ("audio-silence", "audio-broken"):
             try:
-                text = transcribe_file(corpus / row["local_path"]).data.text
+                text = transcribe_file(corpus / row["local_path"], engine=engine).data.text
                 print(f"{row['local_path']:58} transcript words: {len(text.split())}")
             except MediaError as error:
                 print(f"{row['local_path']:58} error {error.category}: {error.message}")
@@ -194,7 +204,7 @@ def main() -> None:
             reference = reference_for(corpus, row)
             if reference is not None:
                 text = reference.read_text(encoding="utf-8")
-                videos.append(score(row["local_path"], path, text))
+                videos.append(score(engine, row["local_path"], path, text))
     report_wer("Video audio tracks", videos)
 
     clips = [decode_audio(path) for path in speech_paths]

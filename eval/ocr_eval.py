@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.local.ocr import OcrSettings, build_page_content, get_engine, recognise_upright
+from pipeline.local.ocr import OcrSettings, build_page_content, recognise_upright
+from pipeline.local.ocr_engine import OcrEngine
 from pipeline.sources.images import open_image
 from schemas.extractions import PageSize
 
@@ -92,7 +93,7 @@ class PageRun:
 def ocr_file(path: Path, settings: OcrSettings) -> PageRun:
     image = open_image(path)
     started = time.perf_counter()
-    page = recognise_upright(image, settings)
+    page = recognise_upright(_engine(), image, settings)
     size = PageSize(width=image.width, height=image.height, unit="px")
     content = build_page_content(page, size, page_number=1)
     seconds = time.perf_counter() - started
@@ -181,8 +182,21 @@ def report_sroie(corpus: Path, settings: OcrSettings) -> None:
         print(f"  all fields {sum(found.values())}/{sum(total.values())}")
 
 
+_ENGINES: dict[int | None, OcrEngine] = {}
+"""This script's OCR engines by thread count (one per process, as in a worker)."""
+_THREADS: list[int | None] = [None]
+
+
+def _engine() -> OcrEngine:
+    threads = _THREADS[0]
+    if threads not in _ENGINES:
+        _ENGINES[threads] = OcrEngine(threads=threads)
+    return _ENGINES[threads]
+
+
 def _warm_up(threads: int) -> None:
-    get_engine(threads)
+    _THREADS[0] = threads
+    _engine().warm()
 
 
 def _timed_page(job: tuple[Path, OcrSettings]) -> float:
@@ -194,9 +208,7 @@ def report_speed(corpus: Path, settings: OcrSettings) -> None:
     print("== speed (pages/s; each process runs onnxruntime with 1 thread; models preloaded)")
     pages = sorted((corpus / "images" / "funsd").glob("*.png"))
     pages += sorted((corpus / "images" / "sroie").glob("*.jpg"))
-    one_thread = OcrSettings(
-        dpi=settings.dpi, max_side=settings.max_side, min_score=settings.min_score, threads=1
-    )
+    one_thread = settings
     context = multiprocessing.get_context("spawn")
     for processes in (1, 2):
         with context.Pool(processes, initializer=_warm_up, initargs=(1,)) as pool:
@@ -217,7 +229,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="for the quality runs")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args(argv)
-    settings = OcrSettings(max_side=args.max_side, threads=args.threads)
+    _THREADS[0] = args.threads
+    settings = OcrSettings(max_side=args.max_side)
     report_cer(args.corpus, settings)
     report_funsd(args.corpus, settings)
     report_sroie(args.corpus, settings)

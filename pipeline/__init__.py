@@ -1,11 +1,7 @@
-"""The processing library: sniff -> chunk -> engine -> validate. Imports schemas only.
+"""The processing library: sources -> chunking -> planning -> engines (local, model) -> assemble.
 
-PyMuPDF 2.x imports its optional neural layout analyser (`pymupdf.layout`, three ONNX
-sessions: ~0.4 s and ~55 MiB per process) whenever it is installed, and gates `find_tables`
-with it. Greenhouse does its own reading order and finds ruled tables without it, so the
-analyser is kept out of every process that imports the pipeline, before PyMuPDF loads.
+Synchronous and free of side effects apart from the model calls it is handed; imports `schemas`
+only, never Celery, SQLAlchemy or FastAPI, and never reads the environment. Importing it
+changes nothing: process setup (`pipeline.sources.mupdf.prepare_mupdf`) and engine resources
+(`pipeline.engines.resources.EngineResources`) are built by the entry points that use it.
 """
-
-import sys
-
-sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]

@@ -1,4 +1,8 @@
-"""Session-wide real services and per-test databases."""
+"""Session-wide real services, per-test databases, and the engines' models.
+
+PyMuPDF is set up in `pytest_configure`, before any test module imports it, as every entry
+point does (nothing imported here imports PyMuPDF).
+"""
 
 import uuid
 from collections.abc import Iterator
@@ -8,6 +12,9 @@ import pytest
 import redis
 from sqlalchemy import Engine, text
 
+from pipeline.local.asr import IsolatedMoonshineEngine
+from pipeline.local.ocr_engine import OcrEngine
+from pipeline.sources.mupdf import prepare_mupdf
 from schemas.settings import Settings
 from storage.database import make_engine
 from storage.migrate import upgrade_to_head
@@ -17,6 +24,12 @@ from tests.support.services import (
     postgres_server,
     redis_server,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    del config
+    prepare_mupdf()
+
 
 LEDGER_TABLES = ("document_results", "extractions", "jobs", "documents", "extraction_schemas")
 TEST_REDIS_DB = 11
@@ -97,3 +110,17 @@ def sqlite_settings(tmp_path: Path, blob_root: Path) -> Settings:
         broker_url=None,
         blob_root=str(blob_root),
     )
+
+
+@pytest.fixture(scope="session")
+def ocr_engine() -> OcrEngine:
+    """One RapidOCR for the session (its models load once), as a worker process has."""
+    return OcrEngine(threads=1)
+
+
+@pytest.fixture(scope="session")
+def asr_engine() -> Iterator[IsolatedMoonshineEngine]:
+    """One Moonshine child process for the session, closed at the end."""
+    engine = IsolatedMoonshineEngine()
+    yield engine
+    engine.close()

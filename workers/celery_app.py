@@ -1,8 +1,14 @@
-"""The Celery application and its thin tasks: ids in, ledger-guarded task bodies, nothing out."""
+"""The Celery application, built from settings by the entry point that needs it.
+
+`celery_client(settings)` is a configured app for sending tasks by name (the CLI);
+`create_worker_app(settings)` adds the thin tasks and the worker's signal handlers (the reaper
+thread, per-process context reset after a fork). Task bodies take ids, not payloads.
+"""
 
 import logging
 import os
 import socket
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,11 +17,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from kombu.entity import Queue
 from sqlalchemy.exc import OperationalError
 
-from schemas.settings import Settings, load_settings
+from schemas.settings import Settings
 from workers import chunk_document as chunk_step
 from workers import run_job as run_step
 from workers.context import WorkerContext, build_context
-from workers.model_tiers import forget_engines
 from workers.queues import (
     ALL_QUEUES,
     CHUNK_DOCUMENT_TASK,
@@ -23,6 +28,8 @@ from workers.queues import (
     RUN_JOB_TASK,
 )
 from workers.reaper import ReaperThread
+
+__all__ = ["CeleryEnqueuer", "celery_client", "configure_celery", "create_worker_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +64,7 @@ class CeleryEnqueuer:
 
 
 def configure_celery(app: Celery, settings: Settings) -> None:
-    """The delivery policy of DESIGN.md: late acks, requeue on worker loss, prefetch 1."""
+    """The delivery policy: late acks, requeue on worker loss, prefetch 1, no results."""
     if not settings.broker_url:
         raise RuntimeError("GREENHOUSE_BROKER_URL is not set: the Celery workers need a broker")
     app.conf.update(
@@ -78,69 +85,88 @@ def configure_celery(app: Celery, settings: Settings) -> None:
     )
 
 
-app = Celery("greenhouse")
-_context: WorkerContext | None = None
+def celery_client(settings: Settings) -> Celery:
+    """A configured app for sending tasks by name; it registers no tasks."""
+    app = Celery("greenhouse")
+    configure_celery(app, settings)
+    return app
 
 
-def context() -> WorkerContext:
-    """This process's worker context, built on first use (after the fork)."""
-    global _context
-    if _context is None:
-        _context = build_context(load_settings(), CeleryEnqueuer(app))
-    return _context
+class ProcessContext:
+    """The worker context of the current process, built on first use (after the fork) under a
+    lock, since the threads pool runs many tasks at once."""
+
+    def __init__(self, settings: Settings, app: Celery) -> None:
+        self._settings = settings
+        self._app = app
+        self._lock = threading.Lock()
+        self._context: WorkerContext | None = None
+
+    def get(self) -> WorkerContext:
+        with self._lock:
+            if self._context is None:
+                self._context = build_context(self._settings, CeleryEnqueuer(self._app))
+            return self._context
+
+    def reset_after_fork(self) -> None:
+        """A forked pool child must not share the parent's connections, clients or models."""
+        with self._lock:
+            if self._context is not None:
+                self._context.engine.dispose(close=False)
+            self._context = None
+
+
+def create_worker_app(settings: Settings) -> Celery:
+    """The worker's app: configured, with the tasks and the worker's signal handlers.
+
+    Build one per process (the signal handlers are process-wide)."""
+    app = celery_client(settings)
+    context = ProcessContext(settings, app)
+    _register_tasks(app, context)
+    _connect_signals(context)
+    return app
 
 
 def _owner(task_id: str | None) -> str:
     return f"{socket.gethostname()}/{os.getpid()}/{task_id or 'no-task-id'}"
 
 
-@app.task(name=CHUNK_DOCUMENT_TASK, bind=True, **RETRY_TRANSIENT)
-def chunk_document_task(self: Any, *, document_id: str) -> None:
-    """Cut a document into jobs."""
-    chunk_step.chunk_document(context(), document_id, _owner(self.request.id))
+def _register_tasks(app: Celery, context: ProcessContext) -> None:
+    @app.task(name=CHUNK_DOCUMENT_TASK, bind=True, **RETRY_TRANSIENT)
+    def chunk_document_task(self: Any, *, document_id: str) -> None:
+        """Cut a document into jobs."""
+        chunk_step.chunk_document(context.get(), document_id, _owner(self.request.id))
 
-
-@app.task(
-    name=RUN_JOB_TASK,
-    bind=True,
-    **RETRY_TRANSIENT,
-    soft_time_limit=JOB_SOFT_TIME_LIMIT,
-    time_limit=JOB_HARD_TIME_LIMIT,
-)
-def run_job_task(self: Any, *, job_id: str) -> None:
-    """Run one job."""
-    outcome = run_step.run_job(
-        context(), job_id, _owner(self.request.id), timeout_errors=(SoftTimeLimitExceeded,)
+    @app.task(
+        name=RUN_JOB_TASK,
+        bind=True,
+        **RETRY_TRANSIENT,
+        soft_time_limit=JOB_SOFT_TIME_LIMIT,
+        time_limit=JOB_HARD_TIME_LIMIT,
     )
-    logger.info("job %s: %s", job_id, outcome.state)
+    def run_job_task(self: Any, *, job_id: str) -> None:
+        """Run one job."""
+        outcome = run_step.run_job(
+            context.get(), job_id, _owner(self.request.id), timeout_errors=(SoftTimeLimitExceeded,)
+        )
+        logger.info("job %s: %s", job_id, outcome.state)
 
 
-_reaper: ReaperThread | None = None
+def _connect_signals(context: ProcessContext) -> None:
+    reaper: list[ReaperThread] = []
 
+    def start_reaper(**_: Any) -> None:
+        thread = ReaperThread(context.get())
+        reaper.append(thread)
+        thread.start()
 
-@signals.worker_ready.connect
-def _start_reaper(**_: Any) -> None:
-    global _reaper
-    _reaper = ReaperThread(context())
-    _reaper.start()
+    def stop_reaper(**_: Any) -> None:
+        for thread in reaper:
+            thread.stop()
 
+    def reset_after_fork(**_: Any) -> None:
+        context.reset_after_fork()
 
-@signals.worker_shutdown.connect
-def _stop_reaper(**_: Any) -> None:
-    if _reaper is not None:
-        _reaper.stop()
-
-
-@signals.worker_process_init.connect
-def _reset_after_fork(**_: Any) -> None:
-    # A forked pool child must not share the parent's database connections.
-    global _context
-    if _context is not None:
-        _context.engine.dispose(close=False)
-    _context = None
-    forget_engines()
-
-
-_startup_settings = load_settings()
-if _startup_settings.broker_url:
-    configure_celery(app, _startup_settings)
+    signals.worker_ready.connect(start_reaper, weak=False)
+    signals.worker_shutdown.connect(stop_reaper, weak=False)
+    signals.worker_process_init.connect(reset_after_fork, weak=False)

@@ -8,10 +8,14 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.engines.catalog import default_registry
+from pipeline.engines.registry import EngineRegistry
+from pipeline.engines.resources import EngineResources
 from schemas.settings import Settings
 from storage.blobs import BlobStore
 from storage.database import make_engine, make_session_factory
 from workers.lease import LeaseHeartbeat
+from workers.model_tiers import engine_resources
 
 
 class Enqueuer(Protocol):
@@ -48,10 +52,17 @@ class WorkerContext:
     blobs: BlobStore
     enqueuer: Enqueuer
     heartbeat: LeaseHeartbeat
+    resources: EngineResources
+    registry: EngineRegistry
+
+    def close(self) -> None:
+        """Release the engine resources and the database connections."""
+        self.resources.close()
+        self.engine.dispose()
 
 
 def build_context(settings: Settings, enqueuer: Enqueuer) -> WorkerContext:
-    """Connect to the database and blob store named by `settings`."""
+    """Connect to the database and blob store named by `settings`; engines load lazily."""
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     return WorkerContext(
@@ -61,4 +72,6 @@ def build_context(settings: Settings, enqueuer: Enqueuer) -> WorkerContext:
         blobs=BlobStore(Path(settings.blob_root)),
         enqueuer=enqueuer,
         heartbeat=LeaseHeartbeat(sessions, settings.lease_seconds),
+        resources=engine_resources(settings),
+        registry=default_registry(),
     )

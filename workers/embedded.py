@@ -8,31 +8,17 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
-from schemas.settings import Settings
 from storage.database import transaction
 from storage.ledger import queued_among, reap_expired_leases
 from workers import chunk_document as chunk_step
+from workers import pool_process
 from workers import run_job as run_step
-from workers.context import CollectingEnqueuer, WorkerContext, build_context
+from workers.context import CollectingEnqueuer, WorkerContext
 from workers.finalize_document import finalize_document
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
-
-_process_context: WorkerContext | None = None
-
-
-def _init_process(settings_json: str) -> None:
-    global _process_context
-    settings = Settings.model_validate_json(settings_json)
-    _process_context = build_context(settings, CollectingEnqueuer())
-
-
-def _run_in_process(job_id: str) -> run_step.JobOutcome:
-    assert _process_context is not None, "pool process was not initialised"
-    owner = f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}"
-    return run_step.run_job(_process_context, job_id, owner)
 
 
 class EmbeddedExecutor:
@@ -74,11 +60,11 @@ class EmbeddedExecutor:
         with ProcessPoolExecutor(
             max_workers=min(self._processes, len(job_ids)),
             mp_context=spawn,
-            initializer=_init_process,
+            initializer=pool_process.initialise,
             initargs=(self._context.settings.model_dump_json(),),
         ) as pool:
             futures: dict[Future[run_step.JobOutcome], str] = {
-                pool.submit(_run_in_process, job_id): job_id for job_id in job_ids
+                pool.submit(pool_process.run_job_here, job_id): job_id for job_id in job_ids
             }
             for future in as_completed(futures):
                 try:

@@ -1,41 +1,22 @@
-"""The model-tier engines of a worker process, built once from settings and shared by threads."""
+"""The model-tier engines of a worker process, built from settings by its entry point."""
 
-import threading
-
+from pipeline.engines.resources import EngineResources
 from pipeline.model.attempts import VlmEngine
 from pipeline.model.backpressure import BackpressureConfig
 from pipeline.model.client import VlmClient, VlmClientConfig
 from pipeline.model.retry import RetryPolicy
-from pipeline.run import ModelEngines
 from schemas.settings import Settings
 
 INITIAL_IN_FLIGHT = 8
-_lock = threading.Lock()
-_engines: dict[str, ModelEngines] = {}
 
 
-def model_engines(settings: Settings) -> ModelEngines:
-    """This process's engines for the tiers `settings` configure (one client per tier)."""
-    key = settings.model_dump_json()
-    with _lock:
-        engines = _engines.get(key)
-        if engines is None:
-            engines = ModelEngines(
-                moe=_engine(settings, settings.vllm_url, settings.vllm_model),
-                edge=_engine(settings, settings.edge_url, settings.edge_model),
-            )
-            _engines[key] = engines
-        return engines
-
-
-def forget_engines() -> None:
-    """Drop the engines (after a fork: connections must not be shared with the parent)."""
-    with _lock:
-        for engines in _engines.values():
-            for engine in (engines.moe, engines.edge):
-                if engine is not None:
-                    engine.client.close()
-        _engines.clear()
+def engine_resources(settings: Settings) -> EngineResources:
+    """A process's engine resources, with a client per model tier that `settings` configure
+    (shared by the process's threads; close them with `EngineResources.close`)."""
+    return EngineResources(
+        moe=_engine(settings, settings.vllm_url, settings.vllm_model),
+        edge=_engine(settings, settings.edge_url, settings.edge_model),
+    )
 
 
 def _engine(settings: Settings, url: str | None, model: str | None) -> VlmEngine | None:
@@ -63,7 +44,7 @@ def _engine(settings: Settings, url: str | None, model: str | None) -> VlmEngine
     return VlmEngine(client, retry=retry)
 
 
-def tier_is_healthy(engines: ModelEngines, tier: str) -> bool:
+def tier_is_healthy(resources: EngineResources, tier: str) -> bool:
     """True when `tier` is configured here and its server says it is up."""
-    engine = {"moe": engines.moe, "edge": engines.edge}.get(tier)
+    engine = {"moe": resources.moe, "edge": resources.edge}.get(tier)
     return engine is not None and engine.client.health()

@@ -11,7 +11,7 @@ from storage.ledger import reap_expired_leases, resume_waiting, stale_queued_job
 from storage.results import unfinalized_documents
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
-from workers.model_tiers import model_engines, tier_is_healthy
+from workers.model_tiers import tier_is_healthy
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def reap_once(context: WorkerContext) -> int:
 
 def _resume_healthy_tiers(context: WorkerContext) -> int:
     """Waiting jobs of a model tier this worker has, whose server answers, go back to the queue."""
-    engines = model_engines(context.settings)
+    engines = context.resources
     resumed: list[tuple[str, str]] = []
     for tier in ("moe", "edge"):
         if tier_is_healthy(engines, tier):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.assemble.timeline import build_timeline
-from pipeline.local.asr import assemble_transcript
+from pipeline.assemble.transcript import DEFAULT_LANGUAGE, assemble_transcript
 from schemas.enums import ChunkKind
 from schemas.results import DOCUMENT_PAGES, DocumentPagesData, PageSummary
 from schemas.transcript import TranscriptData, TranscriptSegment
@@ -50,7 +50,11 @@ def assemble_document(media_type: str | None, jobs: Sequence[JobSnapshot]) -> As
 
 def assemble_transcript_result(jobs: Sequence[JobSnapshot]) -> AssembledResult:
     """Every segment's transcript in time order, words repeated at the seams removed."""
-    transcript = assemble_transcript(_speech_segments(jobs), engine_name=_speech_engine(jobs))
+    transcript = assemble_transcript(
+        _speech_segments(jobs),
+        engine_name=_speech_engine(jobs),
+        language=_speech_language(jobs),
+    )
     data = transcript.data.model_dump(mode="json")
     data["failed_segments"] = _failed(jobs, ChunkKind.SPEECH_SEGMENT)
     return AssembledResult(kind=transcript.kind, data=data)
@@ -63,7 +67,9 @@ def assemble_timeline(jobs: Sequence[JobSnapshot]) -> AssembledResult:
         for job in jobs
         if job.kind == ChunkKind.VIDEO_FRAME and job.data is not None
     ]
-    speech = assemble_transcript(_speech_segments(jobs)).data.segments
+    speech = assemble_transcript(
+        _speech_segments(jobs), engine_name=_speech_engine(jobs)
+    ).data.segments
     timeline = build_timeline(frames, speech)
     data = timeline.data.model_dump(mode="json")
     data["failed_frames"] = _failed(jobs, ChunkKind.VIDEO_FRAME)
@@ -86,6 +92,15 @@ def _speech_engine(jobs: Sequence[JobSnapshot]) -> str:
         if job.kind == ChunkKind.SPEECH_SEGMENT and job.data is not None
     }
     return "+".join(sorted(engines)) or "none"
+
+
+def _speech_language(jobs: Sequence[JobSnapshot]) -> str:
+    languages = {
+        str(job.data.get("language"))
+        for job in jobs
+        if job.kind == ChunkKind.SPEECH_SEGMENT and job.data and job.data.get("language")
+    }
+    return "+".join(sorted(languages)) or DEFAULT_LANGUAGE
 
 
 def _failed(jobs: Sequence[JobSnapshot], kind: ChunkKind) -> list[dict[str, Any]]:

@@ -6,22 +6,15 @@ from pathlib import Path
 import pymupdf
 
 from pipeline.chunking.media import chunk_audio, chunk_video
-from pipeline.errors import PipelineError
+from pipeline.errors import PdfError, PipelineError
 from pipeline.sources.images import frame_sizes
+from pipeline.sources.mupdf import mupdf_errors
 from pipeline.sources.pdf import open_pdf
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
+from schemas.media import AUDIO_MEDIA, IMAGE_MEDIA, VIDEO_MEDIA
 
-IMAGE_MEDIA = frozenset(
-    {MediaType.PNG, MediaType.JPEG, MediaType.TIFF, MediaType.WEBP, MediaType.BMP}
-)
-AUDIO_MEDIA = frozenset(
-    {MediaType.WAV, MediaType.FLAC, MediaType.MP3, MediaType.OGG, MediaType.AIFF, MediaType.M4A}
-)
-VIDEO_MEDIA = frozenset(
-    {MediaType.MP4, MediaType.QUICKTIME, MediaType.AVI, MediaType.MATROSKA, MediaType.WEBM}
-)
-SUPPORTED_MEDIA = frozenset({MediaType.PDF}) | IMAGE_MEDIA | AUDIO_MEDIA | VIDEO_MEDIA
+__all__ = ["chunk_file", "chunk_image", "chunk_pdf"]
 
 
 def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
@@ -63,18 +56,20 @@ def chunk_pdf(path: Path) -> Generator[ChunkDescriptor, None, None]:
         for index in range(document.page_count):
             yield _describe_page(document, index)
     finally:
-        document.close()
+        with mupdf_errors(ErrorCategory.CORRUPT_FILE, "the PDF cannot be closed"):
+            document.close()
 
 
 def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:
     try:
-        page = document.load_page(index)
-        rect = page.rect
-        rotation = page.rotation
-        # A page without fonts has no text layer at all (a scan or a drawing). Whether an
-        # existing layer is usable is judged when the page runs: measuring it needs the text.
-        has_text_layer = bool(page.get_fonts())
-    except (RuntimeError, ValueError):
+        with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {index + 1} cannot be read"):
+            page = document.load_page(index)
+            rect = page.rect
+            rotation = page.rotation
+            # A page without fonts has no text layer at all (a scan or a drawing). Whether an
+            # existing layer is usable is judged when the page runs: measuring it needs the text.
+            has_text_layer = bool(page.get_fonts())
+    except PdfError:
         # The page will fail alone when its job runs; the chunk still exists.
         return ChunkDescriptor(seq=index, kind=ChunkKind.PDF_PAGE, page_number=index + 1)
     return ChunkDescriptor(

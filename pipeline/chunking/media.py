@@ -4,8 +4,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.errors import PipelineError
-from pipeline.sources.audio import segment_audio_file
 from pipeline.sources.ffmpeg import probe
+from pipeline.sources.pauses import segment_audio_file
 from pipeline.sources.video import KeyframePolicy, keyframe_times
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory

@@ -13,31 +13,24 @@ faster: the cost per second of audio grows with the utterance length).
 from __future__ import annotations
 
 import ctypes
-import functools
 import importlib
-import math
 import resource
 import socket
 import subprocess
 import sys
 import threading
 from array import array
-from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline.sources.audio import (
-    DECODE_TIMEOUT_SECONDS,
-    SegmentationConfig,
-    decode_audio,
-    segment_audio_file,
-    slice_samples,
-    split_at_pauses,
-    trim_seam,
-)
-from pipeline.sources.ffmpeg import TIMEOUT, FfmpegTools, MediaError
-from schemas.transcript import Transcript, TranscriptData, TranscriptSegment
+from pipeline.assemble.transcript import TimedText, assemble_transcript
+from pipeline.errors import EngineError
+from pipeline.sources.audio import DECODE_TIMEOUT_SECONDS, decode_audio, slice_samples
+from pipeline.sources.ffmpeg import FfmpegTools
+from pipeline.sources.pauses import SegmentationConfig, segment_audio_file, split_at_pauses
+from schemas.enums import ErrorCategory
+from schemas.transcript import Transcript
 
 ENGINE_NAME = "moonshine-base-en"
 LANGUAGE = "en"
@@ -48,8 +41,6 @@ _WORDS_PER_SECOND = 4.0
 MOONSHINE_SEGMENTATION = SegmentationConfig(max_seconds=12.0, cut_search_seconds=4.0)
 CHILD_MEMORY_LIMIT_MB = 2500
 CHILD_TIMEOUT_SECONDS = 300.0
-
-TimedText = tuple[float, float, str]
 
 
 class SpeechEngine(Protocol):
@@ -70,7 +61,7 @@ class MoonshineEngine:
         model_dir = Path(module.__file__).parent / "models" / "base-en"
         missing = [name for name in _MODEL_FILES if not (model_dir / name).is_file()]
         if missing:
-            raise RuntimeError(f"moonshine-cpp is missing its bundled model files: {missing}")
+            raise EngineError(f"moonshine-cpp is missing its bundled model files: {missing}")
         self._library = module.moonshine_lib
         # An explicit model folder never triggers the package's download path.
         self._model = module.MoonshineModel(model_dir_path=str(model_dir), model_type="base")
@@ -87,7 +78,7 @@ class MoonshineEngine:
                 self._model.model_handle, buffer, len(samples), ctypes.byref(text)
             )
         if status != 0:
-            raise RuntimeError(f"moonshine_transcribe failed with status {status}")
+            raise EngineError(f"moonshine_transcribe failed with status {status}")
         try:
             return (text.value or b"").decode("utf-8", "replace").strip()
         finally:
@@ -176,20 +167,20 @@ class IsolatedMoonshineEngine:
                 connection.send_bytes(samples.tobytes())
             except OSError as exc:
                 self.close()
-                raise RuntimeError("the ASR child process is gone") from exc
+                raise EngineError("the ASR child process is gone") from exc
             if not connection.poll(self.timeout):
                 self.close()
-                raise MediaError(TIMEOUT, f"ASR exceeded {self.timeout:g} s")
+                raise EngineError(f"ASR exceeded {self.timeout:g} s", ErrorCategory.TIMEOUT)
             try:
                 ok, text, peak_mb = connection.recv()
             except EOFError as exc:
                 self.close()
-                raise RuntimeError("the ASR child process died") from exc
+                raise EngineError("the ASR child process died") from exc
             if peak_mb > self.memory_limit_mb:
                 self.close()
                 self.restarts += 1
         if not ok:
-            raise RuntimeError(f"Moonshine failed: {text}")
+            raise EngineError(f"Moonshine failed: {text}")
         return str(text)
 
     def close(self) -> None:
@@ -205,25 +196,11 @@ class IsolatedMoonshineEngine:
         self._process, self._connection = None, None
 
 
-_ENGINE_LOCK = threading.Lock()
-
-
-@functools.cache
-def _load_engine() -> IsolatedMoonshineEngine:
-    return IsolatedMoonshineEngine()
-
-
-def get_engine() -> IsolatedMoonshineEngine:
-    """The process-wide engine (created once, even across threads; model loads on first use)."""
-    with _ENGINE_LOCK:
-        return _load_engine()
-
-
 def transcribe(
     pcm_16k_mono: array[float],
     start_offset: float = 0.0,
     *,
-    engine: SpeechEngine | None = None,
+    engine: SpeechEngine,
     config: SegmentationConfig = MOONSHINE_SEGMENTATION,
 ) -> list[TimedText]:
     """Transcribe samples; returns (start, end, text) with times offset by `start_offset`.
@@ -231,7 +208,6 @@ def transcribe(
     Silence is skipped and the audio is split at pauses into utterances of at most
     `config.max_seconds`, so any length works; silent audio gives an empty list.
     """
-    engine = engine or get_engine()
     results: list[TimedText] = []
     for segment in split_at_pauses(pcm_16k_mono, config):
         text = engine.transcribe_samples(slice_samples(pcm_16k_mono, segment))
@@ -241,56 +217,20 @@ def transcribe(
     return results
 
 
-def assemble_transcript(
-    segments: Iterable[TimedText | TranscriptSegment],
-    *,
-    engine_name: str = ENGINE_NAME,
-    language: str = LANGUAGE,
-) -> Transcript:
-    """Build the transcript result, removing words repeated where segments overlap."""
-    ordered = sorted(
-        (_as_segment(item) for item in segments), key=lambda item: (item.start, item.end)
-    )
-    merged: list[TranscriptSegment] = []
-    for segment in ordered:
-        if merged and segment.start < merged[-1].end:
-            overlap_words = math.ceil((merged[-1].end - segment.start) * _WORDS_PER_SECOND) + 1
-            previous_text, text = trim_seam(merged[-1].text, segment.text, overlap_words)
-            merged[-1] = merged[-1].model_copy(update={"text": previous_text})
-            segment = segment.model_copy(update={"text": text})
-        merged.append(segment)
-    kept = [segment for segment in merged if segment.text.strip()]
-    data = TranscriptData(
-        text=" ".join(segment.text.strip() for segment in kept),
-        segments=kept,
-        language=language,
-        engine=engine_name,
-    )
-    return Transcript(data=data)
-
-
 def transcribe_file(
     path: str | Path,
     *,
-    engine: SpeechEngine | None = None,
+    engine: SpeechEngine,
     segmentation: SegmentationConfig | None = None,
     tools: FfmpegTools | None = None,
     timeout: float = DECODE_TIMEOUT_SECONDS,
 ) -> Transcript:
     """Transcribe a file the way ASR jobs do, streaming it to plan segments at pauses
     (`segmentation`, default at most 30 s), then decoding and transcribing each one."""
-    engine = engine or get_engine()
     timed: list[TimedText] = []
     for segment in segment_audio_file(path, segmentation, tools=tools, timeout=timeout):
         samples = decode_audio(
             path, start=segment.start, duration=segment.duration, tools=tools, timeout=timeout
         )
         timed.extend(transcribe(samples, segment.start, engine=engine))
-    return assemble_transcript(timed, engine_name=engine.name)
-
-
-def _as_segment(item: TimedText | TranscriptSegment) -> TranscriptSegment:
-    if isinstance(item, TranscriptSegment):
-        return item
-    start, end, text = item
-    return TranscriptSegment(start=start, end=end, text=text)
+    return assemble_transcript(timed, engine_name=engine.name, language=LANGUAGE)

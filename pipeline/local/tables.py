@@ -11,8 +11,6 @@ import pymupdf
 
 from schemas.extractions import BBox, Table, TableCell
 
-pymupdf.no_recommend_layout()  # the layout analyser is left out on purpose (pipeline/__init__)
-
 MIN_RULING_SEGMENTS = 6
 _AXIS_TOLERANCE = 1.0
 

@@ -6,8 +6,9 @@ from PIL import Image
 from pipeline.model.attempts import VlmEngine, VlmOutcome
 from pipeline.model.prompts import page_content_from_answer, page_content_prompt
 from pipeline.model.render import RenderedImage, render_image, render_pdf_page
-from pipeline.sources.mupdf_lock import MUPDF_LOCK
+from pipeline.sources.mupdf import MUPDF_LOCK, mupdf_errors
 from schemas.budget import VisualBudget
+from schemas.enums import ErrorCategory
 from schemas.extractions import PageContent, PageSize, Provenance
 
 
@@ -15,7 +16,10 @@ def extract_page_on_moe(
     document: pymupdf.Document, page_index: int, budget: VisualBudget, engine: VlmEngine
 ) -> tuple[PageContent | None, VlmOutcome]:
     """The model's page_content for one page, or None when every attempt failed (fall back)."""
-    with MUPDF_LOCK:
+    with (
+        MUPDF_LOCK,
+        mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"),
+    ):
         page = document.load_page(page_index)
         rect, rotation = page.rect, page.rotation
 

@@ -16,7 +16,13 @@ from typing import Literal
 import pymupdf
 from PIL import Image, ImageOps
 
-from pipeline.planning.geometry import render_matrix_for_page, soft_tokens, target_size
+from pipeline.errors import InvalidChunkError
+from pipeline.planning.geometry import (
+    RENDER_EDGE_SLACK_PX,
+    render_matrix_for_page,
+    soft_tokens,
+    target_size,
+)
 from schemas.budget import VisualBudget
 
 ImageFormat = Literal["jpeg", "png"]
@@ -65,15 +71,19 @@ def render_pdf_page(
     """Rasterise a page at its budget's target size (displayed orientation, white background)."""
     started = time.perf_counter()
     rect = page.rect
-    zoom_x, zoom_y = render_matrix_for_page(rect.width, rect.height, budget)
-    pixmap = page.get_pixmap(
-        matrix=pymupdf.Matrix(zoom_x, zoom_y), colorspace=pymupdf.csRGB, alpha=False
-    )
     expected = target_size(rect.width, rect.height, budget)
+    pixmap = _pixmap(page, render_matrix_for_page(rect.width, rect.height, budget))
+    if (pixmap.width, pixmap.height) != expected:  # single-precision rounding at the edge
+        slack = render_matrix_for_page(rect.width, rect.height, budget, RENDER_EDGE_SLACK_PX)
+        pixmap = _pixmap(page, slack)
     if (pixmap.width, pixmap.height) != expected:
-        raise RuntimeError(f"rendered {pixmap.width}x{pixmap.height}, expected {expected}")
+        raise InvalidChunkError(f"rendered {pixmap.width}x{pixmap.height}, expected {expected}")
     image = Image.frombytes("RGB", expected, pixmap.samples)
     return _encode(image, budget, time.perf_counter() - started, options or EncodeOptions())
+
+
+def _pixmap(page: pymupdf.Page, zoom: tuple[float, float]) -> pymupdf.Pixmap:
+    return page.get_pixmap(matrix=pymupdf.Matrix(*zoom), colorspace=pymupdf.csRGB, alpha=False)
 
 
 def render_image(

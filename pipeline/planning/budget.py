@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pipeline.planning.geometry import TOKEN_PX
 from schemas.budget import VISUAL_BUDGETS, VisualBudget, is_visual_budget
 from schemas.enums import ChunkKind
+from schemas.media import VISUAL_KINDS
 
 POINTS_PER_INCH = 72.0
 SCAN_BUDGET: VisualBudget = 560
@@ -39,8 +40,6 @@ DENSE_IMAGE_TEXT_CHARS = 1500
 FRAME_TEXT_STEPS: tuple[tuple[int, VisualBudget], ...] = ((20, 70), (200, 140))
 """(recognised chars below which, budget) for video frames; else 280."""
 MAX_FRAME_BUDGET: VisualBudget = 280
-
-VISUAL_KINDS = frozenset({ChunkKind.PDF_PAGE, ChunkKind.IMAGE, ChunkKind.VIDEO_FRAME})
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ PATCH_PX = 16
 POOLING_KERNEL = 3
 TOKEN_PX = PATCH_PX * POOLING_KERNEL
 IMAGE_WRAPPER_TOKENS = 2
+RENDER_EDGE_SLACK_PX = 0.5
 """`<boi>` and `<eoi>` around each image's soft tokens in the prompt."""
 
 __all__ = [
@@ -136,12 +137,15 @@ def target_size(width: float, height: float, budget: VisualBudget) -> tuple[int,
 
 
 def render_matrix_for_page(
-    width_pt: float, height_pt: float, budget: VisualBudget
+    width_pt: float, height_pt: float, budget: VisualBudget, edge_slack_px: float = 0.0
 ) -> tuple[float, float]:
     """Zoom factors (x, y) that render a page of the given displayed size at its target size.
 
     Pass the page's displayed size (`page.rect`, after rotation); `pymupdf.Matrix(x, y)` then
-    yields a pixmap of exactly `target_size(width_pt, height_pt, budget)` pixels.
+    yields a pixmap of `target_size(width_pt, height_pt, budget)` pixels. MuPDF rounds the far
+    edge up in single precision, so on extreme pages (3 x 12,312 pt at 1120) the exact zoom
+    lands a hair past it and gives one pixel more; `edge_slack_px=RENDER_EDGE_SLACK_PX` aims
+    half a pixel short of the edge, which gives the exact size there.
     """
     width_px, height_px = target_size(width_pt, height_pt, budget)
-    return width_px / width_pt, height_px / height_pt
+    return (width_px - edge_slack_px) / width_pt, (height_px - edge_slack_px) / height_pt

@@ -2,10 +2,11 @@
 
 from collections.abc import Iterable, Iterator
 
-from pipeline.planning.budget import SCAN_BUDGET, VISUAL_KINDS, VisualChunkProfile, choose_budget
+from pipeline.planning.budget import SCAN_BUDGET, VisualChunkProfile, choose_budget
 from pipeline.planning.routing import ConfiguredTiers, RoutingRequest, choose_route
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import Tier
+from schemas.media import VISUAL_KINDS
 from schemas.plans import JobPlan
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pipeline.errors import PipelineError
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier
+from schemas.media import VISUAL_KINDS
 
-_VISUAL_KINDS = frozenset({ChunkKind.PDF_PAGE, ChunkKind.IMAGE, ChunkKind.VIDEO_FRAME})
 _HOW_TO_CONFIGURE = {
     Tier.MOE: "set GREENHOUSE_VLLM_URL and GREENHOUSE_VLLM_MODEL",
     Tier.EDGE: "set GREENHOUSE_EDGE_URL and GREENHOUSE_EDGE_MODEL",
@@ -93,7 +93,7 @@ def _default_tier(
 ) -> Tier:
     if chunk.kind is ChunkKind.SPEECH_SEGMENT:
         return Tier.EDGE if configured.edge else Tier.LOCAL
-    if request.schema is not None and chunk.kind in _VISUAL_KINDS:
+    if request.schema is not None and chunk.kind in VISUAL_KINDS:
         return Tier.MOE
     native_page = chunk.kind is ChunkKind.PDF_PAGE and chunk.has_text_layer is not False
     if native_page:
@@ -105,5 +105,5 @@ def _can_process(tier: Tier, kind: ChunkKind) -> bool:
     if tier is Tier.EDGE:
         return kind is ChunkKind.SPEECH_SEGMENT
     if tier is Tier.MOE:
-        return kind in _VISUAL_KINDS
+        return kind in VISUAL_KINDS
     return True

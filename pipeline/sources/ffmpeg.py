@@ -17,13 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline.errors import PipelineError
+from pipeline.errors import EngineError, MediaError
 from schemas.enums import ErrorCategory
-
-CORRUPT_FILE = "corrupt_file"
-UNSUPPORTED_MEDIA = "unsupported_media"
-EMPTY_FILE = "empty_file"
-TIMEOUT = "timeout"
 
 PROBE_TIMEOUT_SECONDS = 30.0
 
@@ -31,13 +26,6 @@ PROBE_TIMEOUT_SECONDS = 30.0
 LOGLEVEL_WITH_LEVELS = "level+info"
 _ERROR_LINE = re.compile(r"\[(error|fatal|panic)\]")
 _LOG_PREFIX = re.compile(r"\[[^\]]*\] ")
-
-
-class MediaError(PipelineError):
-    """A media file could not be probed or decoded; `category` says why."""
-
-    def __init__(self, category: str, message: str) -> None:
-        super().__init__(ErrorCategory(category), message)
 
 
 @dataclass(frozen=True)
@@ -92,7 +80,7 @@ def locate_tools(prefer_system: bool = True) -> FfmpegTools:
 
         bundled = str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError) as exc:
-        raise RuntimeError("no ffmpeg on PATH and imageio-ffmpeg is unavailable") from exc
+        raise EngineError("no ffmpeg on PATH and imageio-ffmpeg is unavailable") from exc
     return FfmpegTools(ffmpeg=bundled, ffprobe=ffprobe)
 
 
@@ -103,7 +91,9 @@ def run_tool(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess
             list(args), capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
         )
     except subprocess.TimeoutExpired as exc:
-        raise MediaError(TIMEOUT, f"{Path(args[0]).name} exceeded {timeout:g} s") from exc
+        raise MediaError(
+            ErrorCategory.TIMEOUT, f"{Path(args[0]).name} exceeded {timeout:g} s"
+        ) from exc
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -115,7 +105,7 @@ def error_lines(stderr: str) -> list[str]:
     return [_LOG_PREFIX.sub("", line).strip() for line in lines]
 
 
-def failure_category(stderr: str) -> str:
+def failure_category(stderr: str) -> ErrorCategory:
     """Map ffmpeg's complaint about an input to an error category."""
     lowered = stderr.lower()
     unsupported_markers = (
@@ -127,17 +117,28 @@ def failure_category(stderr: str) -> str:
         "output file does not contain any stream",
     )
     if any(marker in lowered for marker in unsupported_markers):
-        return UNSUPPORTED_MEDIA
-    return CORRUPT_FILE
+        return ErrorCategory.UNSUPPORTED_MEDIA
+    return ErrorCategory.CORRUPT_FILE
+
+
+def raise_for_ffmpeg(returncode: int, stderr: str, *, strict: bool) -> None:
+    """Turn a finished ffmpeg run into a MediaError: a non-zero exit always, logged decoding
+    errors only when `strict` (otherwise what could be decoded is used)."""
+    errors = error_lines(stderr)
+    if returncode != 0:
+        message = errors[-1] if errors else f"ffmpeg exited with {returncode}"
+        raise MediaError(failure_category(stderr), message)
+    if strict and errors:
+        raise MediaError(ErrorCategory.CORRUPT_FILE, "; ".join(errors[:3]))
 
 
 def check_input_file(path: str | Path) -> Path:
-    """Return the path if it is a non-empty file; raise otherwise."""
+    """Return the path if it is a non-empty file; raise MediaError otherwise."""
     file_path = Path(path)
     if not file_path.is_file():
-        raise FileNotFoundError(str(file_path))
+        raise MediaError(ErrorCategory.BLOB_MISSING, f"{file_path} is not a file")
     if file_path.stat().st_size == 0:
-        raise MediaError(EMPTY_FILE, f"{file_path.name} is empty")
+        raise MediaError(ErrorCategory.EMPTY_FILE, f"{file_path.name} is empty")
     return file_path
 
 
@@ -164,7 +165,7 @@ def _probe_with_ffprobe(ffprobe: str, path: Path, timeout: float) -> MediaProbe:
     try:
         report = json.loads(result.stdout or b"{}")
     except json.JSONDecodeError as exc:
-        raise MediaError(CORRUPT_FILE, "ffprobe printed invalid JSON") from exc
+        raise MediaError(ErrorCategory.CORRUPT_FILE, "ffprobe printed invalid JSON") from exc
     return parse_ffprobe_json(report)
 
 
@@ -205,7 +206,7 @@ def parse_ffprobe_json(report: dict[str, Any]) -> MediaProbe:
     if duration is None and durations:
         duration = max(durations)
     if not audio and not video:
-        raise MediaError(UNSUPPORTED_MEDIA, "no audio or video stream")
+        raise MediaError(ErrorCategory.UNSUPPORTED_MEDIA, "no audio or video stream")
     return MediaProbe(
         duration=duration,
         format_name=str(container.get("format_name", "unknown")),
@@ -272,7 +273,7 @@ def parse_ffmpeg_banner(banner: str) -> MediaProbe:
                 )
             )
     if not audio and not video:
-        raise MediaError(UNSUPPORTED_MEDIA, "no audio or video stream")
+        raise MediaError(ErrorCategory.UNSUPPORTED_MEDIA, "no audio or video stream")
     return MediaProbe(
         duration=duration,
         format_name=format_match["format"] if format_match else "unknown",

@@ -8,6 +8,7 @@ reported as `too_large` too.
 
 import io
 import os
+import struct
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,18 +17,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from pipeline.errors import PipelineError
+from pipeline.errors import ImageError
 from pipeline.sources.sniff import SNIFF_BYTES, sniff_bytes
 from schemas.enums import ErrorCategory, MediaType
+from schemas.media import IMAGE_MEDIA
 
 ImageSource = bytes | str | os.PathLike[str]
 
 DEFAULT_MAX_PIXELS = 80_000_000
 """About 8,900 x 8,900 px: an A3 page at 600 dpi fits, a crafted 30,000 x 30,000 header does not."""
 
-SUPPORTED_IMAGE_TYPES = frozenset(
-    {MediaType.PNG, MediaType.JPEG, MediaType.TIFF, MediaType.WEBP, MediaType.BMP}
-)
+SUPPORTED_IMAGE_TYPES = IMAGE_MEDIA
 _PILLOW_FORMATS = {
     MediaType.PNG: "PNG",
     MediaType.JPEG: "JPEG",
@@ -40,11 +40,6 @@ _BRIGHT_TEXT_LEVEL = 128
 _FULL_RANGE_16_BIT = 65535
 
 
-class ImageError(PipelineError):
-    """An image that cannot be processed; `category` is too_large, corrupt_file or
-    unsupported_media."""
-
-
 def count_frames(
     source: ImageSource,
     *,
@@ -55,10 +50,8 @@ def count_frames(
     with _opened(source, max_pixels, media_types) as image:
         if image.format != "TIFF":
             return 1
-        try:
+        with pillow_errors(ErrorCategory.CORRUPT_FILE, "unreadable TIFF pages"):
             return int(getattr(image, "n_frames", 1))
-        except (OSError, ValueError, EOFError) as exc:
-            raise ImageError(ErrorCategory.CORRUPT_FILE, f"unreadable TIFF pages: {exc}") from exc
 
 
 def frame_sizes(
@@ -69,7 +62,8 @@ def frame_sizes(
 ) -> list[tuple[int, int]]:
     """(width, height) of every frame, read from the headers (nothing is decoded)."""
     with _opened(source, max_pixels, media_types) as image:
-        frames = int(getattr(image, "n_frames", 1)) if image.format == "TIFF" else 1
+        with pillow_errors(ErrorCategory.CORRUPT_FILE, "unreadable TIFF pages"):
+            frames = int(getattr(image, "n_frames", 1)) if image.format == "TIFF" else 1
         sizes = []
         for frame in range(frames):
             if frame:
@@ -91,14 +85,9 @@ def open_image(
         if frame:
             _seek(image, frame)
             _check_size(image.size, max_pixels)
-        try:
+        with pillow_errors(ErrorCategory.CORRUPT_FILE, "the image data cannot be decoded"):
             image.load()
-            upright = ImageOps.exif_transpose(image)
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise ImageError(
-                ErrorCategory.CORRUPT_FILE, f"the image data cannot be decoded: {exc}"
-            ) from exc
-        return to_rgb(upright)
+            return to_rgb(ImageOps.exif_transpose(image))
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -111,6 +100,33 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         return _flatten_alpha(image.convert("RGBA"))
     return image if image.mode == "RGB" else image.convert("RGB")
+
+
+@contextmanager
+def pillow_errors(category: ErrorCategory, what: str) -> Iterator[None]:
+    """Pillow's boundary: what it raises on damaged or hostile images becomes an ImageError.
+
+    Pillow raises far more than `UnidentifiedImageError`: `OSError` for truncated data,
+    `SyntaxError` and `TypeError` from broken TIFF tags, `EOFError`, `ValueError`, and its
+    own `DecompressionBombError` past its hard limit (reported as `too_large`)."""
+    try:
+        yield
+    except Image.DecompressionBombError as exc:
+        raise ImageError(ErrorCategory.TOO_LARGE, str(exc)) from exc
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        TypeError,
+        IndexError,
+        KeyError,
+        struct.error,
+        ZeroDivisionError,
+        MemoryError,
+    ) as exc:
+        raise ImageError(category, f"{what}: {exc}") from exc
 
 
 @contextmanager
@@ -129,17 +145,11 @@ def _opened(
             ErrorCategory.UNSUPPORTED_MEDIA,
             f"not a supported image format (detected {media_type.value})",
         )
-    try:
-        with warnings.catch_warnings():
-            # Our own limit is checked just below; Pillow's warning threshold is not ours.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(target, formats=[_PILLOW_FORMATS[media_type]])
-    except Image.DecompressionBombError as exc:
-        raise ImageError(ErrorCategory.TOO_LARGE, str(exc)) from exc
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageError(
-            ErrorCategory.CORRUPT_FILE, f"a {media_type.value} whose header is invalid: {exc}"
-        ) from exc
+    what = f"a {media_type.value} whose header is invalid"
+    with pillow_errors(ErrorCategory.CORRUPT_FILE, what), warnings.catch_warnings():
+        # Our own limit is checked just below; Pillow's warning threshold is not ours.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        image = Image.open(target, formats=[_PILLOW_FORMATS[media_type]])
     with image:
         _check_size(image.size, max_pixels)
         yield image
@@ -170,12 +180,8 @@ def _seek(image: Image.Image, frame: int) -> None:
         raise ImageError(
             ErrorCategory.CORRUPT_FILE, f"frame {frame} requested but the image has {frames}"
         )
-    try:
+    with pillow_errors(ErrorCategory.CORRUPT_FILE, f"frame {frame} cannot be read"):
         image.seek(frame)
-    except (OSError, ValueError, EOFError) as exc:
-        raise ImageError(
-            ErrorCategory.CORRUPT_FILE, f"frame {frame} cannot be read: {exc}"
-        ) from exc
 
 
 def _to_8_bit_gray(image: Image.Image) -> Image.Image:

@@ -21,20 +21,18 @@ from typing import Any
 import ffmpeg
 from PIL import Image
 
+from pipeline.errors import MediaError
 from pipeline.sources.audio import decode_audio
 from pipeline.sources.ffmpeg import (
-    CORRUPT_FILE,
     LOGLEVEL_WITH_LEVELS,
-    UNSUPPORTED_MEDIA,
     FfmpegTools,
-    MediaError,
     check_input_file,
-    error_lines,
-    failure_category,
     locate_tools,
     probe,
+    raise_for_ffmpeg,
     run_tool,
 )
+from schemas.enums import ErrorCategory
 
 VIDEO_TIMEOUT_SECONDS = 900.0
 DEFAULT_MAX_SIDE = 1280
@@ -125,20 +123,14 @@ def _run_selection(
         output = shown.output("-", format="null")
     result = run_tool(_compile(output, tools), timeout)
     stderr = result.stderr.decode("utf-8", "replace")
-    _raise_for_errors(result.returncode, stderr, strict)
+    raise_for_ffmpeg(result.returncode, stderr, strict=strict)
     times = [float(match[1]) for match in _SHOWINFO_TIME.finditer(stderr)]
     images = split_png_stream(result.stdout) if with_images else []
     if with_images and len(images) != len(times):
-        raise MediaError(CORRUPT_FILE, f"{len(images)} frames decoded for {len(times)} selected")
+        raise MediaError(
+            ErrorCategory.CORRUPT_FILE, f"{len(images)} frames decoded for {len(times)} selected"
+        )
     return times, images
-
-
-def _raise_for_errors(returncode: int, stderr: str, strict: bool) -> None:
-    errors = error_lines(stderr)
-    if returncode != 0:
-        raise MediaError(failure_category(stderr), errors[-1] if errors else "ffmpeg failed")
-    if strict and errors:
-        raise MediaError(CORRUPT_FILE, "; ".join(errors[:3]))
 
 
 def split_png_stream(data: bytes) -> list[bytes]:
@@ -147,11 +139,11 @@ def split_png_stream(data: bytes) -> list[bytes]:
     position = 0
     while position < len(data):
         if not data.startswith(_PNG_SIGNATURE, position):
-            raise MediaError(CORRUPT_FILE, "ffmpeg produced an invalid PNG stream")
+            raise MediaError(ErrorCategory.CORRUPT_FILE, "ffmpeg produced an invalid PNG stream")
         cursor = position + len(_PNG_SIGNATURE)
         while True:
             if cursor + 8 > len(data):
-                raise MediaError(CORRUPT_FILE, "ffmpeg produced a truncated PNG")
+                raise MediaError(ErrorCategory.CORRUPT_FILE, "ffmpeg produced a truncated PNG")
             (length,) = struct.unpack(">I", data[cursor : cursor + 4])
             chunk_type = data[cursor + 4 : cursor + 8]
             cursor += 12 + length
@@ -165,7 +157,7 @@ def split_png_stream(data: bytes) -> list[bytes]:
 def _require_video(path: Path, tools: FfmpegTools) -> float | None:
     media = probe(path, tools=tools)
     if not media.has_video:
-        raise MediaError(UNSUPPORTED_MEDIA, f"{path.name} has no video stream")
+        raise MediaError(ErrorCategory.UNSUPPORTED_MEDIA, f"{path.name} has no video stream")
     return media.duration
 
 
@@ -210,10 +202,12 @@ def extract_frame(
     )
     result = run_tool(_compile(output, tools), timeout)
     stderr = result.stderr.decode("utf-8", "replace")
-    _raise_for_errors(result.returncode, stderr, strict=False)
+    raise_for_ffmpeg(result.returncode, stderr, strict=False)
     images = split_png_stream(result.stdout)
     if not images:
-        raise MediaError(CORRUPT_FILE, f"no frame could be decoded at {timestamp:g} s")
+        raise MediaError(
+            ErrorCategory.CORRUPT_FILE, f"no frame could be decoded at {timestamp:g} s"
+        )
     return images[0]
 
 

@@ -67,7 +67,7 @@ def celery_worker(
         "-m",
         "celery",
         "-A",
-        "workers.celery_app",
+        "workers.celery_main",
         "worker",
         "-Q",
         queues,

@@ -9,16 +9,17 @@ from collections import Counter
 import pydantic
 import pytest
 
+from pipeline.assemble.transcript import assemble_transcript, normalise_word
 from pipeline.local.asr import (
     ENGINE_NAME,
+    LANGUAGE,
     IsolatedMoonshineEngine,
     MoonshineEngine,
-    assemble_transcript,
-    get_engine,
     transcribe,
     transcribe_file,
 )
-from pipeline.sources.audio import SAMPLE_RATE, SegmentationConfig, decode_audio, normalise_word
+from pipeline.sources.audio import SAMPLE_RATE, decode_audio
+from pipeline.sources.pauses import SegmentationConfig
 from schemas.transcript import Transcript, TranscriptSegment
 from tests.support.media import SPEECH_CLIP, SPEECH_WORDS
 
@@ -39,8 +40,8 @@ def jfk_samples() -> array:
 
 
 @pytest.mark.models
-def test_transcribe_file_recognises_the_known_words() -> None:
-    transcript = transcribe_file(SPEECH_CLIP)
+def test_transcribe_file_recognises_the_known_words(asr_engine: IsolatedMoonshineEngine) -> None:
+    transcript = transcribe_file(SPEECH_CLIP, engine=asr_engine)
 
     assert isinstance(transcript, Transcript)
     assert transcript.kind == "transcript"
@@ -54,10 +55,12 @@ def test_transcribe_file_recognises_the_known_words() -> None:
 
 
 @pytest.mark.models
-def test_timestamps_are_offset_by_the_segment_start(jfk_samples: array) -> None:
+def test_timestamps_are_offset_by_the_segment_start(
+    jfk_samples: array, asr_engine: IsolatedMoonshineEngine
+) -> None:
     opening = jfk_samples[: 4 * SAMPLE_RATE]  # "And so, my fellow Americans, ..."
 
-    timed = transcribe(opening, start_offset=120.0)
+    timed = transcribe(opening, start_offset=120.0, engine=asr_engine)
 
     assert timed
     assert all(120.0 <= start < end <= 124.0 for start, end, _ in timed)
@@ -65,13 +68,15 @@ def test_timestamps_are_offset_by_the_segment_start(jfk_samples: array) -> None:
     assert recall(["and", "so", "my", "fellow", "americans"], heard) >= 0.8
 
 
-def test_silence_gives_no_segment() -> None:
-    assert transcribe(array("f", bytes(4 * SAMPLE_RATE * 3))) == []
-    assert transcribe(array("f")) == []
+def test_silence_gives_no_segment(asr_engine: IsolatedMoonshineEngine) -> None:
+    assert transcribe(array("f", bytes(4 * SAMPLE_RATE * 3)), engine=asr_engine) == []
+    assert transcribe(array("f"), engine=asr_engine) == []
 
 
 @pytest.mark.models
-def test_long_audio_cut_inside_speech_is_deduplicated_at_the_seams(jfk_samples: array) -> None:
+def test_long_audio_cut_inside_speech_is_deduplicated_at_the_seams(
+    jfk_samples: array, asr_engine: IsolatedMoonshineEngine
+) -> None:
     # Two readings back to back; pauses shorter than 2 s do not count, so every cut falls
     # inside speech and neighbouring segments share 1 s of audio.
     config = SegmentationConfig(
@@ -79,8 +84,8 @@ def test_long_audio_cut_inside_speech_is_deduplicated_at_the_seams(jfk_samples: 
     )
     reference = SPEECH_WORDS * 2
 
-    timed = transcribe(jfk_samples + jfk_samples, config=config)
-    transcript = assemble_transcript(timed)
+    timed = transcribe(jfk_samples + jfk_samples, config=config, engine=asr_engine)
+    transcript = assemble_transcript(timed, engine_name=ENGINE_NAME, language=LANGUAGE)
 
     assert len(timed) >= 4
     assert all(end - start <= 5.0 + 1e-6 for start, end, _ in timed)
@@ -92,8 +97,17 @@ def test_long_audio_cut_inside_speech_is_deduplicated_at_the_seams(jfk_samples: 
     assert len(merged_words) <= len(reference) + 3
 
 
-def test_engine_is_created_once_per_process() -> None:
-    assert get_engine() is get_engine()
+@pytest.mark.models
+def test_the_engine_keeps_its_child_and_model_across_calls(
+    jfk_samples: array, asr_engine: IsolatedMoonshineEngine
+) -> None:
+    transcribe(jfk_samples[: 2 * SAMPLE_RATE], engine=asr_engine)
+    first_child = asr_engine.child_pid
+
+    transcribe(jfk_samples[: 2 * SAMPLE_RATE], engine=asr_engine)
+
+    assert first_child is not None
+    assert asr_engine.child_pid == first_child
 
 
 @pytest.mark.models
@@ -137,7 +151,8 @@ def test_assemble_sorts_merges_overlaps_and_drops_empty_segments() -> None:
             (0.0, 6.0, "and so my fellow Americans ask not"),
             (11.0, 12.0, "   "),
             TranscriptSegment(start=12.0, end=14.0, text="thank you"),
-        ]
+        ],
+        engine_name=ENGINE_NAME,
     )
 
     assert [segment.start for segment in transcript.data.segments] == [0.0, 5.5, 12.0]
@@ -148,7 +163,9 @@ def test_assemble_sorts_merges_overlaps_and_drops_empty_segments() -> None:
 
 
 def test_assemble_keeps_repeated_words_when_segments_do_not_overlap() -> None:
-    transcript = assemble_transcript([(0.0, 2.0, "go on"), (2.5, 4.0, "on and on")])
+    transcript = assemble_transcript(
+        [(0.0, 2.0, "go on"), (2.5, 4.0, "on and on")], engine_name=ENGINE_NAME
+    )
 
     assert transcript.data.text == "go on on and on"
 

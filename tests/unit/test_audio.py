@@ -14,27 +14,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.sources.audio import (
-    SAMPLE_RATE,
-    SegmentationConfig,
-    decode_audio,
-    file_frame_energies,
-    frame_energies,
-    iter_audio_blocks,
-    merge_transcripts,
-    plan_segments,
-    samples_to_wav,
-    segment_audio_file,
-    split_at_pauses,
-    trim_seam,
-)
+from pipeline.assemble.transcript import merge_transcripts, trim_seam
+from pipeline.errors import MediaError
+from pipeline.sources.audio import SAMPLE_RATE, decode_audio, iter_audio_blocks, samples_to_wav
 from pipeline.sources.ffmpeg import (
     FfmpegTools,
-    MediaError,
     locate_tools,
     parse_ffmpeg_banner,
     probe,
     run_tool,
+)
+from pipeline.sources.pauses import (
+    SegmentationConfig,
+    file_frame_energies,
+    frame_energies,
+    plan_segments,
+    segment_audio_file,
+    split_at_pauses,
 )
 
 FORMATS = {
@@ -162,9 +158,10 @@ def test_corrupt_empty_and_missing_files(tmp_path: Path, tools: FfmpegTools) -> 
         probe(corrupt, tools=tools)
     with pytest.raises(MediaError) as empty_error:
         decode_audio(empty, tools=tools)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(MediaError) as missing:
         decode_audio(tmp_path / "missing.wav", tools=tools)
 
+    assert missing.value.category == "blob_missing"
     assert corrupt_error.value.category == "corrupt_file"
     assert probe_error.value.category == "corrupt_file"
     assert empty_error.value.category == "empty_file"

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.sources.images import ImageError, count_frames, open_image, to_rgb
+from pipeline.errors import ImageError
+from pipeline.sources.images import count_frames, open_image, to_rgb
 from schemas.enums import ErrorCategory
 
 

@@ -12,20 +12,18 @@ from PIL import Image, ImageFilter
 
 from pipeline.local.ocr import (
     DETECTOR_MIN_SIDE,
-    OcrLine,
     OcrPage,
     OcrSettings,
-    build_engine,
     build_page_content,
-    bundled_model_paths,
     image_page_content,
-    layout_blocks,
     ocr_image,
     ocr_zoom,
     pdf_page_content,
     recognise_upright,
     to_source_point,
 )
+from pipeline.local.ocr_engine import OcrEngine, bundled_model_paths
+from pipeline.local.ocr_layout import OcrLine, layout_blocks
 from schemas.extractions import PageSize
 
 TEXT = (
@@ -87,15 +85,15 @@ def test_bundled_models_load_without_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    engine = build_engine(threads=1)
+    engine = OcrEngine(threads=1)
     blank = Image.new("RGB", (200, 60), "white")
-    result = engine(blank, use_det=True, use_cls=False, use_rec=True)
+    result = engine.run(blank, detect=True, min_score=0.5)
     assert getattr(result, "txts", None) is None
 
 
 @pytest.mark.models
-def test_noisy_skewed_scan_is_read(scan):
-    lines = ocr_image(scan, SETTINGS)
+def test_noisy_skewed_scan_is_read(scan, ocr_engine):
+    lines = ocr_image(ocr_engine, scan, SETTINGS)
     assert _recall(TEXT, " ".join(line.text for line in lines)) >= 0.9
     for line in lines:
         assert 0.5 <= line.confidence <= 1.0
@@ -105,18 +103,18 @@ def test_noisy_skewed_scan_is_read(scan):
 
 
 @pytest.mark.models
-def test_large_images_are_shrunk_and_boxes_scaled_back(scan):
+def test_large_images_are_shrunk_and_boxes_scaled_back(scan, ocr_engine):
     large = scan.resize((scan.width * 2, scan.height * 2))
-    lines = ocr_image(large, OcrSettings(max_side=scan.width))
+    lines = ocr_image(ocr_engine, large, OcrSettings(max_side=scan.width))
     assert _recall(TEXT, " ".join(line.text for line in lines)) >= 0.9
     assert max(line.bbox[2] for line in lines) > 0.8 * large.width
 
 
 @pytest.mark.parametrize("turn_ccw", [90, 180, 270])
 @pytest.mark.models
-def test_turned_scan_is_detected_corrected_and_mapped_back(scan, turn_ccw):
+def test_turned_scan_is_detected_corrected_and_mapped_back(scan, turn_ccw, ocr_engine):
     turned = scan.rotate(turn_ccw, expand=True)
-    page = recognise_upright(turned, SETTINGS)
+    page = recognise_upright(ocr_engine, turned, SETTINGS)
     assert page.rotation == (360 - turn_ccw) % 360
     assert (page.width, page.height) == scan.size
     size = PageSize(width=turned.width, height=turned.height, unit="px")
@@ -134,13 +132,13 @@ def test_turned_scan_is_detected_corrected_and_mapped_back(scan, turn_ccw):
 
 
 @pytest.mark.models
-def test_two_column_pdf_page_is_read_column_by_column():
+def test_two_column_pdf_page_is_read_column_by_column(ocr_engine):
     document = pymupdf.open()
     page = document.new_page(width=420, height=300)
     page.insert_text((60, 40), "Inventory of the garden shed", fontsize=16)
     page.insert_textbox(pymupdf.Rect(30, 60, 200, 290), LEFT_COLUMN, fontsize=11)
     page.insert_textbox(pymupdf.Rect(225, 60, 395, 290), RIGHT_COLUMN, fontsize=11)
-    content = pdf_page_content(page, SETTINGS)
+    content = pdf_page_content(ocr_engine, page, SETTINGS)
     assert content.data.engine == "rapidocr"
     assert content.data.page.unit == content.provenance.unit == "pt"
     assert (content.data.page.width, content.data.page.height) == (420, 300)
@@ -162,8 +160,8 @@ def test_two_column_pdf_page_is_read_column_by_column():
 
 
 @pytest.mark.models
-def test_blank_image_gives_empty_content():
-    content = image_page_content(Image.new("RGB", (300, 200), "white"), page_number=3)
+def test_blank_image_gives_empty_content(ocr_engine):
+    content = image_page_content(ocr_engine, Image.new("RGB", (300, 200), "white"), page_number=3)
     assert content.data.text == ""
     assert content.data.blocks == []
     assert content.provenance.page_number == 3

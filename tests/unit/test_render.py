@@ -5,12 +5,17 @@ import io
 
 import pymupdf
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageStat
 
 from pipeline.model.render import EncodeOptions, data_url, render_image, render_pdf_page
-from pipeline.planning.geometry import is_native_size, render_matrix_for_page, target_size
+from pipeline.planning.geometry import (
+    RENDER_EDGE_SLACK_PX,
+    is_native_size,
+    render_matrix_for_page,
+    target_size,
+)
 from schemas.budget import VISUAL_BUDGETS
 
 
@@ -61,13 +66,20 @@ def test_pdf_page_renders_at_its_native_target_size(width, height, rotation, bud
     rotation=st.sampled_from([0, 90, 180, 270]),
     budget=st.sampled_from(VISUAL_BUDGETS),
 )
+@example(width=3, height=12312.0703125, rotation=0, budget=1120)  # an exact zoom gave 53,761 rows
 def test_the_zoom_matrix_gives_exactly_the_target_pixmap(width, height, rotation, budget):
     doc = pymupdf.open()
     page = doc.new_page(width=width, height=height)
     page.set_rotation(rotation)
-    zoom = render_matrix_for_page(page.rect.width, page.rect.height, budget)
-    pixmap = page.get_pixmap(matrix=pymupdf.Matrix(*zoom), colorspace=pymupdf.csGRAY)
-    assert (pixmap.width, pixmap.height) == target_size(page.rect.width, page.rect.height, budget)
+    target = target_size(page.rect.width, page.rect.height, budget)
+    exact = render_matrix_for_page(page.rect.width, page.rect.height, budget)
+    slack = render_matrix_for_page(page.rect.width, page.rect.height, budget, RENDER_EDGE_SLACK_PX)
+    exact_pixmap = page.get_pixmap(matrix=pymupdf.Matrix(*exact), colorspace=pymupdf.csGRAY)
+    slack_pixmap = page.get_pixmap(matrix=pymupdf.Matrix(*slack), colorspace=pymupdf.csGRAY)
+    assert abs(exact_pixmap.width - target[0]) + abs(exact_pixmap.height - target[1]) <= 1
+    assert (slack_pixmap.width, slack_pixmap.height) == target
+    rendered = render_pdf_page(page, budget)
+    assert (rendered.width, rendered.height) == target
 
 
 def test_rendering_keeps_the_page_content_in_displayed_orientation():

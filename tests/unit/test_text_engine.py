@@ -4,6 +4,9 @@ import pymupdf
 import pytest
 
 from pipeline.chunking.documents import chunk_file, chunk_pdf
+from pipeline.engines.base import ChunkJob
+from pipeline.engines.catalog import default_registry
+from pipeline.engines.resources import EngineResources
 from pipeline.errors import PipelineError
 from pipeline.local.native_text import extract_native_page
 from pipeline.run import process_chunk
@@ -107,7 +110,7 @@ def test_process_chunk_returns_a_valid_page_content(
 ) -> None:
     path, lines = three_pages
     chunk = next(iter(chunk_pdf(path)))
-    result = process_chunk(path, chunk, Tier.LOCAL)
+    result = process_chunk(ChunkJob(path, chunk, Tier.LOCAL), EngineResources(), default_registry())
     parsed = PageContent.model_validate({"data": result.data, "provenance": result.provenance})
     assert _lines(parsed.data.text) == lines[0]
     assert result.kind == "page_content"
@@ -119,7 +122,9 @@ def test_model_tiers_are_unavailable_in_this_version(
     path, _ = three_pages
     chunk = next(iter(chunk_pdf(path)))
     with pytest.raises(PipelineError) as raised:
-        process_chunk(path, chunk, Tier.MOE)
+        process_chunk(
+            ChunkJob(path, chunk, Tier.MOE, budget=560), EngineResources(), default_registry()
+        )
     assert raised.value.category is ErrorCategory.TIER_UNAVAILABLE
 
 

@@ -11,10 +11,12 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.assemble.timeline import build_timeline
-from pipeline.local.asr import transcribe
+from pipeline.assemble.transcript import normalise_word
+from pipeline.errors import MediaError
+from pipeline.local.asr import IsolatedMoonshineEngine, transcribe
 from pipeline.sources import video
-from pipeline.sources.audio import SAMPLE_RATE, decode_audio, normalise_word
-from pipeline.sources.ffmpeg import FfmpegTools, MediaError, locate_tools, probe
+from pipeline.sources.audio import SAMPLE_RATE, decode_audio
+from pipeline.sources.ffmpeg import FfmpegTools, locate_tools, probe
 from pipeline.sources.video import (
     Keyframe,
     KeyframePolicy,
@@ -213,13 +215,14 @@ def test_fallback_seeks_at_intervals_when_selection_yields_nothing(
 
 @pytest.mark.models
 def test_audio_track_is_extracted_and_transcribed(
-    videos: dict[str, Path], tools: FfmpegTools
+    videos: dict[str, Path], tools: FfmpegTools, asr_engine: IsolatedMoonshineEngine
 ) -> None:
     samples = extract_audio(videos["speech"], tools=tools)
 
     assert samples is not None
     assert len(samples) / SAMPLE_RATE == pytest.approx(11.0, abs=0.3)
-    heard = [normalise_word(word) for _, _, text in transcribe(samples) for word in text.split()]
+    timed = transcribe(samples, engine=asr_engine)
+    heard = [normalise_word(word) for _, _, text in timed for word in text.split()]
     matched = sum((Counter(SPEECH_WORDS) & Counter(heard)).values())
     assert matched / len(SPEECH_WORDS) >= 0.85
 

@@ -1,0 +1,32 @@
+"""Local tier, PDF pages: the PyMuPDF text layer, or RapidOCR where the page has none."""
+
+from pipeline.engines.base import ChunkJob, ExtractionResult, page_result
+from pipeline.engines.resources import EngineResources
+from pipeline.errors import InvalidChunkError
+from pipeline.local.pdf_page import local_pdf_page
+from pipeline.sources.mupdf import MUPDF_LOCK
+from schemas.enums import ChunkKind, Tier
+
+__all__ = ["LocalPdfPageEngine", "page_index"]
+
+
+def page_index(job: ChunkJob) -> int:
+    """The 0-based page a PDF page chunk stands for."""
+    if job.chunk.page_number is None:
+        raise InvalidChunkError("a PDF page chunk has no page number")
+    return job.chunk.page_number - 1
+
+
+class LocalPdfPageEngine:
+    """Text layer and ruled tables with PyMuPDF; OCR of scanned or unusable pages."""
+
+    tier = Tier.LOCAL
+    kinds = frozenset({ChunkKind.PDF_PAGE})
+    fills_schemas = False
+
+    def extract(self, job: ChunkJob, resources: EngineResources) -> ExtractionResult:
+        index = page_index(job)
+        document = resources.pdfs.get(job.path)
+        with MUPDF_LOCK:
+            content = local_pdf_page(document, index, job.chunk.has_text_layer, resources.ocr)
+        return page_result(content)

@@ -1,0 +1,36 @@
+"""MoE tier, PDF pages: Gemma 4 reads the page rendered at its budget; the local engine takes
+over when every attempt failed (recorded as `fell_back`)."""
+
+from pipeline.engines.base import (
+    ChunkJob,
+    ExtractionResult,
+    model_usage,
+    page_result,
+    visual_budget,
+)
+from pipeline.engines.local_pages import page_index
+from pipeline.engines.resources import EngineResources
+from pipeline.local.pdf_page import local_pdf_page
+from pipeline.model.pages import extract_page_on_moe
+from pipeline.sources.mupdf import MUPDF_LOCK
+from schemas.enums import ChunkKind, Tier
+
+__all__ = ["MoePdfPageEngine"]
+
+
+class MoePdfPageEngine:
+    """page_content from the vision model, with the local engine as fallback."""
+
+    tier = Tier.MOE
+    kinds = frozenset({ChunkKind.PDF_PAGE})
+    fills_schemas = False
+
+    def extract(self, job: ChunkJob, resources: EngineResources) -> ExtractionResult:
+        index = page_index(job)
+        engine = resources.require_moe()
+        document = resources.pdfs.get(job.path)
+        content, outcome = extract_page_on_moe(document, index, visual_budget(job), engine)
+        if content is None:
+            with MUPDF_LOCK:
+                content = local_pdf_page(document, index, job.chunk.has_text_layer, resources.ocr)
+        return page_result(content, model_usage(outcome))

@@ -1,0 +1,67 @@
+"""MoE tier, extraction into a registered schema: a page, image or frame becomes `fields`
+valid against the schema, next to the text the local tier read from the same page."""
+
+from typing import Any
+
+from pipeline.engines.base import ChunkJob, ExtractionResult, model_usage, visual_budget
+from pipeline.engines.local_pages import page_index
+from pipeline.engines.resources import EngineResources
+from pipeline.engines.visual_inputs import decode_picture, frame_provenance
+from pipeline.errors import InvalidChunkError
+from pipeline.model.render import RenderedImage, render_image, render_pdf_page
+from pipeline.model.schema_fields import (
+    SCHEMA_EXTRACTION,
+    extract_fields,
+    schema_extraction_data,
+)
+from pipeline.sources.mupdf import MUPDF_LOCK, mupdf_errors
+from schemas.budget import VisualBudget
+from schemas.enums import ChunkKind, ErrorCategory, Tier
+
+__all__ = ["MoeSchemaEngine"]
+
+
+class MoeSchemaEngine:
+    """Fields of the job's schema, filled by the vision model (null after a fallback)."""
+
+    tier = Tier.MOE
+    kinds = frozenset({ChunkKind.PDF_PAGE, ChunkKind.IMAGE, ChunkKind.VIDEO_FRAME})
+    fills_schemas = True
+
+    def extract(self, job: ChunkJob, resources: EngineResources) -> ExtractionResult:
+        schema = job.schema
+        if schema is None:
+            raise InvalidChunkError("the schema engine ran a job that asks for no schema")
+        engine = resources.require_moe()
+        budget = visual_budget(job)
+        text = ""
+        provenance: dict[str, Any] = {"page_number": job.chunk.seq + 1}
+        if job.chunk.kind is ChunkKind.PDF_PAGE:
+            document = resources.pdfs.get(job.path)
+            index = page_index(job)
+            with (
+                MUPDF_LOCK,
+                mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {index + 1} cannot be read"),
+            ):
+                page = document.load_page(index)
+                if job.chunk.has_text_layer:
+                    text = page.get_text("text").strip()
+
+            def render(step: VisualBudget) -> RenderedImage:
+                with MUPDF_LOCK:
+                    return render_pdf_page(page, step)
+        else:
+            image = decode_picture(job)
+            provenance.update(frame_provenance(job))
+
+            def render(step: VisualBudget) -> RenderedImage:
+                return render_image(image, step)
+
+        outcome = extract_fields(schema, budget, render, engine)
+        return ExtractionResult(
+            kind=SCHEMA_EXTRACTION,
+            data=schema_extraction_data(schema, outcome, text),
+            provenance=provenance,
+            engine=f"vllm:{outcome.model}",
+            usage=model_usage(outcome),
+        )

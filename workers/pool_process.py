@@ -1,0 +1,39 @@
+"""The entry point of an embedded pool process: its setup and the task it runs.
+
+Spawned children import this module first, so it imports nothing heavy at the top: the
+initializer sets PyMuPDF up (keeping its layout analyser out) before the pipeline is imported,
+then builds the process's worker context, which lives here for the life of the process.
+"""
+
+import os
+import uuid
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workers.context import WorkerContext
+    from workers.run_job import JobOutcome
+
+__all__ = ["initialise", "run_job_here"]
+
+_context: "WorkerContext | None" = None
+
+
+def initialise(settings_json: str) -> None:
+    """Pool initializer: process setup, then this process's worker context."""
+    global _context
+    from pipeline.sources.mupdf import prepare_mupdf
+
+    prepare_mupdf()
+    from schemas.settings import Settings
+    from workers.context import CollectingEnqueuer, build_context
+
+    _context = build_context(Settings.model_validate_json(settings_json), CollectingEnqueuer())
+
+
+def run_job_here(job_id: str) -> "JobOutcome":
+    """Run one job in this pool process."""
+    from workers.run_job import run_job
+
+    if _context is None:
+        raise RuntimeError("the pool process was not initialised")
+    return run_job(_context, job_id, f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}")
