@@ -1,28 +1,33 @@
 """/v1/documents: upload, list, show, and a document's jobs and extractions."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from sqlalchemy import select
 
 from api.errors import ApiError, not_found
 from api.pagination import decode_cursor, encode_cursor
 from api.serializers import document_out, extraction_out, job_out
 from api.state import ApiState, api_state
 from schemas.api import DocumentOut, DocumentPage, ExtractionOut, JobOut
+from schemas.document_options import (
+    COLLECTION_MAX_LENGTH,
+    DEFAULT_COLLECTION,
+    SCHEMA_NAME_MAX_LENGTH,
+    DocumentOptions,
+    InvalidDocumentOptionsError,
+)
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus, Tier
 from schemas.results import DocumentResultOut
 from storage.blobs import BlobTooLargeError
-from storage.database import transaction
+from storage.database import Session, transaction
 from storage.documents import get_document, job_counts, list_documents
 from storage.extraction_schemas import get_schema
 from storage.intake import take_in
-from storage.models import Extraction, Job
+from storage.queries import extractions_of_document, jobs_of_document
 from storage.results import get_document_result
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
-VISUAL_BUDGETS = (70, 140, 280, 560, 1120)
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 State = Annotated[ApiState, Depends(api_state)]
 
@@ -33,10 +38,14 @@ def upload_document(
     response: Response,
     state: State,
     file: Annotated[UploadFile, File(description="The document, image, audio or video file.")],
-    collection: Annotated[str, Form(min_length=1, max_length=200)] = "default",
+    collection: Annotated[
+        str, Form(min_length=1, max_length=COLLECTION_MAX_LENGTH)
+    ] = DEFAULT_COLLECTION,
     tier: Annotated[Tier | None, Form()] = None,
     budget: Annotated[int | None, Form()] = None,
-    schema_name: Annotated[str | None, Form(alias="schema", max_length=200)] = None,
+    schema_name: Annotated[
+        str | None, Form(alias="schema", max_length=SCHEMA_NAME_MAX_LENGTH)
+    ] = None,
 ) -> DocumentOut:
     """Store the upload and queue it; 200 with the existing document for a duplicate."""
     limit = state.settings.max_upload_bytes
@@ -47,35 +56,28 @@ def upload_document(
         and int(declared) > limit + MULTIPART_OVERHEAD_BYTES
     ):
         raise ApiError(413, "too_large", f"the upload exceeds the limit of {limit} bytes")
-    if budget is not None and budget not in VISUAL_BUDGETS:
-        raise ApiError(
-            422, "invalid_request", f"budget must be one of {list(VISUAL_BUDGETS)}, not {budget}"
+    try:
+        options = DocumentOptions(
+            collection=collection, tier=tier, budget=budget, schema=schema_name
         )
-    if schema_name is not None:
+    except InvalidDocumentOptionsError as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from exc
+    if options.schema is not None:
         with transaction(state.sessions) as session:
-            if get_schema(session, schema_name) is None:
+            if get_schema(session, options.schema) is None:
                 raise ApiError(
                     422,
                     "unknown_schema",
-                    f"no schema is registered as {schema_name!r}; POST it to /v1/schemas first",
+                    f"no schema is registered as {options.schema!r}; POST it to /v1/schemas first",
                 )
-    options: dict[str, Any] = {
-        key: value
-        for key, value in (
-            ("tier", tier.value if tier else None),
-            ("budget", budget),
-            ("schema", schema_name),
-        )
-        if value is not None
-    }
     try:
         intake = take_in(
             state.sessions,
             state.blobs,
             file.file,
             filename=file.filename,
-            collection=collection,
-            options=options,
+            collection=options.collection,
+            options=options.stored(),
             max_bytes=limit,
         )
     except BlobTooLargeError as exc:
@@ -131,13 +133,8 @@ def jobs_of(
 ) -> list[JobOut]:
     """The document's jobs in page order, `limit` at a time after `after_seq`."""
     with transaction(state.sessions) as session:
-        _require_document(state, session, document_id)
-        jobs = session.scalars(
-            select(Job)
-            .where(Job.document_id == document_id, Job.seq > after_seq)
-            .order_by(Job.seq)
-            .limit(limit)
-        )
+        _require_document(session, document_id)
+        jobs = jobs_of_document(session, document_id, after_seq=after_seq, limit=limit)
         return [job_out(job) for job in jobs]
 
 
@@ -150,12 +147,9 @@ def extractions_of(
 ) -> list[ExtractionOut]:
     """The document's extractions in page order."""
     with transaction(state.sessions) as session:
-        _require_document(state, session, document_id)
-        extractions = session.scalars(
-            select(Extraction)
-            .where(Extraction.document_id == document_id, Extraction.seq > after_seq)
-            .order_by(Extraction.seq)
-            .limit(limit)
+        _require_document(session, document_id)
+        extractions = extractions_of_document(
+            session, document_id, after_seq=after_seq, limit=limit
         )
         return [extraction_out(e) for e in extractions]
 
@@ -193,7 +187,6 @@ def result_of(document_id: str, state: State) -> DocumentResultOut:
         )
 
 
-def _require_document(state: ApiState, session: Any, document_id: str) -> None:
-    del state
+def _require_document(session: Session, document_id: str) -> None:
     if get_document(session, document_id) is None:
         raise not_found("document", document_id)

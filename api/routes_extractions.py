@@ -3,14 +3,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import or_, select
 
 from api.pagination import decode_cursor, encode_cursor
 from api.serializers import extraction_out
 from api.state import ApiState, api_state
 from schemas.api import ExtractionPage
 from storage.database import transaction
-from storage.models import Document, Extraction
+from storage.queries import list_extractions as query_extractions
 
 router = APIRouter(prefix="/v1/extractions", tags=["extractions"])
 
@@ -26,30 +25,17 @@ def list_extractions(
     cursor: str | None = None,
 ) -> ExtractionPage:
     """Filter by the document's collection, the extraction kind, schema or engine."""
-    query = select(Extraction)
-    if collection is not None:
-        query = query.join(Document, Document.id == Extraction.document_id).where(
-            Document.collection == collection
-        )
-    if kind is not None:
-        query = query.where(Extraction.kind == kind)
-    if schema is not None:
-        query = query.where(Extraction.kind == "schema_extraction").where(
-            Extraction.data["schema"].as_string() == schema
-        )
-    if engine is not None:
-        query = query.where(Extraction.engine == engine)
-    if cursor:
-        created_at, extraction_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Extraction.created_at < created_at,
-                (Extraction.created_at == created_at) & (Extraction.id < extraction_id),
-            )
-        )
-    query = query.order_by(Extraction.created_at.desc(), Extraction.id.desc()).limit(limit + 1)
+    after = decode_cursor(cursor) if cursor else None
     with transaction(state.sessions) as session:
-        rows = list(session.scalars(query))
+        rows = query_extractions(
+            session,
+            collection=collection,
+            kind=kind,
+            schema=schema,
+            engine=engine,
+            after=after,
+            limit=limit + 1,
+        )
         page, more = rows[:limit], len(rows) > limit
         items = [extraction_out(row) for row in page]
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None

@@ -5,10 +5,9 @@ from typing import Annotated
 import redis
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from api.state import ApiState, api_state
+from storage.database import ping
 
 router = APIRouter(tags=["health"])
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -34,12 +33,8 @@ def readyz(state: Annotated[ApiState, Depends(api_state)]) -> JSONResponse:
 
 
 def _check_database(state: ApiState) -> str:
-    try:
-        with state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        return f"error: {type(exc).__name__}"
-    return "ok"
+    error = ping(state.engine)
+    return "ok" if error is None else f"error: {error}"
 
 
 def _check_broker(broker_url: str) -> str:

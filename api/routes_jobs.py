@@ -9,7 +9,7 @@ from api.serializers import job_out
 from api.state import ApiState, api_state
 from schemas.api import JobOut
 from storage.database import transaction
-from storage.models import Job
+from storage.queries import get_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 def show_job(job_id: str, state: Annotated[ApiState, Depends(api_state)]) -> JobOut:
     """One job: state, attempts, lease, error and usage."""
     with transaction(state.sessions) as session:
-        job = session.get(Job, job_id)
+        job = get_job(session, job_id)
         if job is None:
             raise not_found("job", job_id)
         return job_out(job)

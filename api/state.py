@@ -3,12 +3,11 @@
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from api.dispatch import Dispatcher
 from schemas.settings import Settings
 from storage.blobs import BlobStore
+from storage.database import Engine, SessionFactory
 
 
 @dataclass
@@ -17,7 +16,7 @@ class ApiState:
 
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: SessionFactory
     blobs: BlobStore
     dispatcher: Dispatcher
 

@@ -7,19 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from cli.files import expand_paths
 from cli.progress import ProgressBar
 from cli.report import DocumentReport, document_report, print_json_lines, print_table
-from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus, JobState
+from schemas.document_options import DocumentOptions
+from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus
 from schemas.settings import Settings
 from storage.database import transaction
 from storage.documents import get_document, job_counts
 from storage.extraction_schemas import get_schema
 from storage.intake import take_in
+from storage.ledger import queued_jobs_of_document
 from storage.migrate import upgrade_to_head
-from storage.models import Job
 from workers.context import CollectingEnqueuer, Enqueuer, WorkerContext, build_context
 from workers.embedded import EmbeddedExecutor
 from workers.reaper import reap_once
@@ -33,21 +32,13 @@ class UnknownSchemaError(Exception):
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """What the user asked for."""
+    """What the user asked for: the options of every document, and how to run."""
 
-    collection: str
-    tier: str | None
-    budget: int | None
-    schema: str | None
+    document: DocumentOptions
     as_json: bool
     wait: bool
     wait_timeout: float | None
     processes: int | None
-
-    def document_options(self) -> dict[str, Any]:
-        """The per-document options stored with each document."""
-        pairs = (("tier", self.tier), ("budget", self.budget), ("schema", self.schema))
-        return {key: value for key, value in pairs if value is not None}
 
 
 def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions) -> int:
@@ -60,11 +51,12 @@ def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions
     else:
         context = build_context(settings, CollectingEnqueuer())
     upgrade_to_head(context.engine)
-    if options.schema is not None:
+    schema = options.document.schema
+    if schema is not None:
         with transaction(context.sessions) as session:
-            if get_schema(session, options.schema) is None:
+            if get_schema(session, schema) is None:
                 raise UnknownSchemaError(
-                    f"no schema is registered as {options.schema!r}; register it with "
+                    f"no schema is registered as {schema!r}; register it with "
                     "POST /v1/schemas first"
                 )
     submitted = _submit(context, files, options)
@@ -94,8 +86,8 @@ def _submit(
                 context.blobs,
                 stream,
                 filename=path.name,
-                collection=options.collection,
-                options=options.document_options(),
+                collection=options.document.collection,
+                options=options.document.stored(),
             )
         document_id = intake.document.id
         submitted.append((document_id, str(path), not intake.created))
@@ -109,17 +101,11 @@ def _enqueue_unfinished(enqueuer: Enqueuer, context: WorkerContext, document_id:
         document = get_document(session, document_id)
         assert document is not None
         status = DocumentStatus(document.status)
-        queued_jobs = list(
-            session.execute(
-                select(Job.id, Job.queue).where(
-                    Job.document_id == document_id, Job.state == JobState.QUEUED
-                )
-            )
-        )
+        queued_jobs = queued_jobs_of_document(session, document_id)
     if status is DocumentStatus.QUEUED:
         enqueuer.enqueue_documents([document_id])
     elif status is DocumentStatus.PROCESSING and queued_jobs:
-        enqueuer.enqueue_jobs([(job_id, queue) for job_id, queue in queued_jobs])
+        enqueuer.enqueue_jobs(queued_jobs)
 
 
 def _wait_for(context: WorkerContext, document_ids: list[str], timeout: float | None) -> None:

@@ -5,7 +5,16 @@ import logging
 import sys
 from pathlib import Path
 
+from schemas.budget import VISUAL_BUDGETS
+from schemas.document_options import (
+    DEFAULT_COLLECTION,
+    DocumentOptions,
+    InvalidDocumentOptionsError,
+)
+from schemas.enums import Tier
 from schemas.settings import Settings, load_settings
+
+TIER_CHOICES = [tier.value for tier in Tier]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -16,9 +25,9 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="ingest files and folders")
     ingest.add_argument("paths", nargs="+", type=Path)
-    ingest.add_argument("--collection", default="default")
-    ingest.add_argument("--tier", choices=["local", "moe", "edge"])
-    ingest.add_argument("--budget", type=int, choices=[70, 140, 280, 560, 1120])
+    ingest.add_argument("--collection", default=DEFAULT_COLLECTION)
+    ingest.add_argument("--tier", choices=TIER_CHOICES)
+    ingest.add_argument("--budget", type=int, choices=VISUAL_BUDGETS)
     ingest.add_argument("--schema")
     ingest.add_argument("--json", action="store_true", help="one JSON object per document")
     ingest.add_argument("--wait", action="store_true", help="with a broker: wait for the workers")
@@ -42,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="job maintenance")
     jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
     resume = jobs_commands.add_parser("resume", help="re-queue waiting jobs")
-    resume.add_argument("--tier", choices=["local", "moe", "edge"])
+    resume.add_argument("--tier", choices=TIER_CHOICES)
     return parser
 
 
@@ -65,19 +74,22 @@ def main(argv: list[str] | None = None) -> int:
 def _ingest(settings: Settings, arguments: argparse.Namespace) -> int:
     from cli.ingest import IngestOptions, UnknownSchemaError, run_ingest
 
-    options = IngestOptions(
-        collection=arguments.collection,
-        tier=arguments.tier,
-        budget=arguments.budget,
-        schema=arguments.schema,
-        as_json=arguments.json,
-        wait=arguments.wait,
-        wait_timeout=arguments.timeout,
-        processes=arguments.processes,
-    )
     try:
+        document = DocumentOptions(
+            collection=arguments.collection,
+            tier=Tier(arguments.tier) if arguments.tier else None,
+            budget=arguments.budget,
+            schema=arguments.schema,
+        )
+        options = IngestOptions(
+            document=document,
+            as_json=arguments.json,
+            wait=arguments.wait,
+            wait_timeout=arguments.timeout,
+            processes=arguments.processes,
+        )
         return run_ingest(settings, arguments.paths, options)
-    except (FileNotFoundError, UnknownSchemaError) as exc:
+    except (FileNotFoundError, InvalidDocumentOptionsError, UnknownSchemaError) as exc:
         print(f"greenhouse: {exc}", file=sys.stderr)
         return 2
 

@@ -2,12 +2,26 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+__all__ = [
+    "Engine",
+    "Session",
+    "SessionFactory",
+    "make_engine",
+    "make_session_factory",
+    "ping",
+    "transaction",
+]
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+SessionFactory: TypeAlias = sessionmaker[Session]
+"""Makes the sessions `transaction` runs in; the layers above hold one without SQLAlchemy."""
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -24,16 +38,26 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     return create_engine(database_url, pool_pre_ping=True, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+def make_session_factory(engine: Engine) -> SessionFactory:
     """Sessions that keep loaded attributes after commit (ids are read after the commit)."""
     return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: SessionFactory) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any exception."""
     with factory() as session, session.begin():
         yield session
+
+
+def ping(engine: Engine) -> str | None:
+    """Ask the database for `SELECT 1`: None when it answers, else the error's class name."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        return type(exc).__name__
+    return None
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

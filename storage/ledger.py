@@ -327,6 +327,21 @@ def queued_among(session: Session, job_ids: list[str]) -> list[tuple[str, str]]:
     return [(job_id, tier) for job_id, tier in rows]
 
 
+def queued_jobs_of_document(session: Session, document_id: str) -> list[tuple[str, str]]:
+    """The (job id, queue) pairs of the document's queued jobs."""
+    rows = session.execute(
+        select(Job.id, Job.queue).where(
+            Job.document_id == document_id, Job.state == JobState.QUEUED
+        )
+    )
+    return [(job_id, queue) for job_id, queue in rows]
+
+
+def queue_of_job(session: Session, job_id: str) -> str | None:
+    """The queue a job runs on; None for an unknown job."""
+    return session.scalar(select(Job.queue).where(Job.id == job_id))
+
+
 def _count_down(session: Session, document_id: str, *, succeeded: bool) -> Transition:
     now = utcnow()
     remaining, n_succeeded, n_failed, n_total = session.execute(

@@ -3,8 +3,6 @@
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from pipeline.errors import PipelineError
 from pipeline.model.schema_fields import SchemaRequest
 from pipeline.run import ExtractionResult, process_chunk
@@ -21,9 +19,9 @@ from storage.ledger import (
     complete_job,
     fail_job,
     park_job,
+    queue_of_job,
     release_job,
 )
-from storage.models import Job
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.model_tiers import model_engines
@@ -124,7 +122,7 @@ def _record_failure(
     if error.category is ErrorCategory.TRANSIENT:
         with transaction(context.sessions) as session:
             released = release_job(session, job_id, owner, error.category, error.message)
-            queue = session.scalar(select(Job.queue).where(Job.id == job_id))
+            queue = queue_of_job(session, job_id)
         if released and queue is not None:
             context.enqueuer.enqueue_jobs([(job_id, queue)])
         return JobOutcome(job_id, "queued", error.category.value)

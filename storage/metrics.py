@@ -1,0 +1,64 @@
+"""The ledger's counts behind /metrics: documents by status, jobs by state and tier, and model
+tokens by tier."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Document, Job
+
+
+@dataclass(frozen=True)
+class DocumentsInStatus:
+    """How many documents have one status."""
+
+    status: str
+    count: int
+
+
+@dataclass(frozen=True)
+class JobsInState:
+    """How many jobs of one tier are in one state."""
+
+    state: str
+    tier: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TierTokens:
+    """Model tokens one tier's jobs used, in and out."""
+
+    tier: str
+    tokens_in: int
+    tokens_out: int
+
+
+@dataclass(frozen=True)
+class LedgerCounts:
+    """The counts, in the order the database grouped them."""
+
+    documents: list[DocumentsInStatus]
+    jobs: list[JobsInState]
+    tokens: list[TierTokens]
+
+
+def ledger_counts(session: Session) -> LedgerCounts:
+    """Count documents by status, jobs by state and tier, and tokens by tier."""
+    documents = session.execute(select(Document.status, func.count()).group_by(Document.status))
+    jobs = session.execute(select(Job.state, Job.tier, func.count()).group_by(Job.state, Job.tier))
+    tokens = session.execute(
+        select(
+            Job.tier,
+            func.coalesce(func.sum(Job.tokens_in), 0),
+            func.coalesce(func.sum(Job.tokens_out), 0),
+        ).group_by(Job.tier)
+    )
+    return LedgerCounts(
+        documents=[DocumentsInStatus(status, count) for status, count in documents],
+        jobs=[JobsInState(state, tier, count) for state, tier, count in jobs],
+        tokens=[
+            TierTokens(tier, used_in or 0, used_out or 0) for tier, used_in, used_out in tokens
+        ],
+    )
