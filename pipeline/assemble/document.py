@@ -10,6 +10,16 @@ from schemas.enums import ChunkKind
 from schemas.results import DOCUMENT_PAGES, DocumentPagesData, PageSummary
 from schemas.transcript import TranscriptData, TranscriptSegment
 
+__all__ = [
+    "PAGE_SEPARATOR",
+    "AssembledResult",
+    "JobSnapshot",
+    "assemble_document",
+    "assemble_pages",
+    "assemble_timeline",
+    "assemble_transcript_result",
+]
+
 PAGE_SEPARATOR = "\n\f\n"
 
 

@@ -11,6 +11,8 @@ from schemas.timeline import (
 )
 from schemas.transcript import TranscriptSegment
 
+__all__ = ["build_timeline"]
+
 
 def _start_time(item: TimelineItem) -> tuple[float, int]:
     # At equal times a frame comes first: it is what is on screen when the speech starts.

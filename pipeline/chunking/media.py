@@ -10,6 +10,8 @@ from pipeline.sources.video import KeyframePolicy, keyframe_times
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory
 
+__all__ = ["KEYFRAMES", "chunk_audio", "chunk_video"]
+
 KEYFRAMES = KeyframePolicy(scene_threshold=0.02, max_per_minute=12, max_gap_seconds=15)
 """Documents on screen change little between frames: a new slide of dark text on white scores
 under 0.05 on ffmpeg's scene metric, so the threshold is low and the per-minute cap (at most one

@@ -6,12 +6,11 @@ a test) and carried on its context, never kept in module state; `close()` releas
 
 from dataclasses import dataclass, field
 
-from pipeline.errors import PipelineError
 from pipeline.local.asr import IsolatedMoonshineEngine, SpeechEngine
 from pipeline.local.ocr_engine import OcrEngine
 from pipeline.model.attempts import VlmEngine
+from pipeline.model.errors import TierUnavailableError
 from pipeline.sources.pdf import PdfCache
-from schemas.enums import ErrorCategory
 
 __all__ = ["OCR_THREADS", "EngineResources"]
 
@@ -37,17 +36,13 @@ class EngineResources:
     def require_moe(self) -> VlmEngine:
         """The MoE tier's engine, or `tier_unavailable` when this process has none."""
         if self.moe is None:
-            raise PipelineError(
-                ErrorCategory.TIER_UNAVAILABLE, "the MoE tier is not configured in this worker"
-            )
+            raise TierUnavailableError("the MoE tier is not configured in this worker")
         return self.moe
 
     def require_edge(self) -> VlmEngine:
         """The edge tier's engine, or `tier_unavailable` when this process has none."""
         if self.edge is None:
-            raise PipelineError(
-                ErrorCategory.TIER_UNAVAILABLE, "the edge tier is not configured in this worker"
-            )
+            raise TierUnavailableError("the edge tier is not configured in this worker")
         return self.edge
 
     def close(self) -> None:

@@ -32,6 +32,20 @@ from pipeline.sources.pauses import SegmentationConfig, segment_audio_file, spli
 from schemas.enums import ErrorCategory
 from schemas.transcript import Transcript
 
+__all__ = [
+    "CHILD_MEMORY_LIMIT_MB",
+    "CHILD_TIMEOUT_SECONDS",
+    "ENGINE_NAME",
+    "LANGUAGE",
+    "MOONSHINE_SEGMENTATION",
+    "IsolatedMoonshineEngine",
+    "MoonshineEngine",
+    "SpeechEngine",
+    "serve_engine",
+    "transcribe",
+    "transcribe_file",
+]
+
 ENGINE_NAME = "moonshine-base-en"
 LANGUAGE = "en"
 _MODEL_FILES = ("encoder_model.ort", "decoder_model_merged.ort", "tokenizer.bin")

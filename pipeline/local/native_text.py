@@ -9,6 +9,7 @@ import pymupdf
 from pipeline.errors import PipelineError
 from pipeline.local.reading_order import reading_order
 from pipeline.local.tables import extract_tables
+from pipeline.sources.mupdf import mupdf_errors
 from schemas.enums import ErrorCategory
 from schemas.extractions import (
     BBox,
@@ -19,6 +20,8 @@ from schemas.extractions import (
     Table,
     TextBlock,
 )
+
+__all__ = ["ENGINE_NAME", "Rotation", "extract_native_page"]
 
 ENGINE_NAME = "pymupdf-text"
 Rotation = Literal[0, 90, 180, 270]
@@ -36,18 +39,12 @@ def extract_native_page(document: pymupdf.Document, page_index: int) -> PageCont
     damaged = document.is_repaired
     if damaged:
         pymupdf.TOOLS.mupdf_warnings(reset=True)
-    try:
+    with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
         page = document.load_page(page_index)
         page_dict = page.get_text("dict", flags=_TEXT_FLAGS, sort=False)
         tables = extract_tables(page)
         rect = page.rect
         rotation = page.rotation
-    except PipelineError:
-        raise
-    except (RuntimeError, ValueError, IndexError) as exc:
-        raise PipelineError(
-            ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read: {exc}"
-        ) from exc
     lines = _text_lines(page_dict)
     if damaged and not lines:
         _fail_if_parser_complained(page_index)

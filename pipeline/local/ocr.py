@@ -32,6 +32,23 @@ from pipeline.local.ocr_layout import OcrLine, Point, Quad, layout_blocks
 from pipeline.sources.images import to_rgb
 from schemas.extractions import BBox, PageContent, PageContentData, PageSize, Provenance, TextBlock
 
+__all__ = [
+    "DETECTOR_MIN_SIDE",
+    "ENGINE_NAME",
+    "OcrPage",
+    "OcrSettings",
+    "Rotation",
+    "build_page_content",
+    "detect_rotation",
+    "image_page_content",
+    "ocr_image",
+    "ocr_zoom",
+    "pdf_page_content",
+    "recognise_upright",
+    "render_page_for_ocr",
+    "to_source_point",
+]
+
 ENGINE_NAME = "rapidocr"
 DETECTOR_MIN_SIDE = 736
 Rotation = Literal[0, 90, 180, 270]

@@ -5,6 +5,14 @@ from typing import TypeVar
 
 from schemas.extractions import BBox
 
+__all__ = [
+    "COLUMN_HEIGHT_SHARE",
+    "MIN_BLOCKS_PER_COLUMN",
+    "MIN_COLUMN_GAP",
+    "MIN_ROW_GAP",
+    "reading_order",
+]
+
 T = TypeVar("T")
 
 MIN_COLUMN_GAP = 8.0

@@ -11,6 +11,8 @@ import pymupdf
 
 from schemas.extractions import BBox, Table, TableCell
 
+__all__ = ["MIN_RULING_SEGMENTS", "Word", "count_ruling_segments", "extract_tables"]
+
 MIN_RULING_SEGMENTS = 6
 _AXIS_TOLERANCE = 1.0
 

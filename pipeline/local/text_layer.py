@@ -8,6 +8,17 @@ from typing import Any
 
 import pymupdf
 
+__all__ = [
+    "Rect",
+    "TextLayerAssessment",
+    "TextLayerThresholds",
+    "TextLayerVerdict",
+    "assess_text_layer",
+    "count_unmapped_fonts",
+    "is_garbage_code_point",
+    "union_area",
+]
+
 Rect = tuple[float, float, float, float]
 
 _INVISIBLE_RENDER_MODE = 3

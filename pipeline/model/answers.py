@@ -31,6 +31,17 @@ from jsonschema.protocols import Validator
 
 from pipeline.model.repetition import DEFAULT_LIMITS, RepetitionLimits, find_loop, find_padding
 
+__all__ = [
+    "MAX_REPORTED_ERRORS",
+    "AnswerCheck",
+    "ContentCheck",
+    "FailureKind",
+    "canonical_json",
+    "check_answer",
+    "meta_schema_errors",
+    "schema_errors",
+]
+
 ContentCheck = Callable[[Any], str | None]
 """An extra check of a schema-valid value: a problem description, or None when it is fine."""
 

@@ -36,6 +36,16 @@ from pipeline.model.render import RenderedImage
 from pipeline.model.retry import RetryPolicy, TransientRetrier
 from schemas.budget import VISUAL_BUDGETS, VisualBudget
 
+__all__ = [
+    "Attempt",
+    "AttemptPolicy",
+    "AttemptStep",
+    "RenderFn",
+    "VlmEngine",
+    "VlmOutcome",
+    "attempt_plan",
+]
+
 RenderFn = Callable[[VisualBudget], RenderedImage]
 """Renders the job's page or frame at a budget's target size (see `pipeline.model.render`)."""
 

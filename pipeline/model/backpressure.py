@@ -24,6 +24,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+__all__ = [
+    "KV_CACHE_METRICS",
+    "RUNNING_METRIC",
+    "WAITING_METRIC",
+    "BackpressureConfig",
+    "InFlightLimiter",
+    "ServerLoad",
+    "parse_prometheus",
+    "server_load",
+]
+
 WAITING_METRIC = "vllm:num_requests_waiting"
 RUNNING_METRIC = "vllm:num_requests_running"
 KV_CACHE_METRICS = ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc")

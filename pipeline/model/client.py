@@ -30,6 +30,21 @@ from pipeline.model.errors import TransientVlmError, UnsupportedSchemaError, Vlm
 from schemas.budget import VisualBudget
 from schemas.json_schema_subset import find_unsupported
 
+__all__ = [
+    "ChatRequest",
+    "ChatResponse",
+    "ContentPart",
+    "Message",
+    "VlmClient",
+    "VlmClientConfig",
+    "audio_part",
+    "check_schema",
+    "image_part",
+    "schema_name",
+    "text_part",
+    "user_message",
+]
+
 ContentPart = dict[str, Any]
 Message = dict[str, Any]
 

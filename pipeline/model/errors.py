@@ -1,4 +1,5 @@
-"""Errors of the model tiers, each a PipelineError with the category a worker stores.
+"""Errors of the model tiers, each a ModelError (a PipelineError) with the category a worker
+stores.
 
 * `TransientVlmError`: retry later (429, 503, other 5xx but 501, connection refused or reset,
   timeouts, a dropped connection). The engine backs off and retries it without counting an
@@ -12,15 +13,23 @@
 
 from collections.abc import Sequence
 
-from pipeline.errors import PipelineError
+from pipeline.errors import ModelError
 from schemas.enums import ErrorCategory
 from schemas.json_schema_subset import SchemaProblem
+
+__all__ = [
+    "REJECTED_CATEGORY",
+    "TierUnavailableError",
+    "TransientVlmError",
+    "UnsupportedSchemaError",
+    "VlmRequestRejectedError",
+]
 
 REJECTED_CATEGORY = ErrorCategory.MODEL_REJECTED
 """Category of a request the server refused for good (no dedicated category exists yet)."""
 
 
-class TransientVlmError(PipelineError):
+class TransientVlmError(ModelError):
     """A failure that should go away by itself: retry with backoff."""
 
     def __init__(
@@ -31,7 +40,7 @@ class TransientVlmError(PipelineError):
         self.retry_after = retry_after
 
 
-class VlmRequestRejectedError(PipelineError):
+class VlmRequestRejectedError(ModelError):
     """The server answered 4xx (not 408/429) or 501: retrying the same request cannot help."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -40,7 +49,7 @@ class VlmRequestRejectedError(PipelineError):
         self.server_message = message
 
 
-class UnsupportedSchemaError(PipelineError):
+class UnsupportedSchemaError(ModelError):
     """The JSON schema is invalid or uses features xgrammar does not enforce."""
 
     def __init__(self, problems: Sequence[SchemaProblem | str]) -> None:
@@ -51,7 +60,7 @@ class UnsupportedSchemaError(PipelineError):
         )
 
 
-class TierUnavailableError(PipelineError):
+class TierUnavailableError(ModelError):
     """The tier's server stayed unreachable or unhealthy beyond the configured window."""
 
     def __init__(self, message: str) -> None:

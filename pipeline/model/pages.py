@@ -11,6 +11,8 @@ from schemas.budget import VisualBudget
 from schemas.enums import ErrorCategory
 from schemas.extractions import PageContent, PageSize, Provenance
 
+__all__ = ["extract_image_on_moe", "extract_page_on_moe"]
+
 
 def extract_page_on_moe(
     document: pymupdf.Document, page_index: int, budget: VisualBudget, engine: VlmEngine

@@ -18,6 +18,18 @@ from typing import Any
 from pipeline.model.answers import ContentCheck
 from schemas.extractions import PageContentData, PageSize, Table, TableCell, TextBlock
 
+__all__ = [
+    "CUSTOM_SCHEMA_INSTRUCTIONS",
+    "NORMALISED_EXTENT",
+    "PAGE_CONTENT_INSTRUCTIONS",
+    "PAGE_CONTENT_SCHEMA",
+    "StructuredPrompt",
+    "custom_schema_prompt",
+    "page_content_from_answer",
+    "page_content_prompt",
+    "restate_schema",
+]
+
 NORMALISED_EXTENT = 1000
 """Boxes the model returns are in 0..NORMALISED_EXTENT of the image's width and height."""
 

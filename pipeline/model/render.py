@@ -25,6 +25,17 @@ from pipeline.planning.geometry import (
 )
 from schemas.budget import VisualBudget
 
+__all__ = [
+    "DEFAULT_JPEG_QUALITY",
+    "DEFAULT_PNG_COMPRESS_LEVEL",
+    "EncodeOptions",
+    "ImageFormat",
+    "RenderedImage",
+    "data_url",
+    "render_image",
+    "render_pdf_page",
+]
+
 ImageFormat = Literal["jpeg", "png"]
 DEFAULT_JPEG_QUALITY = 85
 DEFAULT_PNG_COMPRESS_LEVEL = 6

@@ -14,6 +14,16 @@ a table row of twenty empty cells is not mistaken for a loop.
 import re
 from dataclasses import dataclass
 
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Loop",
+    "Padding",
+    "RepetitionLimits",
+    "find_loop",
+    "find_padding",
+    "is_degenerate",
+]
+
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WHITESPACE_RUN = re.compile(r"\s+")
 

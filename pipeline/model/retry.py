@@ -18,6 +18,8 @@ from typing import Generic, TypeVar
 
 from pipeline.model.errors import TierUnavailableError, TransientVlmError
 
+__all__ = ["Retried", "RetryPolicy", "TransientRetrier"]
+
 T = TypeVar("T")
 
 

@@ -9,6 +9,8 @@ from pipeline.model.prompts import custom_schema_prompt
 from pipeline.model.render import RenderedImage
 from schemas.budget import VisualBudget
 
+__all__ = ["SCHEMA_EXTRACTION", "SchemaRequest", "extract_fields", "schema_extraction_data"]
+
 SCHEMA_EXTRACTION: Final = "schema_extraction"
 
 

@@ -19,6 +19,19 @@ from pipeline.model.prompts import StructuredPrompt, restate_schema
 from schemas.enums import ErrorCategory
 from schemas.transcript import TranscriptData, TranscriptSegment
 
+__all__ = [
+    "MAX_CHUNK_SECONDS",
+    "MAX_TRANSCRIPT_TOKENS",
+    "SAMPLE_RATE",
+    "TIME_TOLERANCE_SECONDS",
+    "TRANSCRIPT_SCHEMA",
+    "SpeechChunk",
+    "SpeechOutcome",
+    "transcribe_chunk",
+    "transcript_prompt",
+    "wav_duration",
+]
+
 SAMPLE_RATE = 16_000
 MAX_CHUNK_SECONDS = 30.0
 MAX_TRANSCRIPT_TOKENS = 1024

@@ -24,6 +24,25 @@ from schemas.budget import VISUAL_BUDGETS, VisualBudget, is_visual_budget
 from schemas.enums import ChunkKind
 from schemas.media import VISUAL_KINDS
 
+__all__ = [
+    "DENSE_IMAGE_BUDGET",
+    "DENSE_IMAGE_TEXT_CHARS",
+    "DENSE_PAGE_BUDGET",
+    "DOCUMENT_IMAGE_BUDGET",
+    "FRAME_TEXT_STEPS",
+    "IMAGE_TEXT_CHARS",
+    "MAX_FRAME_BUDGET",
+    "MIN_GLYPH_PX",
+    "PAGE_DENSITY_STEPS",
+    "PHOTO_BUDGET",
+    "POINTS_PER_INCH",
+    "SCAN_BUDGET",
+    "VisualChunkProfile",
+    "choose_budget",
+    "legible_budget",
+    "native_resolution_budget",
+]
+
 POINTS_PER_INCH = 72.0
 SCAN_BUDGET: VisualBudget = 560
 PHOTO_BUDGET: VisualBudget = 280

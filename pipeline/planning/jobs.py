@@ -9,6 +9,8 @@ from schemas.enums import Tier
 from schemas.media import VISUAL_KINDS
 from schemas.plans import JobPlan
 
+__all__ = ["plan_jobs"]
+
 
 def plan_jobs(
     chunks: Iterable[ChunkDescriptor],

@@ -17,6 +17,8 @@ from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier
 from schemas.media import VISUAL_KINDS
 
+__all__ = ["ConfiguredTiers", "Route", "RoutingRequest", "choose_route", "waiting_reason_for"]
+
 _HOW_TO_CONFIGURE = {
     Tier.MOE: "set GREENHOUSE_VLLM_URL and GREENHOUSE_VLLM_MODEL",
     Tier.EDGE: "set GREENHOUSE_EDGE_URL and GREENHOUSE_EDGE_MODEL",

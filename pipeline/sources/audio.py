@@ -33,6 +33,16 @@ from pipeline.sources.ffmpeg import (
 )
 from schemas.enums import ErrorCategory
 
+__all__ = [
+    "DECODE_TIMEOUT_SECONDS",
+    "SAMPLE_RATE",
+    "AudioSegment",
+    "decode_audio",
+    "iter_audio_blocks",
+    "samples_to_wav",
+    "slice_samples",
+]
+
 SAMPLE_RATE = 16_000
 DECODE_TIMEOUT_SECONDS = 600.0
 _BYTES_PER_SAMPLE = 4

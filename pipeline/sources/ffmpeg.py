@@ -20,6 +20,23 @@ from typing import Any, Literal
 from pipeline.errors import EngineError, MediaError
 from schemas.enums import ErrorCategory
 
+__all__ = [
+    "LOGLEVEL_WITH_LEVELS",
+    "PROBE_TIMEOUT_SECONDS",
+    "FfmpegTools",
+    "MediaProbe",
+    "StreamInfo",
+    "check_input_file",
+    "error_lines",
+    "failure_category",
+    "locate_tools",
+    "parse_ffmpeg_banner",
+    "parse_ffprobe_json",
+    "probe",
+    "raise_for_ffmpeg",
+    "run_tool",
+]
+
 PROBE_TIMEOUT_SECONDS = 30.0
 
 # Loglevel that prefixes every message with its level, e.g. "[error]".

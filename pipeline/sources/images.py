@@ -22,6 +22,17 @@ from pipeline.sources.sniff import SNIFF_BYTES, sniff_bytes
 from schemas.enums import ErrorCategory, MediaType
 from schemas.media import IMAGE_MEDIA
 
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "SUPPORTED_IMAGE_TYPES",
+    "ImageSource",
+    "count_frames",
+    "frame_sizes",
+    "open_image",
+    "pillow_errors",
+    "to_rgb",
+]
+
 ImageSource = bytes | str | os.PathLike[str]
 
 DEFAULT_MAX_PIXELS = 80_000_000

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from schemas.enums import MediaType
 
+__all__ = ["SNIFF_BYTES", "sniff_bytes", "sniff_file"]
+
 SNIFF_BYTES = 4096
 
 _MP4_AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ")

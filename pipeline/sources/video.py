@@ -34,6 +34,19 @@ from pipeline.sources.ffmpeg import (
 )
 from schemas.enums import ErrorCategory
 
+__all__ = [
+    "DEFAULT_MAX_SIDE",
+    "VIDEO_TIMEOUT_SECONDS",
+    "Keyframe",
+    "KeyframePolicy",
+    "extract_audio",
+    "extract_frame",
+    "extract_keyframes",
+    "keyframe_times",
+    "select_expression",
+    "split_png_stream",
+]
+
 VIDEO_TIMEOUT_SECONDS = 900.0
 DEFAULT_MAX_SIDE = 1280
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
