@@ -45,9 +45,9 @@ def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions
     """Ingest files; returns the exit code (0 when every document is done)."""
     files = list(expand_paths(paths))
     if settings.broker_url:
-        from workers.celery_app import CeleryEnqueuer, app
+        from workers.celery_app import CeleryEnqueuer, celery_client
 
-        context = build_context(settings, CeleryEnqueuer(app))
+        context = build_context(settings, CeleryEnqueuer(celery_client(settings)))
     else:
         context = build_context(settings, CollectingEnqueuer())
     upgrade_to_head(context.engine)

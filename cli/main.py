@@ -5,6 +5,7 @@ import logging
 import sys
 from pathlib import Path
 
+from pipeline.sources.mupdf import prepare_mupdf
 from schemas.budget import VISUAL_BUDGETS
 from schemas.document_options import (
     DEFAULT_COLLECTION,
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run a subcommand; returns the process exit code."""
     arguments = _parser().parse_args(argv)
+    prepare_mupdf()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     if arguments.command == "ingest":
@@ -103,7 +105,7 @@ def _worker(settings: Settings, arguments: argparse.Namespace) -> int:
         return 2
     from storage.database import make_engine
     from storage.migrate import PendingMigrationsError, require_up_to_date
-    from workers.celery_app import app
+    from workers.celery_app import create_worker_app
 
     try:
         require_up_to_date(make_engine(settings.database_url))
@@ -121,7 +123,7 @@ def _worker(settings: Settings, arguments: argparse.Namespace) -> int:
     ]
     if arguments.concurrency:
         argv += ["--concurrency", str(arguments.concurrency)]
-    app.worker_main(argv)
+    create_worker_app(settings).worker_main(argv)
     return 0
 
 
@@ -165,9 +167,9 @@ def _jobs_resume(settings: Settings, tier: str | None) -> int:
     with transaction(context.sessions) as session:
         resumed = resume_waiting(session, tier)
     if settings.broker_url:
-        from workers.celery_app import CeleryEnqueuer, app
+        from workers.celery_app import CeleryEnqueuer, celery_client
 
-        CeleryEnqueuer(app).enqueue_jobs(resumed)
+        CeleryEnqueuer(celery_client(settings)).enqueue_jobs(resumed)
     else:
         from workers.embedded import EmbeddedExecutor
 

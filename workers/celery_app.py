@@ -18,15 +18,15 @@ from kombu.entity import Queue
 from sqlalchemy.exc import OperationalError
 
 from schemas.settings import Settings
-from workers import chunk_document as chunk_step
-from workers import run_job as run_step
-from workers.context import WorkerContext, build_context
-from workers.queues import (
+from schemas.tasks import (
     ALL_QUEUES,
     CHUNK_DOCUMENT_TASK,
     INGEST_QUEUE,
     RUN_JOB_TASK,
 )
+from workers import chunk_document as chunk_step
+from workers import run_job as run_step
+from workers.context import WorkerContext, build_context
 from workers.reaper import ReaperThread
 
 __all__ = ["CeleryEnqueuer", "celery_client", "configure_celery", "create_worker_app"]

@@ -3,9 +3,10 @@
 import logging
 from dataclasses import dataclass
 
+from pipeline.engines.base import ChunkJob, ExtractionResult
 from pipeline.errors import PipelineError
 from pipeline.model.schema_fields import SchemaRequest
-from pipeline.run import ExtractionResult, process_chunk
+from pipeline.run import process_chunk
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, Tier
 from storage.database import transaction
@@ -24,7 +25,6 @@ from storage.ledger import (
 )
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
-from workers.model_tiers import model_engines
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ def run_job(
     with context.heartbeat.hold(job_id, owner):
         try:
             schema = _schema_request(context, schema_name)
-            result = process_chunk(path, chunk, tier, budget, model_engines(settings), schema)
+            job_spec = ChunkJob(path=path, chunk=chunk, tier=tier, budget=budget, schema=schema)
+            result = process_chunk(job_spec, context.resources, context.registry)
         except PipelineError as error:
             return _record_failure(context, job_id, owner, error)
         except timeout_errors as exc:
