@@ -4,6 +4,9 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, Field
 
+Rotation = Literal[0, 90, 180, 270]
+"""Clockwise page or image rotation in degrees."""
+
 BBox = tuple[float, float, float, float]
 
 PAGE_CONTENT: Final = "page_content"
@@ -52,7 +55,7 @@ class PageSize(BaseModel):
 
     width: float = Field(gt=0)
     height: float = Field(gt=0)
-    rotation: Literal[0, 90, 180, 270] = 0
+    rotation: Rotation = 0
     unit: Literal["pt", "px"] = "pt"
 
 

@@ -47,6 +47,7 @@ class Document(Base):
     media_type: Mapped[str | None] = mapped_column(String(100))
     options: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     page_count: Mapped[int | None] = mapped_column(Integer)
     jobs_total: Mapped[int] = mapped_column(Integer, default=0)
     jobs_pending: Mapped[int] = mapped_column(Integer, default=0)

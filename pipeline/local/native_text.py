@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pymupdf
 
@@ -10,6 +10,7 @@ from pipeline.errors import PipelineError
 from pipeline.local.reading_order import reading_order
 from pipeline.local.tables import extract_tables
 from pipeline.sources.mupdf import mupdf_errors
+from pipeline.sources.pdf import page_rotation
 from schemas.enums import ErrorCategory
 from schemas.extractions import (
     BBox,
@@ -21,11 +22,9 @@ from schemas.extractions import (
     TextBlock,
 )
 
-__all__ = ["ENGINE_NAME", "Rotation", "extract_native_page"]
+__all__ = ["ENGINE_NAME", "extract_native_page"]
 
 ENGINE_NAME = "pymupdf-text"
-Rotation = Literal[0, 90, 180, 270]
-_ROTATIONS: dict[int, Rotation] = {0: 0, 90: 90, 180: 180, 270: 270}
 _TEXT_FLAGS = (
     pymupdf.TEXT_PRESERVE_LIGATURES
     | pymupdf.TEXT_PRESERVE_WHITESPACE
@@ -59,7 +58,7 @@ def extract_native_page(document: pymupdf.Document, page_index: int) -> PageCont
             page=PageSize(
                 width=round(rect.width, 2),
                 height=round(rect.height, 2),
-                rotation=_rotation(rotation),
+                rotation=page_rotation(rotation),
             ),
             engine=ENGINE_NAME,
         ),
@@ -153,10 +152,3 @@ def _union(boxes: Iterable[BBox]) -> BBox:
 def _rounded_box(values: Sequence[float]) -> BBox:
     x0, y0, x1, y1 = values
     return (round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2))
-
-
-def _rotation(value: int) -> Rotation:
-    rotation = _ROTATIONS.get(value % 360)
-    if rotation is None:
-        raise PipelineError(ErrorCategory.PAGE_ERROR, f"invalid page rotation {value}")
-    return rotation

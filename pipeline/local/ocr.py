@@ -22,7 +22,6 @@ raised to 4096 px and never resizes behind our back.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import dist
-from typing import Literal
 
 import pymupdf
 from PIL import Image
@@ -30,7 +29,16 @@ from PIL import Image
 from pipeline.local.ocr_engine import ENGINE_MAX_SIDE, OcrEngine
 from pipeline.local.ocr_layout import OcrLine, Point, Quad, layout_blocks
 from pipeline.sources.images import to_rgb
-from schemas.extractions import BBox, PageContent, PageContentData, PageSize, Provenance, TextBlock
+from pipeline.sources.pdf import page_rotation
+from schemas.extractions import (
+    BBox,
+    PageContent,
+    PageContentData,
+    PageSize,
+    Provenance,
+    Rotation,
+    TextBlock,
+)
 
 __all__ = [
     "DETECTOR_MIN_SIDE",
@@ -51,7 +59,6 @@ __all__ = [
 
 ENGINE_NAME = "rapidocr"
 DETECTOR_MIN_SIDE = 736
-Rotation = Literal[0, 90, 180, 270]
 _TRANSPOSE_TO_UPRIGHT = {
     90: Image.Transpose.ROTATE_90,
     180: Image.Transpose.ROTATE_180,
@@ -247,7 +254,7 @@ def pdf_page_content(
     size = PageSize(
         width=round(rect.width, 2),
         height=round(rect.height, 2),
-        rotation=_page_rotation(page.rotation),
+        rotation=page_rotation(page.rotation),
         unit="pt",
     )
     scale = (rect.width / image.width, rect.height / image.height)
@@ -302,14 +309,3 @@ def _to_source(bbox: BBox, ocr: OcrPage, scale: tuple[float, float]) -> BBox:
         round(max(a[0], b[0]) * sx, 2),
         round(max(a[1], b[1]) * sy, 2),
     )
-
-
-def _page_rotation(value: int) -> Rotation:
-    rotation = value % 360
-    if rotation == 90:
-        return 90
-    if rotation == 180:
-        return 180
-    if rotation == 270:
-        return 270
-    return 0

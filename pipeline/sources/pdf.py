@@ -10,8 +10,11 @@ import pymupdf
 from pipeline.errors import PdfError
 from pipeline.sources.mupdf import MUPDF_LOCK, mupdf_errors
 from schemas.enums import ErrorCategory
+from schemas.extractions import Rotation
 
-__all__ = ["DEFAULT_OPEN_DOCUMENTS", "PdfCache", "open_pdf"]
+__all__ = ["DEFAULT_OPEN_DOCUMENTS", "PdfCache", "open_pdf", "page_rotation"]
+
+_ROTATIONS: dict[int, Rotation] = {0: 0, 90: 90, 180: 180, 270: 270}
 
 DEFAULT_OPEN_DOCUMENTS = 4
 
@@ -31,6 +34,14 @@ def open_pdf(path: Path, password: str | None = None) -> pymupdf.Document:
             document.close()
             raise PdfError(ErrorCategory.NO_PAGES, "the PDF has no pages")
     return document
+
+
+def page_rotation(value: int) -> Rotation:
+    """A page's /Rotate as one of 0, 90, 180, 270; anything else is a damaged page."""
+    rotation = _ROTATIONS.get(value % 360)
+    if rotation is None:
+        raise PdfError(ErrorCategory.PAGE_ERROR, f"invalid page rotation {value}")
+    return rotation
 
 
 class PdfCache:
