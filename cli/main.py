@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int)
     worker.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
     worker.add_argument("--loglevel", default="INFO")
+    worker.add_argument("--name", help="Celery node name (default: celery@HOSTNAME)")
 
     serve = commands.add_parser("serve", help="run the REST API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -97,6 +98,7 @@ def _ingest(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Run the Celery worker as a supervised child process, started again when it dies."""
     if not settings.broker_url:
         print(
             "greenhouse worker needs GREENHOUSE_BROKER_URL (e.g. redis://localhost:6379/0)",
@@ -105,26 +107,21 @@ def _worker(settings: Settings, arguments: argparse.Namespace) -> int:
         return 2
     from storage.database import make_engine
     from storage.migrate import PendingMigrationsError, require_up_to_date
-    from workers.celery_app import create_worker_app
+    from workers.supervisor import Supervisor
 
     try:
         require_up_to_date(make_engine(settings.database_url))
     except PendingMigrationsError as exc:
         print(f"greenhouse: {exc}", file=sys.stderr)
         return 2
-    argv = [
-        "worker",
-        "-Q",
-        arguments.queues,
-        "--pool",
-        arguments.pool,
-        "--loglevel",
-        arguments.loglevel,
-    ]
+    command = [sys.executable, "-m", "celery", "-A", "workers.celery_main", "worker"]
+    command += ["-Q", arguments.queues, "--pool", arguments.pool, "--loglevel", arguments.loglevel]
     if arguments.concurrency:
-        argv += ["--concurrency", str(arguments.concurrency)]
-    create_worker_app(settings).worker_main(argv)
-    return 0
+        command += ["--concurrency", str(arguments.concurrency)]
+    if arguments.name:
+        command += ["--hostname", arguments.name]
+    logging.getLogger("workers.supervisor").setLevel(logging.INFO)
+    return Supervisor(command, name="celery worker").run()
 
 
 def _serve(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -306,8 +306,10 @@ def reap_expired_leases(
 
 
 def stale_queued_jobs(session: Session, older_than_seconds: float) -> list[tuple[str, str]]:
-    """Queued jobs enqueued long ago (their message may be lost): (job id, queue) pairs;
-    stamps them re-enqueued."""
+    """Queued jobs last sent more than `older_than_seconds` ago (their message may be lost):
+    (job id, queue) pairs; stamps them sent now, so each is re-sent once per interval.
+
+    `enqueued_at` is the last send: every transition that (re)queues a job stamps it."""
     now = utcnow()
     cutoff = now - timedelta(seconds=older_than_seconds)
     rows = session.execute(

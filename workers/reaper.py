@@ -2,9 +2,11 @@
 
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from schemas.settings import Settings
 from storage.database import transaction
 from storage.documents import stale_queued_documents
 from storage.ledger import reap_expired_leases, resume_waiting, stale_queued_jobs
@@ -19,13 +21,27 @@ FINALIZE_GRACE_SECONDS = 60.0
 """A finished document still without a result after this long lost its finaliser."""
 
 
+def resend_after_seconds(settings: Settings) -> float:
+    """How long after its last send queued work counts as lost and is sent again.
+
+    A message waits in its Redis list until taken; one taken by a worker that died is put back
+    by Redis after the visibility timeout. So only work sent longer ago than the visibility
+    window plus `stale_queued_seconds` can have lost its message (a send that failed, a broker
+    that lost its data). Without a broker (embedded) nothing redelivers: the stale interval alone.
+    """
+    if not settings.broker_url:
+        return settings.stale_queued_seconds
+    return settings.broker_visibility_timeout + settings.stale_queued_seconds
+
+
 def reap_once(context: WorkerContext) -> int:
     """One sweep; returns how many jobs and documents were re-enqueued or failed."""
     settings = context.settings
+    resend_after = resend_after_seconds(settings)
     with transaction(context.sessions) as session:
         reaped = reap_expired_leases(session, settings.max_attempts)
-        stale_jobs = stale_queued_jobs(session, settings.stale_queued_seconds)
-        stale_documents = stale_queued_documents(session, settings.stale_queued_seconds)
+        stale_jobs = stale_queued_jobs(session, resend_after)
+        stale_documents = stale_queued_documents(session, resend_after)
     requeue = reaped.requeued + stale_jobs
     if requeue:
         context.enqueuer.enqueue_jobs(requeue)
@@ -60,21 +76,36 @@ def _resume_healthy_tiers(context: WorkerContext) -> int:
     return len(resumed)
 
 
+def sweep_surviving(sweep: Callable[[WorkerContext], object], context: WorkerContext) -> bool:
+    """Run one sweep; any exception (database, broker, a bug) is logged and the reaper goes on.
+
+    Returns whether the sweep completed."""
+    try:
+        sweep(context)
+    except SQLAlchemyError as exc:
+        logger.warning("reaper sweep failed (database), will retry: %s", exc)
+    except Exception:
+        logger.exception("reaper sweep failed, will retry")
+    else:
+        return True
+    return False
+
+
 class ReaperThread(threading.Thread):
     """Sweeps every `reaper_interval_seconds` until stopped; every worker runs one."""
 
-    def __init__(self, context: WorkerContext) -> None:
+    def __init__(
+        self, context: WorkerContext, sweep: Callable[[WorkerContext], object] = reap_once
+    ) -> None:
         super().__init__(name="greenhouse-reaper", daemon=True)
         self._context = context
+        self._sweep = sweep
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         interval = self._context.settings.reaper_interval_seconds
         while not self._stop_event.wait(interval):
-            try:
-                reap_once(self._context)
-            except SQLAlchemyError as exc:
-                logger.warning("reaper sweep failed, will retry: %s", exc)
+            sweep_surviving(self._sweep, self._context)
 
     def stop(self) -> None:
         """Ask the thread to finish after its current sweep."""
