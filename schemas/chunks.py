@@ -18,3 +18,11 @@ class ChunkDescriptor(BaseModel):
     text_chars: int | None = Field(default=None, ge=0)
     start_seconds: float | None = None
     end_seconds: float | None = None
+    parser: str | None = Field(
+        default=None,
+        description="The fallback parser that read this page ('pdfium') when MuPDF could not;"
+        " None for MuPDF and for other kinds.",
+    )
+    repaired: bool = Field(
+        default=False, description="The file was damaged and read by a repairing parser."
+    )

@@ -10,11 +10,12 @@ from pipeline.errors import PdfError, PipelineError
 from pipeline.sources.images import frame_sizes
 from pipeline.sources.mupdf import mupdf_errors
 from pipeline.sources.pdf import open_pdf
+from pipeline.sources.pdfium import PDFIUM_PARSER, PdfiumDocument, open_pdfium
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
 from schemas.media import AUDIO_MEDIA, IMAGE_MEDIA, VIDEO_MEDIA
 
-__all__ = ["chunk_file", "chunk_image", "chunk_pdf"]
+__all__ = ["chunk_file", "chunk_image", "chunk_pdf", "chunk_pdf_with_pdfium"]
 
 
 def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
@@ -51,13 +52,63 @@ def chunk_pdf(path: Path) -> Generator[ChunkDescriptor, None, None]:
     Only the page tree is walked (`load_page` parses a page's dictionary, not its content
     stream), so a 2,000-page document costs a few kilobytes per page here.
     """
-    document = open_pdf(path)
+    try:
+        document = open_pdf(path)
+    except PdfError as error:
+        if error.category not in _FALLBACK_CATEGORIES:
+            raise
+        yield from chunk_pdf_with_pdfium(path, error)
+        return
     try:
         for index in range(document.page_count):
             yield _describe_page(document, index)
     finally:
         with mupdf_errors(ErrorCategory.CORRUPT_FILE, "the PDF cannot be closed"):
             document.close()
+
+
+_FALLBACK_CATEGORIES = frozenset({ErrorCategory.CORRUPT_FILE, ErrorCategory.NO_PAGES})
+"""MuPDF failures PDFium gets a try on (an encrypted or empty file is not retried)."""
+
+
+def chunk_pdf_with_pdfium(path: Path, mupdf_error: PdfError) -> Iterator[ChunkDescriptor]:
+    """The pages PDFium finds in a PDF MuPDF could not open or found empty, marked as such.
+
+    If PDFium cannot open it or finds no pages either, MuPDF's error is the document's."""
+    try:
+        document = open_pdfium(path)
+    except PdfError as pdfium_error:
+        raise mupdf_error from pdfium_error
+    with document:
+        pages = document.page_count
+        if pages == 0:
+            raise mupdf_error
+        for index in range(pages):
+            yield _describe_pdfium_page(document, index)
+
+
+def _describe_pdfium_page(document: PdfiumDocument, index: int) -> ChunkDescriptor:
+    try:
+        page = document.read_page(index)
+    except PdfError:
+        return ChunkDescriptor(
+            seq=index,
+            kind=ChunkKind.PDF_PAGE,
+            page_number=index + 1,
+            parser=PDFIUM_PARSER,
+            repaired=True,
+        )
+    return ChunkDescriptor(
+        seq=index,
+        kind=ChunkKind.PDF_PAGE,
+        page_number=index + 1,
+        width=round(page.width, 2),
+        height=round(page.height, 2),
+        rotation=page.rotation,
+        has_text_layer=bool(page.text.strip()),
+        parser=PDFIUM_PARSER,
+        repaired=True,
+    )
 
 
 def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:

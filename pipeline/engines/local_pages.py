@@ -1,10 +1,11 @@
-"""Local tier, PDF pages: the PyMuPDF text layer, or RapidOCR where the page has none."""
+"""Local tier, PDF pages: the PyMuPDF text layer, or RapidOCR where the page has none; PDFium
+for pages MuPDF cannot read."""
 
 from pipeline.engines.base import ChunkJob, ExtractionResult, page_result
+from pipeline.engines.pdfium_pages import pdfium_page_result, read_by_pdfium
 from pipeline.engines.resources import EngineResources
-from pipeline.errors import InvalidChunkError
+from pipeline.errors import InvalidChunkError, PdfError
 from pipeline.local.pdf_page import local_pdf_page
-from pipeline.sources.mupdf import MUPDF_LOCK
 from schemas.enums import ChunkKind, Tier
 
 __all__ = ["LocalPdfPageEngine", "page_index"]
@@ -26,7 +27,11 @@ class LocalPdfPageEngine:
 
     def extract(self, job: ChunkJob, resources: EngineResources) -> ExtractionResult:
         index = page_index(job)
-        document = resources.pdfs.get(job.path)
-        with MUPDF_LOCK:
-            content = local_pdf_page(document, index, job.chunk.has_text_layer, resources.ocr)
+        if read_by_pdfium(job):
+            return pdfium_page_result(job, index, resources)
+        try:
+            with resources.pdfs.open(job.path) as document:
+                content = local_pdf_page(document, index, job.chunk.has_text_layer, resources.ocr)
+        except PdfError as error:
+            return pdfium_page_result(job, index, resources, mupdf_error=error)
         return page_result(content)

@@ -9,10 +9,10 @@ from pipeline.engines.base import (
     visual_budget,
 )
 from pipeline.engines.local_pages import page_index
+from pipeline.engines.pdfium_pages import pdfium_page_result, read_by_pdfium
 from pipeline.engines.resources import EngineResources
 from pipeline.local.pdf_page import local_pdf_page
 from pipeline.model.pages import extract_page_on_moe
-from pipeline.sources.mupdf import MUPDF_LOCK
 from schemas.enums import ChunkKind, Tier
 
 __all__ = ["MoePdfPageEngine"]
@@ -28,9 +28,10 @@ class MoePdfPageEngine:
     def extract(self, job: ChunkJob, resources: EngineResources) -> ExtractionResult:
         index = page_index(job)
         engine = resources.require_moe()
-        document = resources.pdfs.get(job.path)
-        content, outcome = extract_page_on_moe(document, index, visual_budget(job), engine)
-        if content is None:
-            with MUPDF_LOCK:
+        if read_by_pdfium(job):  # MuPDF cannot open the file: PDFium's text or OCR, no model
+            return pdfium_page_result(job, index, resources)
+        with resources.pdfs.open(job.path) as document:
+            content, outcome = extract_page_on_moe(document, index, visual_budget(job), engine)
+            if content is None:
                 content = local_pdf_page(document, index, job.chunk.has_text_layer, resources.ocr)
         return page_result(content, model_usage(outcome))

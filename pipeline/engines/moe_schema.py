@@ -1,7 +1,10 @@
 """MoE tier, extraction into a registered schema: a page, image or frame becomes `fields`
 valid against the schema, next to the text the local tier read from the same page."""
 
+from collections.abc import Callable
 from typing import Any
+
+import pymupdf
 
 from pipeline.engines.base import ChunkJob, ExtractionResult, model_usage, visual_budget
 from pipeline.engines.local_pages import page_index
@@ -34,30 +37,20 @@ class MoeSchemaEngine:
             raise InvalidChunkError("the schema engine ran a job that asks for no schema")
         engine = resources.require_moe()
         budget = visual_budget(job)
-        text = ""
         provenance: dict[str, Any] = {"page_number": job.chunk.seq + 1}
         if job.chunk.kind is ChunkKind.PDF_PAGE:
-            document = resources.pdfs.get(job.path)
-            index = page_index(job)
-            with (
-                MUPDF_LOCK,
-                mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {index + 1} cannot be read"),
-            ):
-                page = document.load_page(index)
-                if job.chunk.has_text_layer:
-                    text = page.get_text("text").strip()
-
-            def render(step: VisualBudget) -> RenderedImage:
-                with MUPDF_LOCK:
-                    return render_pdf_page(page, step)
+            with resources.pdfs.open(job.path) as document:  # pinned while the model reads it
+                text, render = _pdf_page_source(document, page_index(job), job)
+                outcome = extract_fields(schema, budget, render, engine)
         else:
             image = decode_picture(job)
             provenance.update(frame_provenance(job))
+            text = ""
 
             def render(step: VisualBudget) -> RenderedImage:
                 return render_image(image, step)
 
-        outcome = extract_fields(schema, budget, render, engine)
+            outcome = extract_fields(schema, budget, render, engine)
         return ExtractionResult(
             kind=SCHEMA_EXTRACTION,
             data=schema_extraction_data(schema, outcome, text),
@@ -65,3 +58,24 @@ class MoeSchemaEngine:
             engine=f"vllm:{outcome.model}",
             usage=model_usage(outcome),
         )
+
+
+def _pdf_page_source(
+    document: pymupdf.Document, index: int, job: ChunkJob
+) -> tuple[str, Callable[[VisualBudget], RenderedImage]]:
+    """The page's text layer (when it has one) and a renderer holding MuPDF's lock."""
+    with (
+        MUPDF_LOCK,
+        mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {index + 1} cannot be read"),
+    ):
+        page = document.load_page(index)
+        text = page.get_text("text").strip() if job.chunk.has_text_layer else ""
+
+    def render(step: VisualBudget) -> RenderedImage:
+        with (
+            MUPDF_LOCK,
+            mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {index + 1} cannot be rendered"),
+        ):
+            return render_pdf_page(page, step)
+
+    return text, render

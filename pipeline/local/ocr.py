@@ -45,6 +45,7 @@ __all__ = [
     "ENGINE_NAME",
     "OcrPage",
     "OcrSettings",
+    "RenderedPage",
     "Rotation",
     "build_page_content",
     "detect_rotation",
@@ -54,6 +55,8 @@ __all__ = [
     "pdf_page_content",
     "recognise_upright",
     "render_page_for_ocr",
+    "render_pdf_page_for_ocr",
+    "rendered_page_content",
     "to_source_point",
 ]
 
@@ -244,21 +247,54 @@ def image_page_content(
     return build_page_content(page, size, page_number, scale=(1.0, 1.0))
 
 
+@dataclass(frozen=True)
+class RenderedPage:
+    """A PDF page rasterised for OCR, with the page facts its content needs.
+
+    Rendering needs the PDF library (and its lock); recognising the pixels does not, so a
+    threaded worker renders under the lock and runs OCR outside it."""
+
+    image: Image.Image
+    width: float
+    height: float
+    rotation: Rotation
+    page_number: int
+
+
+def render_pdf_page_for_ocr(
+    page: pymupdf.Page, settings: OcrSettings = OcrSettings()
+) -> RenderedPage:
+    """Every MuPDF call OCR of a page needs: the pixels and the page's size and rotation."""
+    rect = page.rect
+    return RenderedPage(
+        image=render_page_for_ocr(page, settings),
+        width=rect.width,
+        height=rect.height,
+        rotation=page_rotation(page.rotation),
+        page_number=page.number + 1,
+    )
+
+
+def rendered_page_content(
+    engine: OcrEngine, rendered: RenderedPage, settings: OcrSettings = OcrSettings()
+) -> PageContent:
+    """OCR a rendered PDF page into `PageContent` with boxes in points of the displayed page."""
+    ocr = recognise_upright(engine, rendered.image, settings)
+    size = PageSize(
+        width=round(rendered.width, 2),
+        height=round(rendered.height, 2),
+        rotation=rendered.rotation,
+        unit="pt",
+    )
+    scale = (rendered.width / rendered.image.width, rendered.height / rendered.image.height)
+    return build_page_content(ocr, size, rendered.page_number, scale)
+
+
 def pdf_page_content(
     engine: OcrEngine, page: pymupdf.Page, settings: OcrSettings = OcrSettings()
 ) -> PageContent:
     """OCR a PDF page into `PageContent` with boxes in PDF points of the displayed page."""
-    image = render_page_for_ocr(page, settings)
-    ocr = recognise_upright(engine, image, settings)
-    rect = page.rect
-    size = PageSize(
-        width=round(rect.width, 2),
-        height=round(rect.height, 2),
-        rotation=page_rotation(page.rotation),
-        unit="pt",
-    )
-    scale = (rect.width / image.width, rect.height / image.height)
-    return build_page_content(ocr, size, page.number + 1, scale)
+    return rendered_page_content(engine, render_pdf_page_for_ocr(page, settings), settings)
 
 
 def build_page_content(

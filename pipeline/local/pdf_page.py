@@ -3,10 +3,10 @@
 import pymupdf
 
 from pipeline.local.native_text import extract_native_page
-from pipeline.local.ocr import pdf_page_content
+from pipeline.local.ocr import render_pdf_page_for_ocr, rendered_page_content
 from pipeline.local.ocr_engine import OcrEngine
 from pipeline.local.text_layer import assess_text_layer
-from pipeline.sources.mupdf import mupdf_errors
+from pipeline.sources.mupdf import MUPDF_LOCK, mupdf_errors
 from schemas.enums import ErrorCategory
 from schemas.extractions import PageContent
 
@@ -18,9 +18,14 @@ def local_pdf_page(
 ) -> PageContent:
     """A page's text layer, or OCR when the page has none or it is unusable (garbage, hidden).
 
-    A page MuPDF cannot load or measure fails alone as `page_error`."""
-    with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
+    MuPDF's lock is held while the page is read or rendered, never while OCR runs. A page
+    MuPDF cannot load or measure fails alone as `page_error`."""
+    with (
+        MUPDF_LOCK,
+        mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"),
+    ):
         page = document.load_page(page_index)
         if has_text_layer is not False and not assess_text_layer(page).needs_ocr:
             return extract_native_page(document, page_index)
-        return pdf_page_content(ocr, page)
+        rendered = render_pdf_page_for_ocr(page)
+    return rendered_page_content(ocr, rendered)

@@ -26,7 +26,10 @@ def extract_page_on_moe(
         rect, rotation = page.rect, page.rotation
 
     def render(step_budget: VisualBudget) -> RenderedImage:
-        with MUPDF_LOCK:
+        with (
+            MUPDF_LOCK,
+            mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be rendered"),
+        ):
             return render_pdf_page(page, step_budget)
 
     outcome = engine.extract_visual(page_content_prompt(), budget, render)

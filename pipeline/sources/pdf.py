@@ -1,8 +1,11 @@
 """Opening PDFs safely: clear error categories for empty, corrupt, encrypted and page-less files,
-and a small per-process cache of open documents."""
+and a small per-process cache of open documents that jobs pin while they use them."""
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pymupdf
@@ -45,34 +48,75 @@ def page_rotation(value: int) -> Rotation:
 
 
 class PdfCache:
-    """The few most recently opened documents of one process, reused across its jobs.
+    """The few most recently used documents of one process, shared by its jobs and threads.
 
     Workers process many pages of the same file in a row; reopening a large PDF per page would
-    re-parse its cross-reference table every time. Built by the worker's entry point and
+    re-parse its cross-reference table every time. A job pins its document for as long as it
+    uses it (`with cache.open(path) as document:`); only unpinned documents are closed when the
+    cache is over its size, so a threaded worker with more distinct PDFs in flight than
+    `size` keeps them all open until their jobs end. Built by the worker's entry point and
     carried on its context (never module state)."""
 
     def __init__(self, size: int = DEFAULT_OPEN_DOCUMENTS) -> None:
         self._size = size
-        self._documents: OrderedDict[Path, pymupdf.Document] = OrderedDict()
+        self._entries: OrderedDict[Path, _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, path: Path) -> pymupdf.Document:
-        """An open document for `path`, opened now or reused."""
-        with self._lock, MUPDF_LOCK:
-            document = self._documents.get(path)
-            if document is not None and not document.is_closed:
-                self._documents.move_to_end(path)
-                return document
-            document = open_pdf(path)
-            self._documents[path] = document
-            while len(self._documents) > self._size:
-                _, evicted = self._documents.popitem(last=False)
-                evicted.close()
-            return document
+    @contextmanager
+    def open(self, path: Path) -> Iterator[pymupdf.Document]:
+        """The open document for `path` (opened now or reused), pinned inside the block."""
+        entry = self._pin(path)
+        try:
+            yield entry.document
+        finally:
+            self._unpin(entry)
+
+    def pinned(self) -> int:
+        """How many documents are pinned by jobs right now."""
+        with self._lock:
+            return sum(1 for entry in self._entries.values() if entry.pins)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
     def close(self) -> None:
         """Close every cached document (at shutdown, after a fork, or in tests)."""
         with self._lock, MUPDF_LOCK:
-            while self._documents:
-                _, document = self._documents.popitem()
-                document.close()
+            while self._entries:
+                _, entry = self._entries.popitem()
+                entry.document.close()
+
+    def _pin(self, path: Path) -> "_Entry":
+        with self._lock:
+            entry = self._entries.get(path)
+            if entry is None or (not entry.pins and entry.document.is_closed):
+                with MUPDF_LOCK:
+                    entry = _Entry(open_pdf(path))
+                self._entries[path] = entry
+            entry.pins += 1
+            self._entries.move_to_end(path)
+            self._evict_unpinned()
+            return entry
+
+    def _unpin(self, entry: "_Entry") -> None:
+        with self._lock:
+            entry.pins -= 1
+            self._evict_unpinned()
+
+    def _evict_unpinned(self) -> None:
+        """Close the least recently used unpinned documents while over size (lock held)."""
+        excess = len(self._entries) - self._size
+        for path in [path for path, entry in self._entries.items() if not entry.pins]:
+            if excess <= 0:
+                return
+            entry = self._entries.pop(path)
+            with MUPDF_LOCK:
+                entry.document.close()
+            excess -= 1
+
+
+@dataclass
+class _Entry:
+    document: pymupdf.Document
+    pins: int = 0
