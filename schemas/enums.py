@@ -92,3 +92,4 @@ class ErrorCategory(StrEnum):
     INTERNAL = "internal"
     TIER_UNAVAILABLE = "tier_unavailable"
     PARTIAL_FAILURE = "partial_failure"
+    CRASHED = "crashed"

@@ -1,5 +1,7 @@
 """Runtime settings read from `GREENHOUSE_*` environment variables."""
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +32,12 @@ class Settings(BaseSettings):
     model_unavailable_after_seconds: float = Field(default=120.0, gt=0)
     model_give_up_after_seconds: float = Field(default=600.0, gt=0)
     model_read_timeout_seconds: float = Field(default=300.0, gt=0)
+
+    isolation: Literal["process", "off"] = "process"
+    job_deadline_seconds: float = Field(default=600.0, gt=0)
+    chunk_deadline_seconds: float = Field(default=600.0, gt=0)
+    child_memory_mb: int = Field(default=4096, ge=256)
+    test_hooks: bool = False
 
 
 def load_settings() -> Settings:

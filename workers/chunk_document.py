@@ -2,16 +2,14 @@
 
 import logging
 
-from pipeline.chunking.documents import chunk_file
 from pipeline.errors import PipelineError
-from pipeline.planning.jobs import plan_jobs
 from pipeline.planning.routing import RoutingRequest
-from pipeline.sources.sniff import sniff_file
 from schemas.enums import ErrorCategory, MediaType
 from storage.database import transaction
 from storage.documents import claim_for_chunking, fail_document, get_document, record_chunks
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
+from workers.isolation.messages import ChunkingError, PlanRequest
 from workers.tiers import configured_tiers
 
 logger = logging.getLogger(__name__)
@@ -39,16 +37,13 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
             raise PipelineError(
                 ErrorCategory.BLOB_MISSING, f"the stored file {sha256} is missing from the store"
             )
-        media_type = sniff_file(path)
-        plans = list(
-            plan_jobs(
-                chunk_file(path, media_type),
-                request,
-                options.get("budget"),
-                configured_tiers(settings),
-            )
+        planned = context.isolation.plan_document(
+            PlanRequest(path, request, options.get("budget"), configured_tiers(settings))
         )
+        media_type, plans = planned.media_type, planned.plans
     except PipelineError as error:
+        if isinstance(error, ChunkingError):
+            media_type = error.media_type
         logger.info("document %s failed to chunk: %s", document_id, error)
         with transaction(context.sessions) as session:
             fail_document(

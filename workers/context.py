@@ -14,6 +14,7 @@ from pipeline.engines.resources import EngineResources
 from schemas.settings import Settings
 from storage.blobs import BlobStore
 from storage.database import make_engine, make_session_factory
+from workers.isolation.runners import ChunkRunner, make_runner
 from workers.lease import LeaseHeartbeat
 from workers.model_tiers import engine_resources
 
@@ -54,9 +55,11 @@ class WorkerContext:
     heartbeat: LeaseHeartbeat
     resources: EngineResources
     registry: EngineRegistry
+    isolation: ChunkRunner
 
     def close(self) -> None:
-        """Release the engine resources and the database connections."""
+        """Release the isolated children, the engine resources and the database connections."""
+        self.isolation.close()
         self.resources.close()
         self.engine.dispose()
 
@@ -65,6 +68,8 @@ def build_context(settings: Settings, enqueuer: Enqueuer) -> WorkerContext:
     """Connect to the database and blob store named by `settings`; engines load lazily."""
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
+    resources = engine_resources(settings)
+    registry = default_registry()
     return WorkerContext(
         settings=settings,
         engine=engine,
@@ -72,6 +77,7 @@ def build_context(settings: Settings, enqueuer: Enqueuer) -> WorkerContext:
         blobs=BlobStore(Path(settings.blob_root)),
         enqueuer=enqueuer,
         heartbeat=LeaseHeartbeat(sessions, settings.lease_seconds),
-        resources=engine_resources(settings),
-        registry=default_registry(),
+        resources=resources,
+        registry=registry,
+        isolation=make_runner(settings, resources, registry),
     )

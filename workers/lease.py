@@ -3,10 +3,13 @@
 A job registers its lease while it runs; the heartbeat renews every registered lease each
 third of the lease length in one transaction, and marks a job lost when its lease was taken
 over. One thread per process instead of one per job: starting a thread per page cost more than
-extracting a native-text page.
+extracting a native-text page. A lease held with `max_seconds` stops being renewed once that
+much time has passed, so a job hung past its deadline loses its lease and the reaper takes it
+back, whatever pool runs it.
 """
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -25,7 +28,9 @@ logger = logging.getLogger(__name__)
 class _Lease:
     job_id: str
     owner: str
+    deadline: float = math.inf
     lost: bool = False
+    overdue: bool = False
 
 
 class LeaseHeartbeat:
@@ -38,9 +43,11 @@ class LeaseHeartbeat:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def hold(self, job_id: str, owner: str) -> "HeldLease":
-        """Keep the lease of `job_id` alive for the duration of a `with` block."""
-        return HeldLease(self, _Lease(job_id, owner))
+    def hold(self, job_id: str, owner: str, max_seconds: float | None = None) -> "HeldLease":
+        """Keep the lease of `job_id` alive for the duration of a `with` block, but for no
+        longer than `max_seconds` (the job's deadline) when given."""
+        deadline = math.inf if max_seconds is None else time.monotonic() + max_seconds
+        return HeldLease(self, _Lease(job_id, owner, deadline))
 
     def _register(self, lease: _Lease) -> None:
         with self._lock:
@@ -60,8 +67,16 @@ class LeaseHeartbeat:
             time.sleep(self._lease_seconds / 3)
             with self._lock:
                 leases = list(self._leases.values())
-            if leases:
-                self._renew(leases)
+            now = time.monotonic()
+            for lease in leases:
+                if now >= lease.deadline and not lease.overdue:
+                    lease.overdue = True
+                    logger.warning(
+                        "job %s is past its deadline: its lease is no longer renewed", lease.job_id
+                    )
+            due = [lease for lease in leases if not lease.overdue]
+            if due:
+                self._renew(due)
 
     def _renew(self, leases: list[_Lease]) -> None:
         try:

@@ -31,9 +31,17 @@ def initialise(settings_json: str) -> None:
 
 
 def run_job_here(job_id: str) -> "JobOutcome":
-    """Run one job in this pool process."""
+    """Run one job in this pool process, again while it re-queues itself (a transient error,
+    or its isolated process crashed or overran: bounded by its attempts)."""
+    from workers.context import CollectingEnqueuer
     from workers.run_job import run_job
 
-    if _context is None:
+    if _context is None or not isinstance(_context.enqueuer, CollectingEnqueuer):
         raise RuntimeError("the pool process was not initialised")
-    return run_job(_context, job_id, f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}")
+    requeued = _context.enqueuer.jobs
+    while True:
+        outcome = run_job(_context, job_id, f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}")
+        again = [entry for entry in requeued if entry[0] == job_id]
+        requeued[:] = [entry for entry in requeued if entry[0] != job_id]
+        if outcome.state != "queued" or not again:
+            return outcome

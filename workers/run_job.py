@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pipeline.engines.base import ChunkJob, ExtractionResult
 from pipeline.errors import PipelineError
 from pipeline.model.schema_fields import SchemaRequest
-from pipeline.run import process_chunk
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, Tier
 from storage.database import transaction
@@ -25,6 +24,7 @@ from storage.ledger import (
 )
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
+from workers.isolation.messages import IsolationError
 
 logger = logging.getLogger(__name__)
 
@@ -57,17 +57,20 @@ def run_job(
         budget = job.budget
         sha256 = document.sha256
         schema_name = document.options.get("schema") if tier is Tier.MOE else None
+        attempts = job.attempts
     path = context.blobs.path_for(sha256)
-    with context.heartbeat.hold(job_id, owner):
+    with context.heartbeat.hold(job_id, owner, max_seconds=settings.job_deadline_seconds):
         try:
             schema = _schema_request(context, schema_name)
             job_spec = ChunkJob(path=path, chunk=chunk, tier=tier, budget=budget, schema=schema)
-            result = process_chunk(job_spec, context.resources, context.registry)
+            result = context.isolation.run_chunk(job_spec)
+        except IsolationError as failure:
+            return _retry_within_attempts(context, job_id, owner, failure, attempts)
         except PipelineError as error:
             return _record_failure(context, job_id, owner, error)
         except timeout_errors as exc:
-            timeout = PipelineError(ErrorCategory.TIMEOUT, f"the job ran out of time: {exc!r}")
-            return _record_failure(context, job_id, owner, timeout)
+            timeout = IsolationError(ErrorCategory.TIMEOUT, f"the job ran out of time: {exc!r}")
+            return _retry_within_attempts(context, job_id, owner, timeout, attempts)
         except Exception as exc:
             logger.exception("job %s raised", job_id)
             unexpected = PipelineError(
@@ -121,16 +124,33 @@ def _record_failure(
             park_job(session, job_id, owner, error.message)
         return JobOutcome(job_id, "waiting", error.category.value)
     if error.category is ErrorCategory.TRANSIENT:
-        with transaction(context.sessions) as session:
-            released = release_job(session, job_id, owner, error.category, error.message)
-            queue = queue_of_job(session, job_id)
-        if released and queue is not None:
-            context.enqueuer.enqueue_jobs([(job_id, queue)])
-        return JobOutcome(job_id, "queued", error.category.value)
+        return _release(context, job_id, owner, error)
     with transaction(context.sessions) as session:
         transition = fail_job(session, job_id, owner, error.category, error.message)
     _finalize_if_finished(context, transition)
     return JobOutcome(job_id, "failed", error.category.value)
+
+
+def _retry_within_attempts(
+    context: WorkerContext, job_id: str, owner: str, failure: IsolationError, attempts: int
+) -> JobOutcome:
+    """The isolated process crashed, overran its deadline or its memory (or the task's time
+    limit fired): another attempt while the job has attempts left (`attempts` counts this
+    one), else failed with that category."""
+    logger.warning("job %s, attempt %d: %s", job_id, attempts, failure)
+    if attempts < context.settings.max_attempts:
+        return _release(context, job_id, owner, failure)
+    return _record_failure(context, job_id, owner, failure)
+
+
+def _release(context: WorkerContext, job_id: str, owner: str, error: PipelineError) -> JobOutcome:
+    """Back to the queue with the error kept as a note, and re-sent."""
+    with transaction(context.sessions) as session:
+        released = release_job(session, job_id, owner, error.category, error.message)
+        queue = queue_of_job(session, job_id)
+    if released and queue is not None:
+        context.enqueuer.enqueue_jobs([(job_id, queue)])
+    return JobOutcome(job_id, "queued", error.category.value)
 
 
 def _finalize_if_finished(context: WorkerContext, transition: Transition) -> None:

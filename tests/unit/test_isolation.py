@@ -1,0 +1,136 @@
+"""The isolation pool: warm children that run chunks and plan documents, and what a crash, a
+hang or a memory blow-up inside one becomes (test hooks trigger them on purpose)."""
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.engines.base import ChunkJob
+from pipeline.engines.catalog import default_registry
+from pipeline.engines.resources import EngineResources
+from pipeline.planning.routing import ConfiguredTiers, RoutingRequest
+from schemas.chunks import ChunkDescriptor
+from schemas.enums import ChunkKind, ErrorCategory, MediaType, Tier
+from schemas.settings import Settings
+from tests.support.documents import make_text_pdf
+from workers.isolation.hooks import hook_marker
+from workers.isolation.messages import ChunkingError, IsolationError, PlanRequest
+from workers.isolation.pool import IsolationPool
+from workers.isolation.runners import InProcessRunner
+from workers.isolation.work import plan_document
+
+pytestmark = pytest.mark.slow
+
+DEADLINE_SECONDS = 2.0
+
+
+@pytest.fixture
+def pool() -> Iterator[IsolationPool]:
+    isolation = IsolationPool(
+        Settings(
+            test_hooks=True,
+            job_deadline_seconds=DEADLINE_SECONDS,
+            chunk_deadline_seconds=DEADLINE_SECONDS,
+            child_memory_mb=768,
+        )
+    )
+    yield isolation
+    isolation.close()
+
+
+def _pdf(path: Path, pages: int, *markers: bytes) -> Path:
+    make_text_pdf(path, pages)
+    with path.open("ab") as stream:
+        for marker in markers:
+            stream.write(marker)
+    return path
+
+
+def _plan_request(path: Path) -> PlanRequest:
+    return PlanRequest(path, RoutingRequest(), None, ConfiguredTiers(moe=False, edge=False))
+
+
+def _page_job(path: Path, seq: int) -> ChunkJob:
+    chunk = ChunkDescriptor(seq=seq, kind=ChunkKind.PDF_PAGE, page_number=seq + 1)
+    return ChunkJob(path=path, chunk=chunk, tier=Tier.LOCAL)
+
+
+def test_a_warm_child_plans_and_runs_like_the_worker_itself(
+    pool: IsolationPool, tmp_path: Path
+) -> None:
+    path = _pdf(tmp_path / "three.pdf", 3)
+    isolated = pool.plan_document(_plan_request(path))
+    assert isolated == plan_document(_plan_request(path))
+    assert isolated.media_type is MediaType.PDF
+    assert [plan.chunk.page_number for plan in isolated.plans] == [1, 2, 3]
+    lines = make_text_pdf(tmp_path / "same.pdf", 3)
+    isolated_results = [pool.run_chunk(_page_job(path, seq)) for seq in range(3)]
+    in_process = InProcessRunner(EngineResources(), default_registry())
+    assert isolated_results == [in_process.run_chunk(_page_job(path, seq)) for seq in range(3)]
+    texts = [[line for line in r.data["text"].splitlines() if line] for r in isolated_results]
+    assert texts == lines
+    assert pool.children_started == 1  # one child served all four requests
+
+
+def test_pipeline_errors_come_back_as_data(pool: IsolationPool, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    with pytest.raises(ChunkingError) as raised:
+        pool.plan_document(_plan_request(empty))
+    assert raised.value.category is ErrorCategory.EMPTY_FILE
+    assert not isinstance(raised.value, IsolationError)
+    assert pool.children_started == 1
+
+
+def test_a_segfault_costs_one_request_and_the_child_is_replaced(
+    pool: IsolationPool, tmp_path: Path
+) -> None:
+    path = _pdf(tmp_path / "crash.pdf", 3, hook_marker("segfault", "seq-1"))
+    assert pool.run_chunk(_page_job(path, 0)).data["text"]
+    with pytest.raises(IsolationError) as raised:
+        pool.run_chunk(_page_job(path, 1))
+    assert raised.value.category is ErrorCategory.CRASHED
+    assert "SIGSEGV" in raised.value.message
+    assert pool.run_chunk(_page_job(path, 2)).data["text"]
+    assert pool.children_started == 2
+
+
+def test_a_hang_is_killed_at_the_deadline(pool: IsolationPool, tmp_path: Path) -> None:
+    path = _pdf(tmp_path / "hang.pdf", 2, hook_marker("hang", "seq-0"))
+    pool.run_chunk(_page_job(path, 1))  # warm: the deadline does not include the start
+    started = time.monotonic()
+    with pytest.raises(IsolationError) as raised:
+        pool.run_chunk(_page_job(path, 0))
+    elapsed = time.monotonic() - started
+    assert raised.value.category is ErrorCategory.TIMEOUT
+    assert DEADLINE_SECONDS <= elapsed < DEADLINE_SECONDS + 3
+    assert pool.run_chunk(_page_job(path, 1)).data["text"]
+
+
+def test_unbounded_allocation_hits_the_address_space_limit(
+    pool: IsolationPool, tmp_path: Path
+) -> None:
+    path = _pdf(tmp_path / "greedy.pdf", 2, hook_marker("allocate", "seq-0"))
+    with pytest.raises(IsolationError) as raised:
+        pool.run_chunk(_page_job(path, 0))
+    assert raised.value.category is ErrorCategory.TOO_LARGE
+    assert pool.run_chunk(_page_job(path, 1)).data["text"]
+    assert pool.children_started == 2  # the child that hit its limit was not reused
+
+
+def test_chunking_crashes_in_its_child(pool: IsolationPool, tmp_path: Path) -> None:
+    path = _pdf(tmp_path / "chunk-crash.pdf", 2, hook_marker("segfault", "chunking"))
+    with pytest.raises(IsolationError) as raised:
+        pool.plan_document(_plan_request(path))
+    assert raised.value.category is ErrorCategory.CRASHED
+
+
+def test_hooks_are_ignored_unless_enabled(tmp_path: Path) -> None:
+    path = _pdf(tmp_path / "inert.pdf", 1, hook_marker("segfault", "seq-0"))
+    isolation = IsolationPool(Settings(test_hooks=False))
+    try:
+        assert isolation.run_chunk(_page_job(path, 0)).data["text"]
+    finally:
+        isolation.close()

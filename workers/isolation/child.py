@@ -1,0 +1,110 @@
+"""The isolated child: process setup, an address-space limit, then requests until EOF.
+
+Spawned by `workers.isolation.pool`; it keeps its engine resources (open PDFs, RapidOCR,
+Moonshine, model clients) warm across requests. Imports nothing heavy at the top: PyMuPDF must
+be set up (`prepare_mupdf`) before the pipeline is imported.
+"""
+
+import resource
+import traceback
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
+
+from pipeline.errors import PipelineError
+from schemas.enums import ErrorCategory
+from workers.isolation.messages import READY, ChunkingError, PlanRequest, Reply, RunRequest
+
+if TYPE_CHECKING:
+    from pipeline.engines.registry import EngineRegistry
+    from pipeline.engines.resources import EngineResources
+
+__all__ = ["limit_address_space", "main", "serve"]
+
+
+def main(descriptor: int) -> None:
+    """Entry of `python -c`: the parent's socket, the settings as its first message."""
+    connection = Connection(descriptor)
+    try:
+        settings_json = connection.recv()
+    except EOFError:
+        return
+    serve(connection, settings_json)
+
+
+def limit_address_space(megabytes: int) -> None:
+    """Cap this process's address space (the soft limit; allocations past it fail)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def serve(connection: Connection, settings_json: str) -> None:
+    """The child's life: set up, say ready, answer requests until the parent hangs up."""
+    from pipeline.sources.mupdf import prepare_mupdf
+
+    prepare_mupdf()
+    from pipeline.engines.catalog import default_registry
+    from schemas.settings import Settings
+    from workers.model_tiers import engine_resources
+
+    settings = Settings.model_validate_json(settings_json)
+    limit_address_space(settings.child_memory_mb)
+    resources = engine_resources(settings)
+    registry = default_registry()
+    connection.send(READY)
+    try:
+        while True:
+            try:
+                request = connection.recv()
+            except EOFError:
+                return
+            reply = _answer(request, resources, registry, settings.test_hooks)
+            connection.send(reply)
+            if reply.limit_hit:
+                return
+    finally:
+        resources.close()
+
+
+def _answer(
+    request: PlanRequest | RunRequest,
+    resources: "EngineResources",
+    registry: "EngineRegistry",
+    test_hooks: bool,
+) -> Reply:
+    from workers.isolation.work import plan_document, run_chunk
+
+    try:
+        if isinstance(request, PlanRequest):
+            if test_hooks:
+                _trigger(request.path, "chunking")
+            return Reply(value=plan_document(request))
+        if test_hooks:
+            _trigger(request.job.path, f"seq-{request.job.chunk.seq}")
+        return Reply(value=run_chunk(request, resources, registry))
+    except ChunkingError as error:
+        return Reply(category=error.category, message=error.message, media_type=error.media_type)
+    except PipelineError as error:
+        return Reply(category=error.category, message=error.message)
+    except MemoryError:
+        return Reply(
+            category=ErrorCategory.TOO_LARGE,
+            message="the work ran out of its address space (GREENHOUSE_CHILD_MEMORY_MB)",
+            limit_hit=True,
+        )
+    except Exception as exc:
+        return Reply(
+            category=ErrorCategory.INTERNAL,
+            message=f"unexpected {type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
+        )
+
+
+def _trigger(path: object, target: str) -> None:
+    from pathlib import Path
+
+    from workers.isolation.hooks import trigger_hook
+
+    trigger_hook(Path(str(path)), target)

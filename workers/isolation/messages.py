@@ -1,0 +1,81 @@
+"""What crosses the pipe between a worker and its isolated child: requests, replies, errors.
+
+Imports nothing that loads PyMuPDF: a child imports this before its process setup.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import PipelineError
+from schemas.enums import ErrorCategory, MediaType
+from schemas.plans import JobPlan
+
+__all__ = [
+    "READY",
+    "ChunkingError",
+    "DocumentPlan",
+    "IsolationError",
+    "PlanRequest",
+    "Reply",
+    "RunRequest",
+]
+
+READY = "ready"
+"""The child's first message: set up and waiting for requests."""
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """Sniff, chunk and plan one stored file.
+
+    `routing` and `tiers` are `pipeline.planning.routing`'s `RoutingRequest` and
+    `ConfiguredTiers` (typed loosely so this module does not import the planner)."""
+
+    path: Path
+    routing: Any
+    budget: int | None
+    tiers: Any
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Run one chunk job (a `pipeline.engines.base.ChunkJob`)."""
+
+    job: Any
+
+
+@dataclass(frozen=True)
+class DocumentPlan:
+    """A chunked and planned document."""
+
+    media_type: MediaType
+    plans: list[JobPlan]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A child's answer: a value, or an error as data. `limit_hit`: the child ran out of its
+    address space and exits after this reply."""
+
+    value: Any = None
+    category: ErrorCategory | None = None
+    message: str = ""
+    media_type: MediaType = MediaType.UNKNOWN
+    traceback: str | None = None
+    limit_hit: bool = False
+
+
+class ChunkingError(PipelineError):
+    """A document could not be chunked; carries the media type sniffed before the failure."""
+
+    def __init__(
+        self, category: ErrorCategory, message: str, media_type: MediaType = MediaType.UNKNOWN
+    ) -> None:
+        super().__init__(category, message)
+        self.media_type = media_type
+
+
+class IsolationError(PipelineError):
+    """The isolated child crashed, ran past its deadline or out of memory (`crashed`,
+    `timeout`, `too_large`): an outcome of the process, retried within the job's attempts."""

@@ -1,0 +1,191 @@
+"""Warm isolated children: one request at a time each, replaced when they die or overrun.
+
+A caller takes an idle child (or starts one), sends its request and waits at most its
+deadline. A child that dies (a signal: `crashed`), overruns (killed: `timeout`) or runs out of
+its address space (`too_large`) is discarded and the caller gets an `IsolationError`; the next
+request starts a fresh child. Children are fresh interpreters (`python -c`, what
+`multiprocessing`'s `spawn` does, minus its refusal to start children from Celery's daemonic
+pool processes), never forks of a threaded worker.
+"""
+
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from pipeline.engines.base import ChunkJob, ExtractionResult
+from pipeline.errors import PipelineError
+from schemas.enums import ErrorCategory
+from schemas.settings import Settings
+from workers.isolation.messages import (
+    READY,
+    ChunkingError,
+    DocumentPlan,
+    IsolationError,
+    PlanRequest,
+    Reply,
+    RunRequest,
+)
+
+__all__ = ["STARTUP_SECONDS", "IsolationPool"]
+
+logger = logging.getLogger(__name__)
+
+STARTUP_SECONDS = 120.0
+"""How long a new child may take to import the pipeline and say it is ready."""
+
+_CHILD_CODE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from workers.isolation.child import main; main(int(sys.argv[2]))"
+)
+_IMPORT_ROOT = Path(__file__).resolve().parents[2]
+"""The folder holding the `workers` package, put first on the child's import path."""
+
+
+class _Child:
+    """One child interpreter (a fresh `python`, as `spawn` starts: never a fork of a threaded
+    worker) and the parent's end of its socket."""
+
+    def __init__(self, settings_json: str) -> None:
+        parent_socket, child_socket = socket.socketpair()
+        with child_socket:
+            descriptor = child_socket.fileno()
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD_CODE, str(_IMPORT_ROOT), str(descriptor)],
+                pass_fds=(descriptor,),
+                stdin=subprocess.DEVNULL,
+            )
+        self.connection = Connection(parent_socket.detach())
+        try:
+            self.connection.send(settings_json)
+        except OSError as exc:
+            raise self._death("starting") from exc
+        if not self.connection.poll(STARTUP_SECONDS) or self._receive("starting") != READY:
+            self.kill()
+            raise IsolationError(ErrorCategory.CRASHED, "the isolated process did not start")
+
+    def ask(self, request: PlanRequest | RunRequest, deadline: float, what: str) -> Reply:
+        """Send `request` and wait at most `deadline` seconds for the reply."""
+        try:
+            self.connection.send(request)
+        except OSError as exc:
+            raise self._death(what) from exc
+        if not self.connection.poll(deadline):
+            self.kill()
+            raise IsolationError(
+                ErrorCategory.TIMEOUT,
+                f"{what} ran past its {deadline:g} s deadline; its process was killed",
+            )
+        reply = self._receive(what)
+        if not isinstance(reply, Reply):
+            raise IsolationError(ErrorCategory.CRASHED, f"{what}: unexpected reply {reply!r}")
+        return reply
+
+    def _receive(self, what: str) -> object:
+        try:
+            return self.connection.recv()
+        except (EOFError, OSError) as exc:
+            raise self._death(what) from exc
+
+    def _death(self, what: str) -> IsolationError:
+        try:
+            code: int | None = self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.kill()
+        if code is not None and code < 0:
+            cause = f"died from {_signal_name(-code)}"
+        else:
+            cause = f"exited with status {code}"
+        return IsolationError(ErrorCategory.CRASHED, f"{what}: its process {cause}")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Hang up; the child exits at EOF (killed if it does not)."""
+        self.connection.close()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.connection.close()
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class IsolationPool:
+    """Runs chunks and plans documents in warm child processes (as many as callers at once)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings_json = settings.model_dump_json()
+        self._job_deadline = settings.job_deadline_seconds
+        self._chunk_deadline = settings.chunk_deadline_seconds
+        self._idle: list[_Child] = []
+        self._lock = threading.Lock()
+        self.children_started = 0
+
+    def run_chunk(self, job: ChunkJob) -> ExtractionResult:
+        """`process_chunk` in a child; failures raise `PipelineError` (`IsolationError` for
+        a crash, a deadline or the memory limit)."""
+        reply = self._ask(RunRequest(job), self._job_deadline, "the job")
+        if reply.category is not None:
+            raise PipelineError(reply.category, reply.message)
+        result: ExtractionResult = reply.value
+        return result
+
+    def plan_document(self, request: PlanRequest) -> DocumentPlan:
+        """Sniff, chunk and plan in a child; failures raise `ChunkingError` or
+        `IsolationError`."""
+        reply = self._ask(request, self._chunk_deadline, "chunking")
+        if reply.category is not None:
+            raise ChunkingError(reply.category, reply.message, reply.media_type)
+        plan: DocumentPlan = reply.value
+        return plan
+
+    def close(self) -> None:
+        """Stop the idle children (busy ones are stopped by their callers)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for each in idle:
+            each.stop()
+
+    def _ask(self, request: PlanRequest | RunRequest, deadline: float, what: str) -> Reply:
+        worker = self._take()
+        try:
+            reply = worker.ask(request, deadline, what)
+        except BaseException:
+            worker.kill()
+            raise
+        if reply.traceback:
+            logger.error("%s raised in its isolated process:\n%s", what, reply.traceback)
+        if reply.limit_hit:
+            worker.stop()
+            raise IsolationError(reply.category or ErrorCategory.TOO_LARGE, reply.message)
+        with self._lock:
+            self._idle.append(worker)
+        return reply
+
+    def _take(self) -> _Child:
+        with self._lock:
+            while self._idle:
+                candidate = self._idle.pop()
+                if candidate.alive():
+                    return candidate
+                candidate.kill()
+            self.children_started += 1
+        return _Child(self._settings_json)

@@ -1,0 +1,53 @@
+"""Where a worker runs chunks and plans documents: isolated children, or in-process."""
+
+from typing import Protocol
+
+from pipeline.engines.base import ChunkJob, ExtractionResult
+from pipeline.engines.registry import EngineRegistry
+from pipeline.engines.resources import EngineResources
+from schemas.settings import Settings
+from workers.isolation.messages import DocumentPlan, PlanRequest, RunRequest
+from workers.isolation.pool import IsolationPool
+from workers.isolation.work import plan_document, run_chunk
+
+__all__ = ["ChunkRunner", "InProcessRunner", "make_runner"]
+
+
+class ChunkRunner(Protocol):
+    """Runs the work that touches uploaded bytes."""
+
+    def run_chunk(self, job: ChunkJob) -> ExtractionResult:
+        """The job's extraction; failures raise `PipelineError`."""
+
+    def plan_document(self, request: PlanRequest) -> DocumentPlan:
+        """The document's media type and job plans; failures raise `ChunkingError`."""
+
+    def close(self) -> None:
+        """Release what the runner holds."""
+
+
+class InProcessRunner:
+    """`GREENHOUSE_ISOLATION=off`: the work runs in the worker itself (no deadline but the
+    lease heartbeat's, no memory limit)."""
+
+    def __init__(self, resources: EngineResources, registry: EngineRegistry) -> None:
+        self._resources = resources
+        self._registry = registry
+
+    def run_chunk(self, job: ChunkJob) -> ExtractionResult:
+        return run_chunk(RunRequest(job), self._resources, self._registry)
+
+    def plan_document(self, request: PlanRequest) -> DocumentPlan:
+        return plan_document(request)
+
+    def close(self) -> None:
+        """Nothing of its own: the resources belong to the worker context."""
+
+
+def make_runner(
+    settings: Settings, resources: EngineResources, registry: EngineRegistry
+) -> ChunkRunner:
+    """The runner `settings.isolation` names."""
+    if settings.isolation == "off":
+        return InProcessRunner(resources, registry)
+    return IsolationPool(settings)
