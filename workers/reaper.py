@@ -11,6 +11,7 @@ from storage.database import transaction
 from storage.documents import stale_queued_documents
 from storage.ledger import reap_expired_leases, resume_waiting, stale_queued_jobs
 from storage.results import unfinalized_documents
+from workers.broker_memory import BrokerMemory
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.model_tiers import tier_is_healthy
@@ -34,10 +35,15 @@ def resend_after_seconds(settings: Settings) -> float:
     return settings.broker_visibility_timeout + settings.stale_queued_seconds
 
 
-def reap_once(context: WorkerContext) -> int:
-    """One sweep; returns how many jobs and documents were re-enqueued or failed."""
+def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int:
+    """One sweep; returns how many jobs and documents were re-enqueued or failed.
+
+    With `broker`, a broker found to have lost its data has all queued work re-sent at once."""
     settings = context.settings
     resend_after = resend_after_seconds(settings)
+    if broker is not None and broker.lost_its_data():
+        logger.warning("the broker lost its messages (restarted empty?): re-sending queued work")
+        resend_after = 0.0
     with transaction(context.sessions) as session:
         reaped = reap_expired_leases(session, settings.max_attempts)
         stale_jobs = stale_queued_jobs(session, resend_after)
@@ -95,17 +101,30 @@ class ReaperThread(threading.Thread):
     """Sweeps every `reaper_interval_seconds` until stopped; every worker runs one."""
 
     def __init__(
-        self, context: WorkerContext, sweep: Callable[[WorkerContext], object] = reap_once
+        self, context: WorkerContext, sweep: Callable[[WorkerContext], object] | None = None
     ) -> None:
         super().__init__(name="greenhouse-reaper", daemon=True)
         self._context = context
-        self._sweep = sweep
+        self._sweep = sweep or self._sweep_with_broker
+        broker_url = context.settings.broker_url
+        self._broker = BrokerMemory(broker_url) if broker_url and sweep is None else None
         self._stop_event = threading.Event()
+
+    def _sweep_with_broker(self, context: WorkerContext) -> None:
+        reap_once(context, self._broker)
+
+    def start(self) -> None:
+        """Sweep once now, before the worker takes work (a broker that lost its data is noticed
+        before new messages arrive), then every interval in the thread."""
+        sweep_surviving(self._sweep, self._context)
+        super().start()
 
     def run(self) -> None:
         interval = self._context.settings.reaper_interval_seconds
         while not self._stop_event.wait(interval):
             sweep_surviving(self._sweep, self._context)
+        if self._broker is not None:
+            self._broker.close()
 
     def stop(self) -> None:
         """Ask the thread to finish after its current sweep."""

@@ -1,11 +1,13 @@
 """The stale-queue sweep over simulated hours: healthy queued work is never sent twice, lost
-work is sent again once per window (visibility timeout + stale interval)."""
+work is sent again once per window (visibility timeout + stale interval), and at once when the
+broker lost its data."""
 
 import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import Engine, update
 
 from schemas.chunks import ChunkDescriptor
@@ -19,6 +21,7 @@ from storage.database import transaction
 from storage.intake import take_in
 from storage.models import Document, Job
 from storage.types import utcnow
+from workers.broker_memory import BrokerMemory
 from workers.context import CollectingEnqueuer, WorkerContext, build_context
 from workers.reaper import reap_once
 
@@ -139,3 +142,28 @@ def test_an_hour_of_sweeps_sends_nothing_twice_and_lost_work_once_per_window(
     for work_id in [*healthy_jobs, healthy_document]:
         assert later[work_id] == resent_healthy
     assert set(later) == {lost_job, lost_document, healthy_document, *healthy_jobs}
+
+
+def test_a_broker_that_lost_its_data_gets_all_queued_work_again_at_once(
+    context: WorkerContext, broker_url: str, tmp_path: Path
+) -> None:
+    enqueuer = context.enqueuer
+    assert isinstance(enqueuer, CollectingEnqueuer)
+    _, jobs = document_with_jobs(context, BlobStore(tmp_path / "blobs"), 3, b"%PDF-in-broker")
+    first, second = BrokerMemory(broker_url), BrokerMemory(broker_url)  # two workers' reapers
+
+    def sent_by(memory: BrokerMemory) -> list[str]:
+        reap_once(context, memory)
+        sent = [job_id for job_id, _ in enqueuer.jobs]
+        enqueuer.jobs.clear()
+        return sent
+
+    assert sorted(sent_by(first)) == sorted(jobs)  # a broker never seen: it may have lost them
+    assert sent_by(second) == sent_by(first) == []
+    client = redis.Redis.from_url(broker_url)
+    client.flushdb()  # Redis restarted without persistence: every message is gone
+    client.close()
+    assert sorted(sent_by(second)) == sorted(jobs)  # one reaper notices and re-sends
+    assert sent_by(first) == sent_by(second) == []
+    first.close()
+    second.close()
