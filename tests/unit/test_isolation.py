@@ -1,6 +1,10 @@
 """The isolation pool: warm children that run chunks and plan documents, and what a crash, a
 hang or a memory blow-up inside one becomes (test hooks trigger them on purpose)."""
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +19,7 @@ from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType, Tier
 from schemas.settings import Settings
 from tests.support.documents import make_text_pdf
+from tests.support.workers import REPO_ROOT
 from workers.isolation.hooks import hook_marker
 from workers.isolation.messages import ChunkingError, IsolationError, PlanRequest
 from workers.isolation.pool import IsolationPool
@@ -134,3 +139,48 @@ def test_hooks_are_ignored_unless_enabled(tmp_path: Path) -> None:
         assert isolation.run_chunk(_page_job(path, 0)).data["text"]
     finally:
         isolation.close()
+
+
+def test_a_hung_child_does_not_outlive_its_worker(tmp_path: Path) -> None:
+    path = _pdf(tmp_path / "hang.pdf", 1, hook_marker("hang", "seq-0"))
+    script = (
+        "import sys; from pathlib import Path; "
+        "from pipeline.sources.mupdf import prepare_mupdf; prepare_mupdf(); "
+        "from tests.unit.test_isolation import _page_job; "
+        "from schemas.settings import Settings; "
+        "from workers.isolation.pool import IsolationPool; "
+        "pool = IsolationPool(Settings(test_hooks=True)); "
+        "pool.run_chunk(_page_job(Path(sys.argv[1]), 0))"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=REPO_ROOT)
+    try:
+        child_pid = _wait_for_child(worker.pid)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _exists(child_pid):
+            time.sleep(0.2)
+        assert not _exists(child_pid)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def _wait_for_child(pid: int) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if children:
+            time.sleep(3)  # set up, and hung on its request
+            return int(children[0])
+        time.sleep(0.2)
+    raise AssertionError("the worker started no isolated child")
+
+
+def _exists(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status

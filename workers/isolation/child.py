@@ -5,7 +5,10 @@ Moonshine, model clients) warm across requests. Imports nothing heavy at the top
 be set up (`prepare_mupdf`) before the pipeline is imported.
 """
 
+import os
 import resource
+import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
@@ -21,8 +24,12 @@ if TYPE_CHECKING:
 __all__ = ["limit_address_space", "main", "serve"]
 
 
+ORPHAN_CHECK_SECONDS = 1.0
+
+
 def main(descriptor: int) -> None:
     """Entry of `python -c`: the parent's socket, the settings as its first message."""
+    _exit_when_orphaned(os.getppid())
     connection = Connection(descriptor)
     try:
         settings_json = connection.recv()
@@ -66,6 +73,18 @@ def serve(connection: Connection, settings_json: str) -> None:
                 return
     finally:
         resources.close()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """A child busy (or hung) when its worker dies must not outlive it: a watcher thread
+    ends the process once it is re-parented."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def _answer(
