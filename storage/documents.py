@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import String, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,21 +98,141 @@ def get_document(session: Session, document_id: str) -> Document | None:
 
 
 def claim_for_chunking(
-    session: Session, document_id: str, owner: str, lease_seconds: float
-) -> bool:
-    """Take the chunking lease of a queued document; False if another worker holds it."""
+    session: Session, document_id: str, owner: str, lease_seconds: float, *, max_attempts: int
+) -> int | None:
+    """Take the chunking lease of a queued document and count an attempt; returns the attempt's
+    number, or None when the document is not claimable (another worker holds it, or it is no
+    longer queued).
+
+    The same owner takes its own lease back without counting another attempt (a task retried
+    after a database hiccup). A document whose `max_attempts` chunking attempts are used up and
+    whose lease is free again (its worker died each time) is failed as `worker_lost` instead.
+    """
     now = utcnow()
+    free = or_(Document.lease_owner.is_(None), Document.lease_expires_at < now)
+    gave_up = session.execute(
+        update(Document)
+        .where(
+            Document.id == document_id,
+            Document.status == DocumentStatus.QUEUED,
+            Document.attempts >= max_attempts,
+            free,
+        )
+        .values(**_worker_lost_values(now))
+        .returning(Document.id)
+    ).first()
+    if gave_up is not None:
+        return None
     claimed = session.execute(
         update(Document)
         .where(
             Document.id == document_id,
             Document.status == DocumentStatus.QUEUED,
-            or_(Document.lease_owner.is_(None), Document.lease_expires_at < now),
+            or_(free, Document.lease_owner == owner),
         )
-        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .values(
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=case(
+                (Document.lease_owner == owner, Document.attempts), else_=Document.attempts + 1
+            ),
+            updated_at=now,
+        )
+        .returning(Document.attempts)
+    ).first()
+    return None if claimed is None else int(claimed[0])
+
+
+def _worker_lost_values(now: datetime) -> dict[str, Any]:
+    """A queued document whose chunking worker kept dying ends failed."""
+    return {
+        "status": DocumentStatus.FAILED,
+        "error_category": ErrorCategory.WORKER_LOST.value,
+        "error_message": (
+            "the worker chunking this document stopped responding; giving up after "
+            + Document.attempts.cast(String)
+            + " attempts"
+        ),
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "finished_at": now,
+        "updated_at": now,
+    }
+
+
+def renew_chunking_lease(
+    session: Session, document_id: str, owner: str, lease_seconds: float
+) -> bool:
+    """Extend the chunking lease of a document being chunked; False if it is no longer ours."""
+    renewed = session.execute(
+        update(Document)
+        .where(
+            Document.id == document_id,
+            Document.status == DocumentStatus.QUEUED,
+            Document.lease_owner == owner,
+        )
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
         .returning(Document.id)
     ).first()
-    return claimed is not None
+    return renewed is not None
+
+
+def release_chunking(
+    session: Session, document_id: str, owner: str, *, category: ErrorCategory, message: str
+) -> bool:
+    """Give the chunking lease back after an attempt that may succeed if tried again; the error
+    stays on the (still queued) document as a note. False if the lease is no longer ours."""
+    now = utcnow()
+    released = session.execute(
+        update(Document)
+        .where(
+            Document.id == document_id,
+            Document.status == DocumentStatus.QUEUED,
+            Document.lease_owner == owner,
+        )
+        .values(
+            lease_owner=None,
+            lease_expires_at=None,
+            error_category=category.value,
+            error_message=message,
+            enqueued_at=now,
+            updated_at=now,
+        )
+        .returning(Document.id)
+    ).first()
+    return released is not None
+
+
+def take_back_chunking_leases(
+    session: Session, owners: Iterable[str], max_attempts: int
+) -> tuple[list[str], list[str]]:
+    """The chunking leases held by `owners`, known dead, are taken back at once: a document with
+    attempts left is queued again (returned first), one without is failed as `worker_lost`."""
+    owner_list = list(owners)
+    if not owner_list:
+        return [], []
+    now = utcnow()
+    held = (Document.status == DocumentStatus.QUEUED) & Document.lease_owner.in_(owner_list)
+    failed = session.execute(
+        update(Document)
+        .where(held, Document.attempts >= max_attempts)
+        .values(**_worker_lost_values(now))
+        .returning(Document.id)
+    ).all()
+    released = session.execute(
+        update(Document)
+        .where(held)
+        .values(
+            lease_owner=None,
+            lease_expires_at=None,
+            error_category=ErrorCategory.WORKER_LOST.value,
+            error_message="the previous worker stopped while chunking; the document was re-queued",
+            enqueued_at=now,
+            updated_at=now,
+        )
+        .returning(Document.id)
+    ).all()
+    return [row[0] for row in released], [row[0] for row in failed]
 
 
 def record_chunks(
@@ -165,6 +285,8 @@ def record_chunks(
             # Nothing to do (silent audio): the document is finished as it is chunked.
             status=DocumentStatus.DONE if not job_rows else DocumentStatus.PROCESSING,
             finished_at=now if not job_rows else None,
+            error_category=None,
+            error_message=None,
             lease_owner=None,
             lease_expires_at=None,
             updated_at=now,
@@ -185,8 +307,10 @@ def fail_document(
     category: ErrorCategory,
     message: str,
     media_type: str | None = None,
+    owner: str | None = None,
 ) -> bool:
-    """Fail a document before any job exists (unreadable, unsupported, encrypted, empty)."""
+    """Fail a queued document before any job exists (unreadable, unsupported, encrypted, empty,
+    or out of chunking attempts); with `owner`, only while that owner holds its lease."""
     now = utcnow()
     values: dict[str, Any] = {
         "status": DocumentStatus.FAILED,
@@ -199,11 +323,11 @@ def fail_document(
     }
     if media_type is not None:
         values["media_type"] = media_type
+    conditions = [Document.id == document_id, Document.status == DocumentStatus.QUEUED]
+    if owner is not None:
+        conditions.append(Document.lease_owner == owner)
     failed = session.execute(
-        update(Document)
-        .where(Document.id == document_id, Document.status == DocumentStatus.QUEUED)
-        .values(**values)
-        .returning(Document.id)
+        update(Document).where(*conditions).values(**values).returning(Document.id)
     ).first()
     return failed is not None
 

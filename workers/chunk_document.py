@@ -6,7 +6,14 @@ from pipeline.errors import PipelineError
 from pipeline.planning.routing import RoutingRequest
 from schemas.enums import ErrorCategory, MediaType
 from storage.database import transaction
-from storage.documents import claim_for_chunking, fail_document, get_document, record_chunks
+from storage.documents import (
+    claim_for_chunking,
+    fail_document,
+    get_document,
+    record_chunks,
+    release_chunking,
+)
+from workers.chunking_lease import ChunkingLease
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.isolation.messages import ChunkingError, PlanRequest
@@ -14,16 +21,40 @@ from workers.tiers import configured_tiers
 
 logger = logging.getLogger(__name__)
 
+PERMANENT_CATEGORIES = frozenset(
+    {
+        ErrorCategory.EMPTY_FILE,
+        ErrorCategory.UNSUPPORTED_MEDIA,
+        ErrorCategory.CORRUPT_FILE,
+        ErrorCategory.ENCRYPTED,
+        ErrorCategory.NO_PAGES,
+        ErrorCategory.PAGE_ERROR,
+        ErrorCategory.TOO_LARGE,
+        ErrorCategory.BLOB_MISSING,
+        ErrorCategory.INVALID_OPTIONS,
+    }
+)
+"""What the file itself or its options decide: trying again gives the same answer. Any other
+failure (a crash, a timeout, an unexpected exception) is tried again within the attempts."""
+
 
 def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list[str]:
     """Create the jobs of a queued document and enqueue the runnable ones; returns their ids.
 
     Returns [] when the document is unknown, already chunked, or being chunked elsewhere.
-    A file that cannot be chunked fails the document with a categorised error.
+    A file that cannot be chunked fails the document with a categorised error; any other
+    failure is tried again until the document's `max_attempts` chunking attempts are used.
     """
     settings = context.settings
     with transaction(context.sessions) as session:
-        if not claim_for_chunking(session, document_id, owner, settings.lease_seconds):
+        attempt = claim_for_chunking(
+            session,
+            document_id,
+            owner,
+            settings.lease_seconds,
+            max_attempts=settings.max_attempts,
+        )
+        if attempt is None:
             return []
         document = get_document(session, document_id)
         assert document is not None
@@ -32,6 +63,7 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
     request = RoutingRequest(tier=options.get("tier"), schema=options.get("schema"))
     path = context.blobs.path_for(sha256)
     media_type = MediaType.UNKNOWN
+    lease = ChunkingLease(context.sessions, document_id, owner, settings.lease_seconds).start()
     try:
         if not path.is_file():
             raise PipelineError(
@@ -44,16 +76,17 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
     except PipelineError as error:
         if isinstance(error, ChunkingError):
             media_type = error.media_type
-        logger.info("document %s failed to chunk: %s", document_id, error)
-        with transaction(context.sessions) as session:
-            fail_document(
-                session,
-                document_id,
-                category=error.category,
-                message=error.message,
-                media_type=media_type.value,
-            )
+        _record_failure(context, document_id, owner, attempt, error, media_type)
         return []
+    except Exception as exc:
+        logger.exception("chunking document %s raised", document_id)
+        unexpected = PipelineError(
+            ErrorCategory.INTERNAL, f"unexpected {type(exc).__name__}: {exc}"
+        )
+        _record_failure(context, document_id, owner, attempt, unexpected, media_type)
+        return []
+    finally:
+        lease.stop()
     with transaction(context.sessions) as session:
         runnable = record_chunks(
             session, document_id, owner, media_type=media_type.value, plans=plans
@@ -62,3 +95,57 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
     if not plans:
         finalize_document(context, document_id)
     return [job_id for job_id, _ in runnable]
+
+
+def _record_failure(
+    context: WorkerContext,
+    document_id: str,
+    owner: str,
+    attempt: int,
+    error: PipelineError,
+    media_type: MediaType,
+) -> None:
+    """Fail the document, or give it back to be chunked again while attempts are left."""
+    max_attempts = context.settings.max_attempts
+    if error.category not in PERMANENT_CATEGORIES and attempt < max_attempts:
+        logger.warning(
+            "document %s: chunking attempt %d of %d failed, trying again: %s",
+            document_id,
+            attempt,
+            max_attempts,
+            error,
+        )
+        with transaction(context.sessions) as session:
+            released = release_chunking(
+                session, document_id, owner, category=error.category, message=error.message
+            )
+        if released:
+            context.enqueuer.enqueue_documents([document_id])
+        return
+    logger.info("document %s failed to chunk: %s", document_id, error)
+    message = error.message
+    if error.category not in PERMANENT_CATEGORIES:
+        message = f"{message} (chunking attempt {attempt} of {max_attempts})"
+    with transaction(context.sessions) as session:
+        fail_document(
+            session,
+            document_id,
+            category=error.category,
+            message=message,
+            media_type=media_type.value,
+            owner=owner,
+        )
+
+
+def record_chunking_crash(
+    context: WorkerContext, document_id: str, owner: str, exc: Exception
+) -> None:
+    """Record an exception that escaped `chunk_document` (e.g. while storing its jobs) on the
+    document it held, as `internal`, within the document's attempts."""
+    with transaction(context.sessions) as session:
+        document = get_document(session, document_id)
+        if document is None or document.lease_owner != owner:
+            return
+        attempt = document.attempts
+    unexpected = PipelineError(ErrorCategory.INTERNAL, f"unexpected {type(exc).__name__}: {exc}")
+    _record_failure(context, document_id, owner, attempt, unexpected, MediaType.UNKNOWN)

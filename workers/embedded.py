@@ -1,24 +1,44 @@
-"""The embedded executor: the same task bodies, in-process, across every core, no broker."""
+"""The embedded executor: the same task bodies, in-process, across every core, no broker.
+
+Whatever happens to one document or job is recorded on it and the drain goes on with the next.
+"""
 
 import logging
 import multiprocessing
 import os
-import uuid
-from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from typing import Protocol
 
 from storage.database import transaction
 from storage.ledger import queued_among, reap_expired_leases
 from workers import chunk_document as chunk_step
-from workers import pool_process
+from workers import pool_parent, pool_process
 from workers import run_job as run_step
 from workers.context import CollectingEnqueuer, WorkerContext
 from workers.finalize_document import finalize_document
+from workers.owners import embedded_owner
+from workers.takeover import take_over_dead_embedded_runs
 
 logger = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int], None]
+
+class DrainProgress(Protocol):
+    """Told how a drain advances: documents chunked, then jobs finished, each of a total."""
+
+    def documents(self, done: int, total: int) -> None:
+        """`done` of the `total` documents known to this drain are chunked (or failed)."""
+
+    def jobs(self, done: int, total: int) -> None:
+        """`done` of the `total` jobs run by this drain are finished."""
+
+
+class _Silent:
+    def documents(self, done: int, total: int) -> None:
+        del done, total
+
+    def jobs(self, done: int, total: int) -> None:
+        del done, total
 
 
 class EmbeddedExecutor:
@@ -31,37 +51,62 @@ class EmbeddedExecutor:
         self._queue = context.enqueuer
         self._processes = max(1, processes or os.cpu_count() or 1)
 
-    def drain(self, on_progress: ProgressCallback | None = None) -> None:
-        """Run every enqueued document and job to completion (re-running orphans of crashes)."""
+    def drain(self, progress: DrainProgress | None = None) -> None:
+        """Run every enqueued document and job to completion (re-running orphans of crashes),
+        after taking over the work of dead embedded runs on this host."""
+        progress = progress or _Silent()
+        take_over_dead_embedded_runs(self._context)
+        seen: set[str] = set()
+        chunked: set[str] = set()
         done = 0
         while self._queue.documents or self._queue.jobs:
             while self._queue.documents:
                 document_id = self._queue.documents.pop(0)
-                owner = f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}"
-                chunk_step.chunk_document(self._context, document_id, owner)
-            jobs = [job_id for job_id, _ in self._queue.jobs]
+                if document_id in self._queue.documents:
+                    continue  # queued twice: the later entry runs
+                seen.add(document_id)
+                self._chunk(document_id)
+                if document_id not in self._queue.documents:  # not given back for a retry
+                    chunked.add(document_id)
+                progress.documents(len(chunked), len(seen | set(self._queue.documents)))
+            jobs = list(dict.fromkeys(job_id for job_id, _ in self._queue.jobs))
             self._queue.jobs.clear()
-            done = self._run_jobs(jobs, done, on_progress)
+            done = self._run_jobs(jobs, done, progress)
 
-    def _run_jobs(self, job_ids: list[str], done: int, on_progress: ProgressCallback | None) -> int:
+    def _chunk(self, document_id: str) -> None:
+        """Chunk one document; an exception is recorded on the document, never raised."""
+        owner = embedded_owner()
+        try:
+            chunk_step.chunk_document(self._context, document_id, owner)
+        except Exception as exc:
+            logger.exception("document %s could not be chunked", document_id)
+            try:
+                chunk_step.record_chunking_crash(self._context, document_id, owner, exc)
+            except Exception:
+                logger.exception("the failure of document %s could not be recorded", document_id)
+
+    def _run_jobs(self, job_ids: list[str], done: int, progress: DrainProgress) -> int:
         if not job_ids:
             return done
         total = done + len(job_ids)
         if self._processes == 1 or len(job_ids) == 1:
             for job_id in job_ids:
-                owner = f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}"
-                run_step.run_job(self._context, job_id, owner)
+                try:
+                    run_step.run_job(self._context, job_id, embedded_owner())
+                except Exception:
+                    # Not a job failure (run_job stores those) but e.g. the database going
+                    # away: the job keeps its state and a later run picks it up.
+                    logger.exception("job %s could not be run", job_id)
                 done += 1
-                if on_progress:
-                    on_progress(done, total)
+                progress.jobs(done, total)
             return done
         orphans: list[str] = []
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             max_workers=min(self._processes, len(job_ids)),
             mp_context=spawn,
-            initializer=pool_process.initialise,
-            initargs=(self._context.settings.model_dump_json(),),
+            initializer=pool_parent.initialise,
+            initargs=(os.getpid(), self._context.settings.model_dump_json()),
         ) as pool:
             futures: dict[Future[run_step.JobOutcome], str] = {
                 pool.submit(pool_process.run_job_here, job_id): job_id for job_id in job_ids
@@ -77,8 +122,7 @@ class EmbeddedExecutor:
                     # going away: the job keeps its state and a later run picks it up.
                     logger.exception("job %s could not be run", futures[future])
                 done += 1
-                if on_progress:
-                    on_progress(done, total)
+                progress.jobs(done, total)
         if orphans:
             self._requeue_orphans(orphans)
         return done

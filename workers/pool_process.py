@@ -5,8 +5,6 @@ initializer sets PyMuPDF up (keeping its layout analyser out) before the pipelin
 then builds the process's worker context, which lives here for the life of the process.
 """
 
-import os
-import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,13 +32,14 @@ def run_job_here(job_id: str) -> "JobOutcome":
     """Run one job in this pool process, again while it re-queues itself (a transient error,
     or its isolated process crashed or overran: bounded by its attempts)."""
     from workers.context import CollectingEnqueuer
+    from workers.owners import embedded_owner
     from workers.run_job import run_job
 
     if _context is None or not isinstance(_context.enqueuer, CollectingEnqueuer):
         raise RuntimeError("the pool process was not initialised")
     requeued = _context.enqueuer.jobs
     while True:
-        outcome = run_job(_context, job_id, f"embedded/{os.getpid()}/{uuid.uuid4().hex[:12]}")
+        outcome = run_job(_context, job_id, embedded_owner())
         again = [entry for entry in requeued if entry[0] == job_id]
         requeued[:] = [entry for entry in requeued if entry[0] != job_id]
         if outcome.state != "queued" or not again:

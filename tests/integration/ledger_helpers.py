@@ -22,7 +22,7 @@ def document_with_jobs(
     )
     document_id = intake.document.id
     with transaction(sessions) as session:
-        assert claim_for_chunking(session, document_id, "chunker", 60)
+        assert claim_for_chunking(session, document_id, "chunker", 60, max_attempts=3)
         plans = [
             JobPlan(
                 chunk=ChunkDescriptor(seq=i, kind=ChunkKind.PDF_PAGE, page_number=i + 1),

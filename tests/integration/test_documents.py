@@ -50,8 +50,8 @@ def test_chunking_lease_is_exclusive(any_engine: Engine, tmp_path: Path) -> None
     sessions = make_session_factory(any_engine)
     document_id = _intake(any_engine, BlobStore(tmp_path), b"x").document.id
     with transaction(sessions) as session:
-        assert claim_for_chunking(session, document_id, "a", 60)
-        assert not claim_for_chunking(session, document_id, "b", 60)
+        assert claim_for_chunking(session, document_id, "a", 60, max_attempts=3)
+        assert not claim_for_chunking(session, document_id, "b", 60, max_attempts=3)
 
 
 def test_fail_document_records_the_error(any_engine: Engine, tmp_path: Path) -> None:

@@ -1,0 +1,71 @@
+"""An embedded run takes over, at its start, the leases of embedded runs on this host that died.
+
+Their owners name host and process (`workers.owners`); a process that is gone holds nothing, so
+its running jobs and chunking documents are re-queued at once (within their attempts) instead
+of after the lease expires.
+"""
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from storage.database import transaction
+from storage.takeover import lease_owners_with_prefix, take_over_leases
+from workers.context import WorkerContext
+from workers.finalize_document import finalize_document
+from workers.owners import embedded_owner_prefix, owner_pid, process_is_alive
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TakeOverReport:
+    """What a run took back from dead runs, for the user."""
+
+    dead_pids: list[int]
+    jobs: int
+    documents: int
+    failed: int
+
+    def describe(self) -> str | None:
+        """One line for the user, or None when there was nothing to take over."""
+        if not (self.jobs or self.documents or self.failed):
+            return None
+        pids = ", ".join(str(pid) for pid in self.dead_pids)
+        line = (
+            f"resumed {self.jobs} jobs and {self.documents} documents left by an embedded run "
+            f"that stopped (pid {pids})"
+        )
+        if self.failed:
+            line += f"; {self.failed} failed after too many attempts"
+        return line
+
+
+def take_over_dead_embedded_runs(context: WorkerContext) -> TakeOverReport:
+    """Re-queue the work leased by dead embedded runs on this host and enqueue it here."""
+    hostname = socket.gethostname()
+    with transaction(context.sessions) as session:
+        owners = lease_owners_with_prefix(session, embedded_owner_prefix(hostname))
+    dead: dict[str, int] = {}
+    for owner in owners:
+        pid = owner_pid(owner, hostname)
+        if pid is not None and pid != os.getpid() and not process_is_alive(pid):
+            dead[owner] = pid
+    if not dead:
+        return TakeOverReport([], 0, 0, 0)
+    with transaction(context.sessions) as session:
+        taken = take_over_leases(session, dead, context.settings.max_attempts)
+    context.enqueuer.enqueue_documents(taken.requeued_documents)
+    context.enqueuer.enqueue_jobs(taken.requeued_jobs)
+    for document_id in taken.finished_documents:
+        finalize_document(context, document_id)
+    report = TakeOverReport(
+        dead_pids=sorted(set(dead.values())),
+        jobs=len(taken.requeued_jobs),
+        documents=len(taken.requeued_documents),
+        failed=len(taken.failed_jobs) + len(taken.failed_documents),
+    )
+    if not taken.empty:
+        logger.info("%s", report.describe())
+    return report
