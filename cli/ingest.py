@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.files import expand_paths
-from cli.progress import ProgressBar
+from cli.progress import DrainDisplay, ProgressBar
 from cli.report import DocumentReport, document_report, print_json_lines, print_table
 from schemas.document_options import DocumentOptions
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus
@@ -22,6 +22,7 @@ from storage.migrate import upgrade_to_head
 from workers.context import CollectingEnqueuer, Enqueuer, WorkerContext, build_context
 from workers.embedded import EmbeddedExecutor
 from workers.reaper import reap_once
+from workers.takeover import take_over_dead_embedded_runs
 
 WAIT_POLL_SECONDS = 0.5
 
@@ -59,10 +60,16 @@ def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions
                     f"no schema is registered as {schema!r}; register it with "
                     "POST /v1/schemas first"
                 )
+    if not settings.broker_url:
+        # An embedded run on this host that died (kill -9, power loss) left leases: take its
+        # work back now rather than after the leases expire.
+        note = take_over_dead_embedded_runs(context).describe()
+        if note:
+            sys.stderr.write(note + "\n")
     submitted = _submit(context, files, options)
     if not settings.broker_url:
         reap_once(context)
-        EmbeddedExecutor(context, options.processes).drain(ProgressBar("ingest").update)
+        EmbeddedExecutor(context, options.processes).drain(DrainDisplay())
     elif options.wait:
         _wait_for(context, [doc_id for doc_id, _, _ in submitted], options.wait_timeout)
     reports = _reports(context, submitted)
