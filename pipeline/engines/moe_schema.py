@@ -2,15 +2,19 @@
 valid against the schema, next to the text the local tier read from the same page."""
 
 from collections.abc import Callable
+from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
 import pymupdf
 
 from pipeline.engines.base import ChunkJob, ExtractionResult, model_usage, visual_budget
 from pipeline.engines.local_pages import page_index
+from pipeline.engines.pdfium_pages import read_by_pdfium
 from pipeline.engines.resources import EngineResources
 from pipeline.engines.visual_inputs import decode_picture, frame_provenance
 from pipeline.errors import InvalidChunkError
+from pipeline.local.pdfium_page import pdfium_page_picture
 from pipeline.model.render import RenderedImage, render_image, render_pdf_page
 from pipeline.model.schema_fields import (
     SCHEMA_EXTRACTION,
@@ -38,18 +42,8 @@ class MoeSchemaEngine:
         engine = resources.require_moe()
         budget = visual_budget(job)
         provenance: dict[str, Any] = {"page_number": job.chunk.seq + 1}
-        if job.chunk.kind is ChunkKind.PDF_PAGE:
-            with resources.pdfs.open(job.path) as document:  # pinned while the model reads it
-                text, render = _pdf_page_source(document, page_index(job), job)
-                outcome = extract_fields(schema, budget, render, engine)
-        else:
-            image = decode_picture(job)
-            provenance.update(frame_provenance(job))
-            text = ""
-
-            def render(step: VisualBudget) -> RenderedImage:
-                return render_image(image, step)
-
+        with ExitStack() as pins:  # a MuPDF document stays pinned while the model reads it
+            text, render = _visual_source(job, resources, pins, provenance)
             outcome = extract_fields(schema, budget, render, engine)
         return ExtractionResult(
             kind=SCHEMA_EXTRACTION,
@@ -58,6 +52,20 @@ class MoeSchemaEngine:
             engine=f"vllm:{outcome.model}",
             usage=model_usage(outcome),
         )
+
+
+def _visual_source(
+    job: ChunkJob, resources: EngineResources, pins: ExitStack, provenance: dict[str, Any]
+) -> tuple[str, Callable[[VisualBudget], RenderedImage]]:
+    """The text the local tier reads next to the fields, and how to render the chunk."""
+    if job.chunk.kind is not ChunkKind.PDF_PAGE:
+        provenance.update(frame_provenance(job))
+        return "", partial(render_image, decode_picture(job))
+    if read_by_pdfium(job):
+        text, picture = pdfium_page_picture(job.path, page_index(job))
+        return text, partial(render_image, picture)
+    document = pins.enter_context(resources.pdfs.open(job.path))
+    return _pdf_page_source(document, page_index(job), job)
 
 
 def _pdf_page_source(

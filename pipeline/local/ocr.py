@@ -26,10 +26,12 @@ from math import dist
 import pymupdf
 from PIL import Image
 
+from pipeline.errors import EngineError, PdfError
 from pipeline.local.ocr_engine import ENGINE_MAX_SIDE, OcrEngine
 from pipeline.local.ocr_layout import OcrLine, Point, Quad, layout_blocks
 from pipeline.sources.images import to_rgb
 from pipeline.sources.pdf import page_rotation
+from schemas.enums import ErrorCategory
 from schemas.extractions import (
     BBox,
     PageContent,
@@ -43,6 +45,7 @@ from schemas.extractions import (
 __all__ = [
     "DETECTOR_MIN_SIDE",
     "ENGINE_NAME",
+    "MAX_ASPECT_RATIO",
     "OcrPage",
     "OcrSettings",
     "RenderedPage",
@@ -70,6 +73,9 @@ _TRANSPOSE_TO_UPRIGHT = {
 _TALL_RATIO = 1.5  # RapidOCR turns crops at least this much taller than wide by 90 degrees
 _FLIP_MARGIN = 0.05
 _SAMPLE_MAX_RATIO = 16
+MAX_ASPECT_RATIO = 50
+"""The detector scales an image's short side up to 736 px: a 2000 x 1 px strip (a MediaBox of
+14,400,000 x 1 pt) would become 736 x 1,472,000 px and gigabytes. Longer strips are refused."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,13 @@ def ocr_image(
     """
     if settings.max_side > ENGINE_MAX_SIDE:
         raise ValueError(f"max_side must be at most {ENGINE_MAX_SIDE}")
+    short, long = sorted(image.size)
+    if short < 1 or long > MAX_ASPECT_RATIO * short:
+        raise EngineError(
+            f"a {image.width} x {image.height} px picture cannot be OCRed "
+            f"(sides more than {MAX_ASPECT_RATIO}:1 or empty)",
+            category=ErrorCategory.TOO_LARGE,
+        )
     rgb = image if image.mode == "RGB" else to_rgb(image)
     scale = min(1.0, settings.max_side / max(rgb.size))
     if scale < 1.0:
@@ -264,10 +277,23 @@ class RenderedPage:
 def render_pdf_page_for_ocr(
     page: pymupdf.Page, settings: OcrSettings = OcrSettings()
 ) -> RenderedPage:
-    """Every MuPDF call OCR of a page needs: the pixels and the page's size and rotation."""
+    """Every MuPDF call OCR of a page needs: the pixels and the page's size and rotation.
+
+    A page without area (a damaged MediaBox) fails alone as `page_error`."""
     rect = page.rect
+    if not (rect.width >= 1 and rect.height >= 1):
+        raise PdfError(
+            ErrorCategory.PAGE_ERROR,
+            f"page {page.number + 1} has no area ({rect.width:g} x {rect.height:g} pt)",
+        )
+    image = render_page_for_ocr(page, settings)
+    if image.width < 1 or image.height < 1:  # e.g. a MediaBox of 14,400,000 x 1 pt
+        raise PdfError(
+            ErrorCategory.PAGE_ERROR,
+            f"page {page.number + 1} ({rect.width:g} x {rect.height:g} pt) renders to no pixels",
+        )
     return RenderedPage(
-        image=render_page_for_ocr(page, settings),
+        image=image,
         width=rect.width,
         height=rect.height,
         rotation=page_rotation(page.rotation),

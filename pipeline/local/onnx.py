@@ -2,7 +2,8 @@
 
 onnxruntime raises its own classes (`Fail`, `InvalidArgument`, `RuntimeException`, ...) from a
 compiled module, plus `RuntimeError`/`ValueError` from its Python layer; RapidOCR adds
-`ValueError`/`IndexError` on degenerate crops. Inside `onnx_errors()` all of them become one
+`ValueError`/`IndexError` on degenerate crops and lets OpenCV's `cv2.error` (an `Exception`
+of its own) through on empty ones. Inside `onnx_errors()` all of them become one
 categorised error naming the operation."""
 
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from contextlib import contextmanager
 from pipeline.errors import EngineError, PipelineError
 
 __all__ = ["onnx_errors"]
+
+_LIBRARY_MODULES = ("onnxruntime", "cv2")
 
 
 @contextmanager
@@ -23,6 +26,6 @@ def onnx_errors(what: str) -> Iterator[None]:
     except (RuntimeError, ValueError, IndexError, TypeError, MemoryError) as exc:
         raise EngineError(f"{what}: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:
-        if type(exc).__module__.startswith("onnxruntime"):
+        if type(exc).__module__.startswith(_LIBRARY_MODULES):
             raise EngineError(f"{what}: {type(exc).__name__}: {exc}") from exc
         raise

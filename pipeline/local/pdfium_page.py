@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from PIL import Image
+
 from pipeline.errors import PdfError
 from pipeline.local.ocr import OcrSettings, RenderedPage, rendered_page_content
 from pipeline.local.ocr_engine import OcrEngine
@@ -10,10 +12,19 @@ from pipeline.sources.pdfium import open_pdfium
 from schemas.enums import ErrorCategory
 from schemas.extractions import PageContent, PageContentData, PageSize, Provenance, TextBlock
 
-__all__ = ["OCR_ENGINE_NAME", "TEXT_ENGINE_NAME", "pdfium_page_content"]
+__all__ = ["OCR_ENGINE_NAME", "TEXT_ENGINE_NAME", "pdfium_page_content", "pdfium_page_picture"]
 
 TEXT_ENGINE_NAME = "pdfium-text"
 OCR_ENGINE_NAME = "pdfium+rapidocr"
+PICTURE_DPI = 200.0
+"""Enough for the largest visual budget; the picture is resized once to the budget's size."""
+
+
+def pdfium_page_picture(path: Path, page_index: int) -> tuple[str, Image.Image]:
+    """A page's text and its picture, for a model that reads the page (schema extraction)."""
+    with open_pdfium(path) as document:
+        text = document.read_page(page_index).text.strip()
+        return text, document.render_page(page_index, PICTURE_DPI)
 
 
 def pdfium_page_content(
