@@ -4,6 +4,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.settings import Settings
@@ -17,6 +19,9 @@ from workers.finalize_document import finalize_document
 from workers.model_tiers import tier_is_healthy
 
 logger = logging.getLogger(__name__)
+
+UNREACHABLE = (SQLAlchemyError, RedisError, KombuError, OSError)
+"""A database or broker outage: logged in one line, not with a traceback every sweep."""
 
 FINALIZE_GRACE_SECONDS = 60.0
 """A finished document still without a result after this long lost its finaliser."""
@@ -88,8 +93,12 @@ def sweep_surviving(sweep: Callable[[WorkerContext], object], context: WorkerCon
     Returns whether the sweep completed."""
     try:
         sweep(context)
-    except SQLAlchemyError as exc:
-        logger.warning("reaper sweep failed (database), will retry: %s", exc)
+    except UNREACHABLE as exc:
+        logger.warning(
+            "reaper sweep failed (database or broker unreachable), will retry: %s: %s",
+            type(exc).__name__,
+            exc,
+        )
     except Exception:
         logger.exception("reaper sweep failed, will retry")
     else:
