@@ -374,15 +374,22 @@ def list_documents(
     return list(session.scalars(query))
 
 
-def stale_queued_documents(session: Session, older_than_seconds: float) -> list[str]:
-    """Queued documents whose chunking message may be lost; stamps them as re-enqueued."""
+def stale_queued_documents(
+    session: Session, older_than_seconds: float, sent_since: datetime | None = None
+) -> list[str]:
+    """Queued documents, not being chunked, last sent more than `older_than_seconds` ago or
+    (with `sent_since`) at or after that moment, a broker outage: their chunking message may be
+    lost. Stamps them sent now."""
     now = utcnow()
     cutoff = now - timedelta(seconds=older_than_seconds)
+    lost = or_(Document.enqueued_at.is_(None), Document.enqueued_at < cutoff)
+    if sent_since is not None:
+        lost = or_(lost, (Document.enqueued_at >= sent_since) & (Document.enqueued_at < now))
     rows = session.execute(
         update(Document)
         .where(
             Document.status == DocumentStatus.QUEUED,
-            or_(Document.enqueued_at.is_(None), Document.enqueued_at < cutoff),
+            lost,
             or_(Document.lease_owner.is_(None), Document.lease_expires_at < now),
         )
         .values(enqueued_at=now, lease_owner=None, lease_expires_at=None)

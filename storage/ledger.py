@@ -8,7 +8,7 @@ finalises the document.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select, update
@@ -305,16 +305,22 @@ def reap_expired_leases(
     )
 
 
-def stale_queued_jobs(session: Session, older_than_seconds: float) -> list[tuple[str, str]]:
-    """Queued jobs last sent more than `older_than_seconds` ago (their message may be lost):
-    (job id, queue) pairs; stamps them sent now, so each is re-sent once per interval.
+def stale_queued_jobs(
+    session: Session, older_than_seconds: float, sent_since: datetime | None = None
+) -> list[tuple[str, str]]:
+    """Queued jobs last sent more than `older_than_seconds` ago, or (with `sent_since`) at or
+    after that moment, a broker outage (their message may be lost): (job id, queue) pairs;
+    stamps them sent now, so each is re-sent once per interval.
 
     `enqueued_at` is the last send: every transition that (re)queues a job stamps it."""
     now = utcnow()
     cutoff = now - timedelta(seconds=older_than_seconds)
+    lost = Job.enqueued_at < cutoff
+    if sent_since is not None:
+        lost = lost | ((Job.enqueued_at >= sent_since) & (Job.enqueued_at < now))
     rows = session.execute(
         update(Job)
-        .where(Job.state == JobState.QUEUED, Job.enqueued_at < cutoff)
+        .where(Job.state == JobState.QUEUED, lost)
         .values(enqueued_at=now)
         .returning(Job.id, Job.queue)
     )

@@ -13,7 +13,7 @@ from storage.database import transaction
 from storage.documents import stale_queued_documents
 from storage.ledger import reap_expired_leases, resume_waiting, stale_queued_jobs
 from storage.results import unfinalized_documents
-from workers.broker_memory import BrokerMemory
+from workers.broker_memory import BrokerCheck, BrokerMemory
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.model_tiers import tier_is_healthy
@@ -43,16 +43,24 @@ def resend_after_seconds(settings: Settings) -> float:
 def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int:
     """One sweep; returns how many jobs and documents were re-enqueued or failed.
 
-    With `broker`, a broker found to have lost its data has all queued work re-sent at once."""
+    With `broker`, a broker found to have lost its data has all queued work re-sent at once,
+    and one that answers again after an outage has the work sent meanwhile re-sent."""
     settings = context.settings
     resend_after = resend_after_seconds(settings)
-    if broker is not None and broker.lost_its_data():
+    check = broker.check() if broker is not None else BrokerCheck(False, None)
+    if check.lost_data:
         logger.warning("the broker lost its messages (restarted empty?): re-sending queued work")
         resend_after = 0.0
+    elif check.resend_sent_since is not None:
+        logger.warning(
+            "the broker answers again: re-sending work queued since %s",
+            check.resend_sent_since.isoformat(timespec="seconds"),
+        )
+    since = check.resend_sent_since
     with transaction(context.sessions) as session:
         reaped = reap_expired_leases(session, settings.max_attempts)
-        stale_jobs = stale_queued_jobs(session, resend_after)
-        stale_documents = stale_queued_documents(session, resend_after)
+        stale_jobs = stale_queued_jobs(session, resend_after, sent_since=since)
+        stale_documents = stale_queued_documents(session, resend_after, sent_since=since)
     requeue = reaped.requeued + stale_jobs
     if requeue:
         context.enqueuer.enqueue_jobs(requeue)

@@ -167,3 +167,43 @@ def test_a_broker_that_lost_its_data_gets_all_queued_work_again_at_once(
     assert sent_by(first) == sent_by(second) == []
     first.close()
     second.close()
+
+
+class UnreachableBroker:
+    """A Redis client during an outage."""
+
+    def set(self, *args: object, **kwargs: object) -> bool:
+        raise redis.ConnectionError("Error 111 connecting to the broker. Connection refused.")
+
+
+def test_work_sent_while_the_broker_was_unreachable_is_sent_again_when_it_answers(
+    context: WorkerContext, clock: FakeClock, broker_url: str, tmp_path: Path
+) -> None:
+    enqueuer = context.enqueuer
+    assert isinstance(enqueuer, CollectingEnqueuer)
+    blobs = BlobStore(tmp_path / "blobs")
+    memory = BrokerMemory(broker_url, clock=clock)
+    memory.check()  # the worker's first sweep: the broker is known
+
+    def sweep_after_a_minute() -> list[str]:
+        clock.advance(60)
+        reap_once(context, memory)
+        sent = [*enqueuer.documents, *(job_id for job_id, _ in enqueuer.jobs)]
+        enqueuer.documents.clear()
+        enqueuer.jobs.clear()
+        return sent
+
+    document_with_jobs(context, blobs, 2, b"%PDF-sent-before")  # sent before the outage: kept
+    assert sweep_after_a_minute() == []
+    reachable = memory._client
+    memory._client = UnreachableBroker()  # type: ignore[assignment]
+    clock.advance(60)
+    with pytest.raises(redis.ConnectionError):
+        reap_once(context, memory)
+    clock.advance(30)
+    _, (failed_send,) = document_with_jobs(context, blobs, 1, b"%PDF-sent-during")
+    failed_document = _queued_document(context, blobs, b"%PDF-document-during")
+    memory._client = reachable
+    assert sorted(sweep_after_a_minute()) == sorted([failed_send, failed_document])
+    assert sweep_after_a_minute() == []
+    memory.close()
