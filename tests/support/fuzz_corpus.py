@@ -1,11 +1,11 @@
 """Hostile inputs made from valid files the project generates: a seeded, deterministic corpus.
 
-Seeds: a native-text PDF, a scanned PDF, PNG, JPEG, a multi-page TIFF, WAV and OGG (the speech
-fixture). Mutations: truncation and byte flips for every format; for PDFs also damaged
-cross-reference tables and trailers, a cycle in the page tree, deep nesting, absurd MediaBoxes
-and an image XObject claiming absurd dimensions; for images and WAV, headers claiming absurd
-sizes. `write_fuzz_corpus(folder, count, seed)` writes `count` files and returns their paths;
-the same arguments always give the same bytes.
+Seeds: a native-text PDF, a scanned PDF, PNG, JPEG, a multi-page TIFF, WAV, OGG (the speech
+fixture's first seconds) and an MP4 video with sound. Mutations: truncation and byte flips for
+every format; for PDFs also damaged cross-reference tables and trailers, a cycle in the page
+tree, deep nesting, absurd MediaBoxes and an image XObject claiming absurd dimensions; for PNG
+and WAV, headers claiming absurd sizes. `write_fuzz_corpus(folder, count, seed)` writes
+`count` files and returns their paths; the same arguments always give the same bytes.
 """
 
 import io
@@ -42,7 +42,8 @@ class Mutant:
 
 
 def write_fuzz_corpus(folder: Path, count: int, seed: int) -> list[Path]:
-    """Write `count` mutated PDFs, images and audio files into `folder` (created if needed)."""
+    """Write `count` mutated PDFs, images, audio and video files into `folder` (created if
+    needed)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for mutant in fuzz_mutants(count, seed):
@@ -80,6 +81,7 @@ def seed_files() -> dict[str, bytes]:
         "pages.tif": _multipage_tiff(picture),
         "tone.wav": _wav(),
         "speech.ogg": _speech_excerpt(),
+        "clip.mp4": _video_clip(),
     }
 
 
@@ -139,6 +141,19 @@ def _speech_excerpt() -> bytes:
         command += ["-y", str(excerpt)]
         subprocess.run(command, check=True, capture_output=True, timeout=60)
         return excerpt.read_bytes()
+
+
+def _video_clip() -> bytes:
+    """Three seconds of ffmpeg's test pattern with a tone (MPEG-4 and AAC), bit-exact."""
+    with tempfile.TemporaryDirectory() as folder:
+        clip = Path(folder) / "clip.mp4"
+        command = [locate_tools().ffmpeg, "-v", "error"]
+        command += ["-f", "lavfi", "-i", "testsrc=size=128x96:rate=4:duration=3"]
+        command += ["-f", "lavfi", "-i", "sine=frequency=300:duration=3:sample_rate=16000"]
+        command += ["-c:v", "mpeg4", "-c:a", "aac", "-shortest"]
+        command += ["-fflags", "+bitexact", "-flags", "+bitexact", "-y", str(clip)]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+        return clip.read_bytes()
 
 
 def _wav(seconds: float = 1.2, rate: int = 16000) -> bytes:
