@@ -9,7 +9,13 @@ from typing import Any
 
 from cli.files import expand_paths
 from cli.progress import DrainDisplay, ProgressBar
-from cli.report import DocumentReport, document_report, print_json_lines, print_table
+from cli.report import (
+    DocumentReport,
+    document_report,
+    explain_unfinished,
+    print_json_lines,
+    print_table,
+)
 from schemas.document_options import DocumentOptions
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus
 from schemas.settings import Settings
@@ -19,6 +25,7 @@ from storage.extraction_schemas import get_schema
 from storage.intake import take_in
 from storage.ledger import queued_jobs_of_document
 from storage.migrate import upgrade_to_head
+from storage.takeover import live_leases_of
 from workers.context import CollectingEnqueuer, Enqueuer, WorkerContext, build_context
 from workers.embedded import EmbeddedExecutor
 from workers.reaper import reap_once
@@ -76,6 +83,10 @@ def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions
     (print_json_lines if options.as_json else print_table)(reports, sys.stdout)
     if not options.as_json and not settings.broker_url:
         _print_hint(sys.stdout)
+    if not settings.broker_url:
+        with transaction(context.sessions) as session:
+            leases = live_leases_of(session, [report.id for report in reports])
+        explain_unfinished(reports, leases, sys.stderr)
     if settings.broker_url and not options.wait:
         # Submitted, not awaited: success means every file was accepted and none has failed.
         return 1 if any(report.status == DocumentStatus.FAILED for report in reports) else 0

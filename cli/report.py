@@ -7,6 +7,7 @@ from typing import Any, TextIO
 from schemas.enums import DocumentStatus
 from storage.documents import JobTally
 from storage.models import Document
+from storage.takeover import HeldLease
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,36 @@ def print_table(reports: list[DocumentReport], out: TextIO) -> None:
         )
         if report.error:
             out.write(f"{'':<10} error: {report.error['category']}: {report.error['message']}\n")
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 job`, `2 jobs`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def explain_unfinished(reports: list[DocumentReport], leases: list[HeldLease], out: TextIO) -> None:
+    """Say why documents are still queued or processing after an embedded run."""
+    unfinished = [
+        report
+        for report in reports
+        if report.status in (DocumentStatus.QUEUED, DocumentStatus.PROCESSING)
+    ]
+    if not unfinished:
+        return
+    out.write(f"{plural(len(unfinished), 'document')} not finished:\n")
+    if leases:
+        jobs = sum(lease.is_job for lease in leases)
+        documents = len(leases) - jobs
+        owners = sorted({lease.owner for lease in leases})
+        until = max(lease.expires_at for lease in leases)
+        out.write(
+            f"  {plural(jobs, 'job')} and {plural(documents, 'document')} are held by another "
+            f"live process ({', '.join(owners)}) until {until:%Y-%m-%d %H:%M:%S} UTC at the "
+            "latest; run again when it has finished or its leases have expired\n"
+        )
+    waiting = sum(report.jobs["waiting"] for report in unfinished)
+    if waiting:
+        out.write(
+            f"  {plural(waiting, 'job')} wait for a model tier that is not configured or not "
+            "answering (see each job's waiting_reason; `greenhouse jobs resume` once it is)\n"
+        )

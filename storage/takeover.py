@@ -7,6 +7,7 @@ leases are taken back at once, within their attempts.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, union
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from schemas.enums import DocumentStatus, JobState
 from storage.documents import take_back_chunking_leases
 from storage.ledger import ReapResult, reap_expired_leases
 from storage.models import Document, Job
+from storage.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -76,3 +78,39 @@ def take_over_leases(session: Session, owners: Iterable[str], max_attempts: int)
         requeued_documents=requeued_documents,
         failed_documents=failed_documents,
     )
+
+
+@dataclass(frozen=True)
+class HeldLease:
+    """A live lease on a job or a chunking document: (owner, expiry, job or document)."""
+
+    owner: str
+    expires_at: datetime
+    is_job: bool
+
+
+def live_leases_of(session: Session, document_ids: list[str]) -> list[HeldLease]:
+    """The unexpired leases on the running jobs and chunking documents of these documents."""
+    if not document_ids:
+        return []
+    now = utcnow()
+    jobs = session.execute(
+        select(Job.lease_owner, Job.lease_expires_at).where(
+            Job.document_id.in_(document_ids),
+            Job.state == JobState.RUNNING,
+            Job.lease_expires_at >= now,
+        )
+    ).all()
+    documents = session.execute(
+        select(Document.lease_owner, Document.lease_expires_at).where(
+            Document.id.in_(document_ids),
+            Document.status == DocumentStatus.QUEUED,
+            Document.lease_expires_at >= now,
+        )
+    ).all()
+    return [
+        HeldLease(owner, expires_at, is_job)
+        for rows, is_job in ((jobs, True), (documents, False))
+        for owner, expires_at in rows
+        if owner is not None and expires_at is not None
+    ]

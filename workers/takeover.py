@@ -34,12 +34,16 @@ class TakeOverReport:
             return None
         pids = ", ".join(str(pid) for pid in self.dead_pids)
         line = (
-            f"resumed {self.jobs} jobs and {self.documents} documents left by an embedded run "
-            f"that stopped (pid {pids})"
+            f"resumed {_plural(self.jobs, 'job')} and {_plural(self.documents, 'document')} "
+            f"left by an embedded run that stopped (pid {pids})"
         )
         if self.failed:
             line += f"; {self.failed} failed after too many attempts"
         return line
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def take_over_dead_embedded_runs(context: WorkerContext) -> TakeOverReport:

@@ -2,10 +2,12 @@
 kill -9 of `greenhouse ingest` is resumed at once by the next run, and progress shows as plain
 lines when the output is not a terminal (real `greenhouse ingest` subprocesses on SQLite)."""
 
+import io
 import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,8 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from cli.report import plural
+from schemas.document_options import DocumentOptions
 from schemas.settings import Settings
+from storage.blobs import BlobStore
 from storage.database import make_engine, make_session_factory, transaction
+from storage.documents import claim_for_chunking
+from storage.intake import take_in
+from storage.migrate import upgrade_to_head
 from storage.models import Document, Extraction, Job
 from tests.support.documents import make_text_pdf
 from tests.support.poisoned_ingest import POISON_MESSAGE, poison
@@ -194,11 +202,48 @@ def test_after_a_kill_9_the_next_run_resumes_at_once(
     assert elapsed < LEASE_SECONDS / 3, elapsed
     if held_jobs or held_documents:
         assert (
-            f"resumed {held_jobs} jobs and {held_documents} documents left by an embedded run "
-            f"that stopped (pid {pid})"
+            f"resumed {plural(held_jobs, 'job')} and {plural(held_documents, 'document')} left "
+            f"by an embedded run that stopped (pid {pid})"
         ) in rerun.stderr
     sessions = make_session_factory(make_engine(settings.database_url))
     with transaction(sessions) as session:
         assert session.scalar(select(func.count()).select_from(Extraction)) == 90
         unfinished = select(func.count()).select_from(Job).where(Job.state != "succeeded")
         assert session.scalar(unfinished) == 0
+
+
+def test_a_document_held_by_a_live_run_is_explained_not_taken(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "busy.pdf"
+    make_text_pdf(path, 2)
+    sessions = make_session_factory(make_engine(sqlite_settings.database_url))
+    upgrade_to_head(make_engine(sqlite_settings.database_url))
+    intake = take_in(
+        sessions,
+        BlobStore(Path(sqlite_settings.blob_root)),
+        io.BytesIO(path.read_bytes()),
+        filename=path.name,
+        collection=DocumentOptions().collection,
+        options=DocumentOptions().stored(),
+    )
+    # This test's own process stands for another embedded run on this host, alive and chunking.
+    owner = f"embedded/{socket.gethostname()}/{os.getpid()}/other-run"
+    with transaction(sessions) as session:
+        assert claim_for_chunking(session, intake.document.id, owner, 300, max_attempts=3) == 1
+    result = _run(sqlite_settings, _command("cli.main", "ingest", str(path), "--json"))
+    assert result.returncode == 1
+    assert _reports(result.stdout)["busy.pdf"]["status"] == "queued"
+    assert "resumed" not in result.stderr
+    explanation = re.search(
+        r"1 document not finished:\n  0 jobs and 1 document are held by another live process "
+        r"\((?P<owner>[^)]+)\) until (?P<until>[\d-]+ [\d:]+) UTC at the latest; run again when it "
+        r"has finished or its leases have expired\n",
+        result.stderr,
+    )
+    assert explanation is not None, result.stderr
+    assert explanation["owner"] == owner
+    with transaction(sessions) as session:
+        document = session.get(Document, intake.document.id)
+        assert document is not None
+        assert (document.lease_owner, document.attempts) == (owner, 1)
