@@ -2,6 +2,7 @@
 document fails with its category and is never sent again (real databases, real task bodies)."""
 
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from schemas.enums import DocumentStatus, ErrorCategory
 from schemas.settings import Settings
 from storage import documents
 from storage.database import transaction
-from storage.documents import get_document, stale_queued_documents
+from storage.documents import claim_for_chunking, get_document, stale_queued_documents
 from storage.intake import take_in
 from storage.models import Document
 from tests.support.documents import make_text_pdf
@@ -177,3 +178,35 @@ def test_the_embedded_drain_goes_on_when_storing_a_documents_jobs_raises(
         ("jobs", 1, 2),
         ("jobs", 2, 2),
     ]
+
+
+@pytest.mark.slow
+def test_a_document_that_chunks_longer_than_its_lease_keeps_it(
+    any_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        database_url=any_engine.url.render_as_string(hide_password=False),
+        blob_root=str(tmp_path / "blobs"),
+        lease_seconds=0.6,
+    )
+    context = build_context(settings, CollectingEnqueuer())
+    try:
+        document_id = _take_in_pdf(context, tmp_path, "long.pdf", 2)
+        intruder_claims: list[int | None] = []
+
+        def slow(settings: Settings) -> Any:
+            time.sleep(1.2)  # two leases long: another worker would take it over
+            with transaction(context.sessions) as session:
+                intruder_claims.append(
+                    claim_for_chunking(session, document_id, "intruder", 60, max_attempts=3)
+                )
+            time.sleep(0.6)
+            return configured_tiers(settings)
+
+        monkeypatch.setattr(chunk_step, "configured_tiers", slow)
+        assert len(chunk_step.chunk_document(context, document_id, "slow-worker")) == 2
+        assert intruder_claims == [None]
+        document = _document(context, document_id)
+        assert (document.status, document.attempts, document.jobs_total) == ("processing", 1, 2)
+    finally:
+        context.close()
