@@ -17,12 +17,13 @@ from pipeline.engines.base import ChunkJob, ExtractionResult
 from pipeline.engines.catalog import default_registry
 from pipeline.engines.resources import EngineResources
 from pipeline.local.ocr_engine import OcrEngine
+from pipeline.model.attempts import AttemptPolicy, VlmEngine
+from pipeline.model.client import VlmClient, VlmClientConfig
 from pipeline.run import process_chunk
 from pipeline.sources.mupdf import MUPDF_LOCK
 from pipeline.sources.pdf import DEFAULT_OPEN_DOCUMENTS
 from schemas.enums import MediaType, Tier
-
-pytestmark = pytest.mark.models
+from tests.fakes.fake_vllm import MOE_MODEL, FakeVllmConfig, Fault, running_fake_vllm
 
 WORDS = ("Orchard", "Harvest", "Trellis", "Compost", "Seedling", "Basil", "Pepper", "Tomato")
 
@@ -43,6 +44,7 @@ def scanned_pdf(path: Path, word: str, pages: int = 2) -> Path:
     return path
 
 
+@pytest.mark.models
 def test_eight_distinct_scans_in_flight_from_sixteen_threads_all_succeed(
     tmp_path: Path, ocr_engine: OcrEngine
 ) -> None:
@@ -74,6 +76,42 @@ def test_eight_distinct_scans_in_flight_from_sixteen_threads_all_succeed(
     assert resources.pdfs.pinned() == 0
 
 
+def test_moe_tier_threads_keep_eight_distinct_scans_open_while_the_model_reads(
+    tmp_path: Path,
+) -> None:
+    """The `vlm --pool threads` worker: 16 jobs over 8 scans wait on the model at once."""
+    paths = [scanned_pdf(tmp_path / f"scan-{word}.pdf", word) for word in WORDS]
+    jobs = [
+        ChunkJob(path, chunk, Tier.MOE, budget=280)
+        for path in paths
+        for chunk in chunk_file(path, MediaType.PDF)
+    ]
+    with running_fake_vllm(FakeVllmConfig(capacity=len(jobs))) as (base_url, control):
+        control.request_latency = 0.3  # every document is pinned while its requests run
+        # Three padded answers per job: each re-renders its page at the next budget after
+        # about a second, when all eight documents have long been opened.
+        control.inject(Fault.WHITESPACE_PADDING, times=3 * len(jobs))
+        client = VlmClient(VlmClientConfig(base_url=base_url, model=MOE_MODEL, max_tokens=1500))
+        resources = EngineResources(moe=VlmEngine(client, AttemptPolicy()))
+        start = threading.Barrier(len(jobs))
+
+        def run(job: ChunkJob) -> ExtractionResult:
+            start.wait(timeout=60)
+            return process_chunk(job, resources, default_registry())
+
+        try:
+            with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+                results = list(pool.map(run, jobs))
+        finally:
+            resources.close()
+        assert len(control.requests) == 4 * len(jobs)  # three padded answers, then 560
+    assert [result.engine for result in results] == [f"vllm:{MOE_MODEL}"] * len(jobs)
+    assert not any(result.usage is None or result.usage.fell_back for result in results)
+    assert [result.usage.record["budget"] for result in results if result.usage] == [560] * 16
+    assert resources.pdfs.pinned() == 0
+
+
+@pytest.mark.models
 def test_mupdfs_lock_is_free_while_a_page_is_ocred(tmp_path: Path, ocr_engine: OcrEngine) -> None:
     path = scanned_pdf(tmp_path / "scan.pdf", "Orchard", pages=1)
     observed: list[bool] = []
