@@ -6,8 +6,6 @@ thread, per-process context reset after a fork). Task bodies take ids, not paylo
 """
 
 import logging
-import os
-import socket
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +25,7 @@ from schemas.tasks import (
 from workers import chunk_document as chunk_step
 from workers import run_job as run_step
 from workers.context import WorkerContext, build_context
+from workers.owners import celery_owner
 from workers.reaper import ReaperThread
 
 __all__ = ["CeleryEnqueuer", "celery_client", "configure_celery", "create_worker_app"]
@@ -127,15 +126,11 @@ def create_worker_app(settings: Settings) -> Celery:
     return app
 
 
-def _owner(task_id: str | None) -> str:
-    return f"{socket.gethostname()}/{os.getpid()}/{task_id or 'no-task-id'}"
-
-
 def _register_tasks(app: Celery, context: ProcessContext) -> None:
     @app.task(name=CHUNK_DOCUMENT_TASK, bind=True, **RETRY_TRANSIENT)
     def chunk_document_task(self: Any, *, document_id: str) -> None:
         """Cut a document into jobs."""
-        chunk_step.chunk_document(context.get(), document_id, _owner(self.request.id))
+        chunk_step.chunk_document(context.get(), document_id, celery_owner(self.request.id))
 
     @app.task(
         name=RUN_JOB_TASK,
@@ -147,7 +142,10 @@ def _register_tasks(app: Celery, context: ProcessContext) -> None:
     def run_job_task(self: Any, *, job_id: str) -> None:
         """Run one job."""
         outcome = run_step.run_job(
-            context.get(), job_id, _owner(self.request.id), timeout_errors=(SoftTimeLimitExceeded,)
+            context.get(),
+            job_id,
+            celery_owner(self.request.id),
+            timeout_errors=(SoftTimeLimitExceeded,),
         )
         logger.info("job %s: %s", job_id, outcome.state)
 

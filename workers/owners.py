@@ -1,7 +1,8 @@
-"""Lease owners of embedded runs, which name their host and process so a dead run is known.
+"""Lease owners name their kind, host and process, so a dead owner is known.
 
-`embedded/<hostname>/<pid>/<random>`: a later run on the same host takes over the leases of
-an owner whose process is gone instead of waiting for them to expire.
+`embedded/<hostname>/<pid>/<random>` for embedded runs, `celery/<hostname>/<pid>/<task id>` for
+Celery pool processes: a later run, or the reaper of a worker on the same host, takes over the
+leases of an owner whose process is gone instead of waiting for them to expire.
 """
 
 import os
@@ -10,6 +11,7 @@ import uuid
 from pathlib import Path
 
 EMBEDDED_PREFIX = "embedded"
+CELERY_PREFIX = "celery"
 
 _run_pid: int | None = None
 """The embedded run a pool process works for (set by its initializer); None: this process."""
@@ -28,14 +30,24 @@ def embedded_owner() -> str:
     return f"{embedded_owner_prefix(socket.gethostname())}{pid}/{uuid.uuid4().hex[:12]}"
 
 
+def celery_owner(task_id: str | None) -> str:
+    """The lease owner of one Celery task run by this process."""
+    prefix = owner_prefix(CELERY_PREFIX, socket.gethostname())
+    return f"{prefix}{os.getpid()}/{task_id or 'no-task-id'}"
+
+
+def owner_prefix(kind: str, hostname: str) -> str:
+    """What every owner of `kind` (embedded, celery) on `hostname` starts with."""
+    return f"{kind}/{hostname}/"
+
+
 def embedded_owner_prefix(hostname: str) -> str:
     """What every embedded owner on `hostname` starts with."""
-    return f"{EMBEDDED_PREFIX}/{hostname}/"
+    return owner_prefix(EMBEDDED_PREFIX, hostname)
 
 
-def owner_pid(owner: str, hostname: str) -> int | None:
-    """The process id named by an embedded owner on `hostname`; None for any other owner."""
-    prefix = embedded_owner_prefix(hostname)
+def owner_pid(owner: str, prefix: str) -> int | None:
+    """The process id named by an owner starting with `prefix`; None for any other owner."""
     if not owner.startswith(prefix):
         return None
     pid, _, _ = owner[len(prefix) :].partition("/")

@@ -17,6 +17,7 @@ from workers.broker_memory import BrokerCheck, BrokerMemory
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.model_tiers import tier_is_healthy
+from workers.takeover import take_over_dead_celery_processes
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int
             check.resend_sent_since.isoformat(timespec="seconds"),
         )
     since = check.resend_sent_since
+    taken_over = 0
+    if settings.broker_url:
+        report = take_over_dead_celery_processes(context)
+        taken_over = report.jobs + report.documents + report.failed
     with transaction(context.sessions) as session:
         reaped = reap_expired_leases(session, settings.max_attempts)
         stale_jobs = stale_queued_jobs(session, resend_after, sent_since=since)
@@ -71,7 +76,7 @@ def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int
     for document_id in [*reaped.finished_documents, *orphaned_results]:
         finalize_document(context, document_id)
     resumed = _resume_healthy_tiers(context)
-    swept = len(requeue) + len(reaped.failed) + len(stale_documents) + resumed
+    swept = len(requeue) + len(reaped.failed) + len(stale_documents) + resumed + taken_over
     if swept:
         logger.info(
             "reaper: %d jobs re-queued, %d failed after too many attempts, %d documents re-queued",

@@ -1,6 +1,8 @@
-"""An embedded run takes over, at its start, the leases of embedded runs on this host that died.
+"""Taking over the leases of dead owners on this host: an embedded run at its start takes over
+those of embedded runs that died; a Celery worker's reaper those of Celery pool processes that
+died (a kill -9, the OOM killer).
 
-Their owners name host and process (`workers.owners`); a process that is gone holds nothing, so
+Owners name kind, host and process (`workers.owners`); a process that is gone holds nothing, so
 its running jobs and chunking documents are re-queued at once (within their attempts) instead
 of after the lease expires.
 """
@@ -14,7 +16,13 @@ from storage.database import transaction
 from storage.takeover import lease_owners_with_prefix, take_over_leases
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
-from workers.owners import embedded_owner_prefix, owner_pid, process_is_alive
+from workers.owners import (
+    CELERY_PREFIX,
+    EMBEDDED_PREFIX,
+    owner_pid,
+    owner_prefix,
+    process_is_alive,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +56,22 @@ def _plural(count: int, noun: str) -> str:
 
 def take_over_dead_embedded_runs(context: WorkerContext) -> TakeOverReport:
     """Re-queue the work leased by dead embedded runs on this host and enqueue it here."""
-    hostname = socket.gethostname()
+    return take_over_dead_owners(context, EMBEDDED_PREFIX)
+
+
+def take_over_dead_celery_processes(context: WorkerContext) -> TakeOverReport:
+    """Re-queue the work leased by dead Celery pool processes on this host."""
+    return take_over_dead_owners(context, CELERY_PREFIX)
+
+
+def take_over_dead_owners(context: WorkerContext, kind: str) -> TakeOverReport:
+    """Re-queue the work leased by dead owners of `kind` on this host and enqueue it."""
+    prefix = owner_prefix(kind, socket.gethostname())
     with transaction(context.sessions) as session:
-        owners = lease_owners_with_prefix(session, embedded_owner_prefix(hostname))
+        owners = lease_owners_with_prefix(session, prefix)
     dead: dict[str, int] = {}
     for owner in owners:
-        pid = owner_pid(owner, hostname)
+        pid = owner_pid(owner, prefix)
         if pid is not None and pid != os.getpid() and not process_is_alive(pid):
             dead[owner] = pid
     if not dead:
