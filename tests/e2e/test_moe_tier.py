@@ -64,7 +64,8 @@ def test_pages_go_to_the_model_with_their_budget_and_usage(
     assert not any(request.sent_guided_json for request in requests)
     for job, extraction in _jobs(sqlite_settings):
         assert job.tier == "moe"
-        assert job.budget in (70, 140, 280, 560, 1120)
+        # The chunker records no text density yet, so a text page gets the policy's page default.
+        assert job.budget == 560
         assert job.model == MOE_MODEL
         assert job.tokens_in and job.tokens_in > 0
         assert job.tokens_out and job.tokens_out > 0
