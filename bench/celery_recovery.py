@@ -35,34 +35,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select
 
 from schemas.settings import Settings
-from storage.blobs import BlobStore
 from storage.database import make_engine, make_session_factory, transaction
-from storage.intake import take_in
 from storage.migrate import upgrade_to_head
 from storage.models import Document, Job
-from tests.support.documents import make_text_pdf
+from tests.support.batches import submit_pdf_batch
 from tests.support.private_redis import PrivateRedis
 from tests.support.services import create_database, drop_database, postgres_server
 from tests.support.workers import REPO_ROOT, worker_environment
-from workers.celery_app import CeleryEnqueuer, celery_client
 
 STARTED = re.compile(r"celery worker started \(pid (\d+)\)")
 POLL_SECONDS = 0.1
-
-
-def _submit(settings: Settings, folder: Path, documents: int, pages: int, tag: str) -> list[str]:
-    sessions = make_session_factory(make_engine(settings.database_url))
-    blobs = BlobStore(Path(settings.blob_root))
-    enqueuer = CeleryEnqueuer(celery_client(settings))
-    ids = []
-    for number in range(documents):
-        pdf = folder / f"{tag}-{number}.pdf"
-        make_text_pdf(pdf, pages, lines_per_page=3 + number, table_on_every_page=True)
-        with pdf.open("rb") as stream:
-            intake = take_in(sessions, blobs, stream, filename=pdf.name, collection=tag, options={})
-        ids.append(intake.document.id)
-        enqueuer.enqueue_documents([intake.document.id])
-    return ids
 
 
 def _count(settings: Settings, query: object) -> int:
@@ -133,10 +115,10 @@ def main() -> None:
             )
         try:
             _wait(lambda: " ready." in _log(log_path), "the worker did not start", 120)
-            ids = _submit(settings, root, args.documents, args.pages, "baseline")
+            ids = submit_pdf_batch(settings, root, args.documents, args.pages, "baseline")
             baseline = _wait(lambda: _all_done(settings, ids), "baseline batch")
 
-            ids = _submit(settings, root, args.documents, args.pages, "killed")
+            ids = submit_pdf_batch(settings, root, args.documents, args.pages, "killed")
             succeeded = select(func.count()).where(
                 Job.document_id.in_(ids), Job.state == "succeeded"
             )

@@ -30,16 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import Engine, func, select
 
 from schemas.settings import Settings
-from storage.blobs import BlobStore
 from storage.database import make_engine, make_session_factory, transaction
-from storage.intake import take_in
 from storage.migrate import upgrade_to_head
 from storage.models import Document, Job
-from tests.support.documents import make_text_pdf
+from tests.support.batches import submit_pdf_batch
 from tests.support.private_redis import PrivateRedis
 from tests.support.services import create_database, drop_database, postgres_server
 from tests.support.workers import REPO_ROOT, worker_environment
-from workers.celery_app import CeleryEnqueuer, celery_client
 
 TIMEOUT_SECONDS = 1800.0
 
@@ -81,7 +78,7 @@ def run(arguments: argparse.Namespace, root: Path, broker: PrivateRedis, databas
     try:
         before = broker.lpush_calls()
         started = time.monotonic()
-        document_ids = _submit(settings, root, arguments.documents, arguments.pages)
+        document_ids = submit_pdf_batch(settings, root, arguments.documents, arguments.pages, "b")
         _wait_done(engine, document_ids)
         took = time.monotonic() - started
         time.sleep(3 * settings.reaper_interval_seconds)
@@ -119,21 +116,6 @@ def _start_worker(settings: Settings, root: Path, index: int) -> subprocess.Pope
             raise RuntimeError((root / f"worker-{index}.log").read_text(errors="replace"))
         time.sleep(0.2)
     return process
-
-
-def _submit(settings: Settings, root: Path, documents: int, pages: int) -> list[str]:
-    sessions = make_session_factory(make_engine(settings.database_url))
-    blobs = BlobStore(Path(settings.blob_root))
-    enqueuer = CeleryEnqueuer(celery_client(settings))
-    document_ids = []
-    for number in range(documents):
-        pdf = root / f"document-{number}.pdf"
-        make_text_pdf(pdf, pages, lines_per_page=3 + number, table_on_every_page=True)
-        with pdf.open("rb") as stream:
-            intake = take_in(sessions, blobs, stream, filename=pdf.name, collection="b", options={})
-        document_ids.append(intake.document.id)
-        enqueuer.enqueue_documents([intake.document.id])
-    return document_ids
 
 
 def _wait_done(engine: Engine, document_ids: list[str]) -> None:

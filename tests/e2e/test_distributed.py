@@ -12,7 +12,7 @@ from api.app import create_app
 from schemas.settings import Settings
 from storage.database import make_session_factory, transaction
 from storage.models import Extraction, Job
-from tests.support.api import document_result
+from tests.support.api import document_result, upload, wait_until_finished
 from tests.support.documents import make_encrypted_pdf, make_text_pdf
 from tests.support.workers import celery_worker
 
@@ -38,33 +38,16 @@ def api(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def _upload(api: TestClient, path: Path) -> str:
-    with path.open("rb") as stream:
-        response = api.post("/v1/documents", files={"file": (path.name, stream)})
-    assert response.status_code == 202, response.text
-    return str(response.json()["id"])
-
-
-def _wait_until_finished(api: TestClient, document_id: str) -> dict:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        document = api.get(f"/v1/documents/{document_id}").json()
-        if document["status"] in ("done", "partial", "failed"):
-            return dict(document)
-        time.sleep(0.3)
-    raise AssertionError(f"document {document_id} did not finish: {document}")
-
-
 def test_upload_to_workers_to_rest(api: TestClient, settings: Settings, tmp_path: Path) -> None:
     pdf = tmp_path / "twenty.pdf"
     lines = make_text_pdf(pdf, 20)
     broken = tmp_path / "locked.pdf"
     make_encrypted_pdf(broken)
     with celery_worker(settings, tmp_path, concurrency=2):
-        document_id = _upload(api, pdf)
-        broken_id = _upload(api, broken)
-        document = _wait_until_finished(api, document_id)
-        broken_document = _wait_until_finished(api, broken_id)
+        document_id = upload(api, pdf)
+        broken_id = upload(api, broken)
+        document = wait_until_finished(api, document_id, WAIT_SECONDS)
+        broken_document = wait_until_finished(api, broken_id, WAIT_SECONDS)
     assert document["status"] == "done", document
     assert document["page_count"] == 20
     assert document["jobs"] == {
@@ -106,7 +89,7 @@ def test_a_killed_worker_loses_nothing(
             return int(session.scalar(select(func.count()).where(Job.state == state)) or 0)
 
     with celery_worker(settings, tmp_path, concurrency=2) as doomed:
-        document_id = _upload(api, pdf)
+        document_id = upload(api, pdf)
         deadline = time.monotonic() + WAIT_SECONDS
         while count("succeeded") < 3 or count("running") == 0:
             assert time.monotonic() < deadline, doomed.log()
@@ -115,7 +98,7 @@ def test_a_killed_worker_loses_nothing(
     held = count("running")
     assert held >= 1, "the worker should have died holding jobs"
     with celery_worker(settings, tmp_path, concurrency=2):
-        document = _wait_until_finished(api, document_id)
+        document = wait_until_finished(api, document_id, WAIT_SECONDS)
     assert document["status"] == "done", document
     with transaction(sessions) as session:
         extraction_jobs = session.scalars(

@@ -8,7 +8,6 @@ child crash on purpose; the deadlines and the memory limit are short so the test
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,14 @@ from api.app import create_app
 from schemas.settings import Settings
 from storage.database import make_engine, make_session_factory, transaction
 from storage.models import Job
+from tests.support.api import upload, wait_until_finished
 from tests.support.documents import make_text_pdf
 from tests.support.workers import REPO_ROOT, celery_worker, worker_environment
 from workers.isolation.hooks import hook_marker
 
 pytestmark = pytest.mark.slow
+
+WAIT_SECONDS = 120
 
 HOOKS: dict[str, Any] = {
     "test_hooks": True,
@@ -125,23 +127,6 @@ def api(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def _upload(api: TestClient, path: Path) -> str:
-    with path.open("rb") as stream:
-        response = api.post("/v1/documents", files={"file": (path.name, stream)})
-    assert response.status_code == 202, response.text
-    return str(response.json()["id"])
-
-
-def _finished(api: TestClient, document_id: str, seconds: float = 120) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        document = dict(api.get(f"/v1/documents/{document_id}").json())
-        if document["status"] in ("done", "partial", "failed"):
-            return document
-        time.sleep(0.3)
-    raise AssertionError(f"document {document_id} did not finish: {document}")
-
-
 @pytest.mark.parametrize("pool", ["prefork", "threads"])
 def test_celery_worker_survives_crashes_hangs_and_blowups(
     api: TestClient, settings: Settings, tmp_path: Path, pool: str
@@ -151,12 +136,15 @@ def test_celery_worker_survives_crashes_hangs_and_blowups(
     after = tmp_path / "after.pdf"
     make_text_pdf(after, 3)
     with celery_worker(settings, tmp_path, concurrency=2, pool=pool) as worker:
-        ids = {path.name: _upload(api, path) for path in sorted(folder.iterdir())}
-        documents = {name: _finished(api, document_id) for name, document_id in ids.items()}
+        ids = {path.name: upload(api, path) for path in sorted(folder.iterdir())}
+        documents = {
+            name: wait_until_finished(api, document_id, WAIT_SECONDS)
+            for name, document_id in ids.items()
+        }
         for name, document in documents.items():
             document["path"] = name
         assert worker.process.poll() is None  # the worker is still there
-        later = _finished(api, _upload(api, after))  # and keeps serving
+        later = wait_until_finished(api, upload(api, after), WAIT_SECONDS)  # and keeps serving
         log = worker.log()
     _assert_outcomes(settings.database_url, documents)
     assert later["status"] == "done"

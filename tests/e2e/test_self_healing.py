@@ -17,14 +17,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from schemas.settings import Settings
-from storage.blobs import BlobStore
-from storage.database import make_engine, make_session_factory, transaction
-from storage.intake import take_in
+from storage.database import make_session_factory, transaction
 from storage.models import Document, Extraction, Job
-from tests.support.documents import make_text_pdf
+from tests.support.batches import submit_pdf_batch
 from tests.support.private_redis import PrivateRedis
 from tests.support.workers import REPO_ROOT, worker_environment
-from workers.celery_app import CeleryEnqueuer, celery_client
+from workers.broker_memory import MARKER_KEY
 
 pytestmark = pytest.mark.slow
 
@@ -108,23 +106,6 @@ def _wait_for_log(worker: SupervisedWorker, text: str, times: int) -> None:
         time.sleep(0.2)
 
 
-def _submit_batch(settings: Settings, tmp_path: Path) -> list[str]:
-    sessions = make_session_factory(make_engine(settings.database_url))
-    blobs = BlobStore(Path(settings.blob_root))
-    enqueuer = CeleryEnqueuer(celery_client(settings))
-    document_ids = []
-    for number in range(DOCUMENTS):
-        pdf = tmp_path / f"batch-{number}.pdf"
-        make_text_pdf(pdf, PAGES, lines_per_page=3 + number, table_on_every_page=True)
-        with pdf.open("rb") as stream:
-            intake = take_in(
-                sessions, blobs, stream, filename=pdf.name, collection="heal", options={}
-            )
-        document_ids.append(intake.document.id)
-        enqueuer.enqueue_documents([intake.document.id])
-    return document_ids
-
-
 def _count_jobs(engine: Engine, state: str) -> int:
     with transaction(make_session_factory(engine)) as session:
         return int(session.scalar(select(func.count()).where(Job.state == state)) or 0)
@@ -171,7 +152,7 @@ def test_a_redis_outage_with_tasks_in_flight_heals_without_help(
         update={"broker_visibility_timeout": 3600, "stale_queued_seconds": 900.0}
     )
     with greenhouse_worker(settings, tmp_path) as worker:
-        document_ids = _submit_batch(settings, tmp_path)
+        document_ids = submit_pdf_batch(settings, tmp_path, DOCUMENTS, PAGES, "heal")
         _wait_for_tasks_in_flight(postgres_engine, worker)
         private_redis.kill()
         in_flight = _count_jobs(postgres_engine, "running") + _count_jobs(postgres_engine, "queued")
@@ -197,7 +178,7 @@ def test_a_killed_celery_worker_is_started_again(
     settings: Settings, postgres_engine: Engine, tmp_path: Path
 ) -> None:
     with greenhouse_worker(settings, tmp_path) as worker:
-        document_ids = _submit_batch(settings, tmp_path)
+        document_ids = submit_pdf_batch(settings, tmp_path, DOCUMENTS, PAGES, "heal")
         _wait_for_tasks_in_flight(postgres_engine, worker)
         (first,) = worker.celery_pids()
         os.killpg(first, signal.SIGKILL)  # the Celery worker and its pool, as the OOM killer would
@@ -219,11 +200,17 @@ def test_a_fault_free_batch_sends_one_message_per_job_and_document(
     # The batch queues for longer than the stale interval: the old sweep re-sent every queued
     # job each interval; now only work older than the visibility window is re-sent.
     settings = settings.model_copy(
-        update={"stale_queued_seconds": 1.0, "broker_visibility_timeout": 120}
+        update={"stale_queued_seconds": 0.5, "broker_visibility_timeout": 120}
     )
     with greenhouse_worker(settings, tmp_path) as worker:
+        # A brand-new Redis has no marker yet and looks like one that lost its data: the first
+        # sweep re-sends whatever is queued then. Submit once that sweep has set the marker.
+        deadline = time.monotonic() + 30
+        while not private_redis.client().exists(MARKER_KEY):
+            assert time.monotonic() < deadline, "no reaper sweep set the broker marker"
+            time.sleep(0.1)
         before = private_redis.lpush_calls()
-        document_ids = _submit_batch(settings, tmp_path)
+        document_ids = submit_pdf_batch(settings, tmp_path, DOCUMENTS, PAGES, "heal")
         started = time.monotonic()
         _wait_until_all_done(postgres_engine, document_ids, worker)
         took = time.monotonic() - started

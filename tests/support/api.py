@@ -1,6 +1,7 @@
 """Reading results over the API the way a client should."""
 
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -17,3 +18,23 @@ def document_result(api: TestClient, document_id: str) -> dict[str, Any]:
         time.sleep(0.1)
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def upload(api: TestClient, path: Path) -> str:
+    """POST a file to /v1/documents; returns the new document's id."""
+    with path.open("rb") as stream:
+        response = api.post("/v1/documents", files={"file": (path.name, stream)})
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+def wait_until_finished(api: TestClient, document_id: str, seconds: float) -> dict[str, Any]:
+    """The document once it is done, partial or failed; fails the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    document: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        document = dict(api.get(f"/v1/documents/{document_id}").json())
+        if document["status"] in ("done", "partial", "failed"):
+            return document
+        time.sleep(0.3)
+    raise AssertionError(f"document {document_id} did not finish: {document}")
