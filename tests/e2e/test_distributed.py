@@ -1,14 +1,12 @@
 """The distributed path: real Celery workers on Redis, the API, PostgreSQL."""
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from api.app import create_app
 from schemas.settings import Settings
 from storage.database import make_session_factory, transaction
 from storage.models import Extraction, Job
@@ -30,12 +28,6 @@ def settings(postgres_engine: Engine, broker_url: str, tmp_path: Path) -> Settin
         broker_visibility_timeout=5,
         stale_queued_seconds=30,
     )
-
-
-@pytest.fixture
-def api(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def test_upload_to_workers_to_rest(api: TestClient, settings: Settings, tmp_path: Path) -> None:

@@ -1,8 +1,5 @@
 """The embedded default end to end: `greenhouse ingest` on SQLite with no other service."""
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pymupdf
@@ -13,28 +10,12 @@ from schemas.settings import Settings
 from storage.database import make_engine, make_session_factory, transaction
 from storage.models import Extraction, Job
 from storage.results import get_document_result
+from tests.support.cli import ingest_cli, reports_by_name
 from tests.support.documents import (
     make_encrypted_pdf,
     make_text_pdf,
     make_truncated_pdf,
 )
-from tests.support.workers import REPO_ROOT, worker_environment
-
-
-def _ingest(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", "ingest", *args],
-        cwd=REPO_ROOT,
-        env=worker_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def _json_lines(output: str) -> dict[str, dict]:
-    reports = [json.loads(line) for line in output.splitlines() if line.strip()]
-    return {Path(report["path"]).name: report for report in reports}
 
 
 def test_folder_ingest_extracts_every_page(sqlite_settings: Settings, tmp_path: Path) -> None:
@@ -42,9 +23,9 @@ def test_folder_ingest_extracts_every_page(sqlite_settings: Settings, tmp_path: 
     (folder / "nested").mkdir(parents=True)
     first = make_text_pdf(folder / "first.pdf", 6, table_on_page=2)
     second = make_text_pdf(folder / "nested" / "second.pdf", 3)
-    result = _ingest(sqlite_settings, str(folder), "--json", "--collection", "books")
+    result = ingest_cli(sqlite_settings, str(folder), "--json", "--collection", "books")
     assert result.returncode == 0, result.stderr
-    reports = _json_lines(result.stdout)
+    reports = reports_by_name(result.stdout)
     assert set(reports) == {"first.pdf", "second.pdf"}
     assert reports["first.pdf"]["status"] == "done"
     assert reports["first.pdf"]["jobs"]["succeeded"] == 6
@@ -77,9 +58,9 @@ def test_folder_ingest_extracts_every_page(sqlite_settings: Settings, tmp_path: 
 def test_reingesting_is_a_duplicate_and_done(sqlite_settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "doc.pdf"
     make_text_pdf(path, 2)
-    assert _ingest(sqlite_settings, str(path), "--json").returncode == 0
-    again = _ingest(sqlite_settings, str(path), "--json")
-    report = _json_lines(again.stdout)["doc.pdf"]
+    assert ingest_cli(sqlite_settings, str(path), "--json").returncode == 0
+    again = ingest_cli(sqlite_settings, str(path), "--json")
+    report = reports_by_name(again.stdout)["doc.pdf"]
     assert again.returncode == 0
     assert report["duplicate"] is True and report["status"] == "done"
 
@@ -95,9 +76,9 @@ def test_bad_inputs_fail_alone_with_clear_categories(
     (folder / "empty.pdf").write_bytes(b"")
     Image.new("RGB", (20, 20), "white").save(folder / "picture.pdf", format="PNG")
     (folder / "notes.txt").write_text("just some text, not a document\n")
-    result = _ingest(sqlite_settings, str(folder), "--json")
+    result = ingest_cli(sqlite_settings, str(folder), "--json")
     assert result.returncode == 1
-    reports = _json_lines(result.stdout)
+    reports = reports_by_name(result.stdout)
     assert reports["good.pdf"]["status"] == "done"
     assert reports["good.pdf"]["jobs"]["succeeded"] == 4
     expected = {
@@ -122,8 +103,8 @@ def test_a_broken_page_fails_alone(sqlite_settings: Settings, tmp_path: Path) ->
     data = document.tobytes(garbage=3, deflate=True)
     path = tmp_path / "damaged.pdf"
     path.write_bytes(data[: int(len(data) * 0.6)])
-    result = _ingest(sqlite_settings, str(path), "--json")
-    report = _json_lines(result.stdout)["damaged.pdf"]
+    result = ingest_cli(sqlite_settings, str(path), "--json")
+    report = reports_by_name(result.stdout)["damaged.pdf"]
     assert result.returncode == 1
     assert report["status"] == "partial"
     assert report["jobs"]["succeeded"] >= 1 and report["jobs"]["failed"] >= 1
@@ -140,7 +121,7 @@ def test_a_broken_page_fails_alone(sqlite_settings: Settings, tmp_path: Path) ->
 
 
 def test_missing_path_is_a_usage_error(sqlite_settings: Settings, tmp_path: Path) -> None:
-    result = _ingest(sqlite_settings, str(tmp_path / "nope.pdf"))
+    result = ingest_cli(sqlite_settings, str(tmp_path / "nope.pdf"))
     assert result.returncode == 2
     assert "no such file" in result.stderr
 
@@ -150,8 +131,8 @@ def test_a_model_tier_that_is_not_configured_parks_jobs_as_waiting(
 ) -> None:
     path = tmp_path / "wants-moe.pdf"
     make_text_pdf(path, 2)
-    result = _ingest(sqlite_settings, str(path), "--json", "--tier", "moe")
-    report = _json_lines(result.stdout)["wants-moe.pdf"]
+    result = ingest_cli(sqlite_settings, str(path), "--json", "--tier", "moe")
+    report = reports_by_name(result.stdout)["wants-moe.pdf"]
     assert result.returncode == 1
     assert report["status"] == "processing"
     assert report["jobs"]["waiting"] == 2

@@ -3,7 +3,6 @@ kill -9 of `greenhouse ingest` is resumed at once by the next run, and progress 
 lines when the output is not a terminal (real `greenhouse ingest` subprocesses on SQLite)."""
 
 import io
-import json
 import os
 import re
 import signal
@@ -27,6 +26,7 @@ from storage.documents import claim_for_chunking
 from storage.intake import take_in
 from storage.migrate import upgrade_to_head
 from storage.models import Document, Extraction, Job
+from tests.support.cli import reports_by_name
 from tests.support.documents import make_text_pdf
 from tests.support.poisoned_ingest import POISON_MESSAGE, poison
 from tests.support.workers import REPO_ROOT, worker_environment
@@ -50,11 +50,6 @@ def _run(settings: Settings, command: list[str]) -> subprocess.CompletedProcess[
     )
 
 
-def _reports(output: str) -> dict[str, dict]:
-    reports = [json.loads(line) for line in output.splitlines() if line.strip()]
-    return {Path(report["path"]).name: report for report in reports}
-
-
 def _progress_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if PROGRESS_LINE.match(line)]
 
@@ -73,7 +68,7 @@ def test_a_batch_goes_on_when_one_documents_chunking_raises(
         _command("tests.support.poisoned_ingest", str(folder), "--json", "--processes", "2"),
     )
     assert result.returncode == 1, result.stderr  # exits normally: one document failed
-    reports = _reports(result.stdout)
+    reports = reports_by_name(result.stdout)
     assert set(reports) == {"a.pdf", "b-poisoned.pdf", "c.pdf"}
     assert (reports["a.pdf"]["status"], reports["a.pdf"]["jobs"]["succeeded"]) == ("done", 3)
     assert (reports["c.pdf"]["status"], reports["c.pdf"]["jobs"]["succeeded"]) == ("done", 4)
@@ -96,7 +91,7 @@ def test_a_batch_goes_on_when_one_documents_chunking_raises(
 
     # Run again: the failed document is not chunked again, the others are duplicates.
     again = _run(sqlite_settings, _command("cli.main", "ingest", str(folder), "--json"))
-    assert _reports(again.stdout)["b-poisoned.pdf"]["status"] == "failed"
+    assert reports_by_name(again.stdout)["b-poisoned.pdf"]["status"] == "failed"
     with transaction(sessions) as session:
         assert session.scalar(select(Document.attempts).where(Document.id == poisoned["id"])) == 3
 
@@ -195,7 +190,7 @@ def test_after_a_kill_9_the_next_run_resumes_at_once(
     rerun = _run(settings, _command("cli.main", "ingest", str(folder), "--json"))
     elapsed = time.monotonic() - started
     assert rerun.returncode == 0, rerun.stderr
-    reports = _reports(rerun.stdout)
+    reports = reports_by_name(rerun.stdout)
     assert [reports[f"doc{n}.pdf"]["status"] for n in range(3)] == ["done"] * 3
     assert all(report["jobs"]["succeeded"] == 30 for report in reports.values())
     # Nothing waited for the 300 s leases of the dead run.
@@ -233,7 +228,7 @@ def test_a_document_held_by_a_live_run_is_explained_not_taken(
         assert claim_for_chunking(session, intake.document.id, owner, 300, max_attempts=3) == 1
     result = _run(sqlite_settings, _command("cli.main", "ingest", str(path), "--json"))
     assert result.returncode == 1
-    assert _reports(result.stdout)["busy.pdf"]["status"] == "queued"
+    assert reports_by_name(result.stdout)["busy.pdf"]["status"] == "queued"
     assert "resumed" not in result.stderr
     explanation = re.search(
         r"1 document not finished:\n  0 jobs and 1 document are held by another live process "

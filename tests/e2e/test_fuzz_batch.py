@@ -7,12 +7,8 @@ byte flips, damaged cross-reference tables, page-tree cycles, deep nesting and a
 PDFs, images, audio and video.
 """
 
-import json
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from api.app import create_app
 from schemas.enums import ErrorCategory
 from schemas.settings import Settings
 from storage.database import make_engine, make_session_factory, transaction
 from storage.models import Document, Job
+from tests.support.cli import ingest_cli, reports_by_name
 from tests.support.fuzz_corpus import write_fuzz_corpus
-from tests.support.workers import REPO_ROOT, celery_worker, worker_environment
+from tests.support.workers import celery_worker
 
 pytestmark = pytest.mark.slow
 
@@ -96,37 +92,23 @@ def test_an_embedded_batch_of_mutants_ends_every_file(
     files = _distinct_corpus(tmp_path / "mutants", seed=7)
     settings = sqlite_settings.model_copy(update=BOUNDS)
 
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "ingest", str(tmp_path / "mutants"), "--json"],
-        cwd=REPO_ROOT,
-        env=worker_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    result = ingest_cli(settings, str(tmp_path / "mutants"), "--json", timeout=1200)
 
     assert result.returncode in (0, 1), result.stderr[-3000:]  # 1: some documents not done
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    reports = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    assert len(reports) == len(files)
+    assert len(reports_by_name(result.stdout)) == len(files)
     outcomes = _assert_every_file_ended_with_a_category(settings.database_url, files)
     assert outcomes["done"] > 0  # mutations that leave a file readable are read
 
 
 @pytest.fixture
-def distributed_settings(postgres_engine: Engine, broker_url: str, tmp_path: Path) -> Settings:
+def settings(postgres_engine: Engine, broker_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=postgres_engine.url.render_as_string(hide_password=False),
         broker_url=broker_url,
         blob_root=str(tmp_path / "blobs"),
         **BOUNDS,
     )
-
-
-@pytest.fixture
-def api(distributed_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(distributed_settings)) as client:
-        yield client
 
 
 def _wait_until_all_finish(database_url: str, expected: int, seconds: float) -> None:
@@ -143,20 +125,18 @@ def _wait_until_all_finish(database_url: str, expected: int, seconds: float) -> 
 
 
 def test_a_celery_batch_of_mutants_ends_every_file(
-    api: TestClient, distributed_settings: Settings, tmp_path: Path
+    api: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
     files = _distinct_corpus(tmp_path / "mutants", seed=11)
-    with celery_worker(
-        distributed_settings, tmp_path, queues="ingest,local,asr", concurrency=2
-    ) as worker:
+    with celery_worker(settings, tmp_path, queues="ingest,local,asr", concurrency=2) as worker:
         for path in files:
             with path.open("rb") as stream:
                 response = api.post("/v1/documents", files={"file": (path.name, stream)})
             assert response.status_code == 202, response.text
-        _wait_until_all_finish(distributed_settings.database_url, len(files), seconds=1200)
+        _wait_until_all_finish(settings.database_url, len(files), seconds=1200)
         assert worker.process.poll() is None  # the worker is still serving
         log = worker.log()
 
-    outcomes = _assert_every_file_ended_with_a_category(distributed_settings.database_url, files)
+    outcomes = _assert_every_file_ended_with_a_category(settings.database_url, files)
     assert outcomes["done"] > 0
     assert "WorkerLostError" not in log

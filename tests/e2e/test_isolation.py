@@ -5,10 +5,6 @@ The test hooks (`GREENHOUSE_TEST_HOOKS=1`, markers appended to the files) make a
 child crash on purpose; the deadlines and the memory limit are short so the tests stay fast.
 """
 
-import json
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from api.app import create_app
 from schemas.settings import Settings
 from storage.database import make_engine, make_session_factory, transaction
 from storage.models import Job
 from tests.support.api import upload, wait_until_finished
+from tests.support.cli import ingest_cli, reports_by_name
 from tests.support.documents import make_text_pdf
-from tests.support.workers import REPO_ROOT, celery_worker, worker_environment
+from tests.support.workers import celery_worker
 from workers.isolation.hooks import hook_marker
 
 pytestmark = pytest.mark.slow
@@ -92,17 +88,9 @@ def test_embedded_ingest_survives_crashes_hangs_and_blowups(
     folder = tmp_path / "batch"
     _write_batch(folder)
     settings = sqlite_settings.model_copy(update=HOOKS)
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "ingest", str(folder), "--json", "--processes", "2"],
-        cwd=REPO_ROOT,
-        env=worker_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = ingest_cli(settings, str(folder), "--json", "--processes", "2")
     assert result.returncode == 1, result.stderr  # some documents are partial: not a crash
-    reports = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    documents = {Path(report["path"]).name: report for report in reports}
+    documents = reports_by_name(result.stdout)
     assert set(documents) == {"good.pdf", "chunk-crash.pdf", *FAULTY}
     _assert_outcomes(settings.database_url, documents)
 
@@ -119,12 +107,6 @@ def settings(postgres_engine: Engine, broker_url: str, tmp_path: Path) -> Settin
         stale_queued_seconds=60,
         **HOOKS,
     )
-
-
-@pytest.fixture
-def api(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 @pytest.mark.parametrize("pool", ["prefork", "threads"])

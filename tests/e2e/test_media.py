@@ -1,15 +1,11 @@
 """Scans, images, audio and video end to end: distributed for audio and video, embedded for
 the awkward inputs."""
 
-import json
 import re
 import struct
-import subprocess
-import sys
 import time
 import wave
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pymupdf
@@ -18,11 +14,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine
 
-from api.app import create_app
 from schemas.settings import Settings
 from tests.support.api import document_result
+from tests.support.cli import ingest_cli, reports_by_name
 from tests.support.media import SPEECH_CLIP, SPEECH_WORDS, make_slides_video
-from tests.support.workers import REPO_ROOT, celery_worker, worker_environment
+from tests.support.workers import celery_worker
 
 SLIDES = ["Harvest planning 2026", "Irrigation schedule", "Quarterly revenue"]
 WAIT_SECONDS = 240
@@ -44,12 +40,6 @@ def settings(postgres_engine: Engine, broker_url: str, tmp_path: Path) -> Settin
         broker_url=broker_url,
         blob_root=str(tmp_path / "blobs"),
     )
-
-
-@pytest.fixture
-def api(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def _upload_and_wait(api: TestClient, paths: list[Path]) -> list[str]:
@@ -101,17 +91,10 @@ def test_audio_and_video_on_the_distributed_path(
 
 
 def _ingest(settings: Settings, folder: Path) -> dict[str, dict]:
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "ingest", str(folder), "--json"],
-        cwd=REPO_ROOT,
-        env=worker_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    reports = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    result = ingest_cli(settings, str(folder), "--json", timeout=600)
+    reports = reports_by_name(result.stdout)
     assert reports, result.stderr
-    return {Path(report["path"]).name: report for report in reports}
+    return reports
 
 
 def _png_header(width: int, height: int) -> bytes:

@@ -14,23 +14,17 @@ from storage.extraction_schemas import register_schema
 from storage.migrate import upgrade_to_head
 from storage.models import Extraction, Job
 from tests.fakes.fake_vllm import MOE_MODEL, Fault, running_fake_vllm
+from tests.support.cli import ingest_cli, reports_by_name
 from tests.support.documents import make_text_pdf
 from tests.support.services import free_port
 from tests.support.workers import REPO_ROOT, worker_environment
 
 
 def _ingest(settings: Settings, *args: str) -> tuple[int, dict]:
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "ingest", *args, "--json"],
-        cwd=REPO_ROOT,
-        env=worker_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return result.returncode, lines[0]
+    result = ingest_cli(settings, *args, "--json")
+    reports = list(reports_by_name(result.stdout).values())
+    assert len(reports) == 1, result.stderr
+    return result.returncode, reports[0]
 
 
 def _jobs(settings: Settings) -> list[tuple[Job, Extraction | None]]:
@@ -176,13 +170,6 @@ def test_a_registered_schema_is_filled_page_by_page(
 def test_an_unknown_schema_is_a_usage_error(sqlite_settings: Settings, tmp_path: Path) -> None:
     pdf = tmp_path / "x.pdf"
     make_text_pdf(pdf, 1)
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "ingest", str(pdf), "--schema", "nope"],
-        cwd=REPO_ROOT,
-        env=worker_environment(sqlite_settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = ingest_cli(sqlite_settings, str(pdf), "--schema", "nope", timeout=120)
     assert result.returncode == 2
     assert "no schema is registered as 'nope'" in result.stderr
