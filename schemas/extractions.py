@@ -1,13 +1,16 @@
 """Built-in extraction payloads: what a job writes as its structured JSON."""
 
+from collections.abc import Sequence
 from typing import Final, Literal
 
 from pydantic import BaseModel, Field
 
+from schemas.blocks import BBox, Block
+from schemas.rendering.markdown import render_markdown
+from schemas.rendering.text import render_text
+
 Rotation = Literal[0, 90, 180, 270]
 """Clockwise page or image rotation in degrees."""
-
-BBox = tuple[float, float, float, float]
 
 PAGE_CONTENT: Final = "page_content"
 
@@ -20,36 +23,6 @@ class Provenance(BaseModel):
     unit: Literal["pt", "px"] = "pt"
 
 
-class TextBlock(BaseModel):
-    """A block of text in reading order with its bounding box."""
-
-    index: int = Field(ge=0, description="Position in reading order.")
-    text: str
-    bbox: BBox
-    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
-
-
-class TableCell(BaseModel):
-    """One cell of a table; text is None for a cell covered by a span."""
-
-    row: int = Field(ge=0)
-    col: int = Field(ge=0)
-    text: str | None
-    bbox: BBox | None = None
-
-
-class Table(BaseModel):
-    """A table found on a page, as rows of cell texts plus the cells with their boxes."""
-
-    index: int = Field(ge=0)
-    bbox: BBox
-    n_rows: int = Field(ge=0)
-    n_cols: int = Field(ge=0)
-    header: list[str | None] = Field(default_factory=list)
-    rows: list[list[str | None]]
-    cells: list[TableCell]
-
-
 class PageSize(BaseModel):
     """Page geometry as displayed (after rotation)."""
 
@@ -60,13 +33,25 @@ class PageSize(BaseModel):
 
 
 class PageContentData(BaseModel):
-    """The `data` of a page_content extraction."""
+    """The `data` of a page_content extraction: typed blocks plus their derived text forms."""
 
-    text: str = Field(description="All text of the page in reading order.")
-    blocks: list[TextBlock]
-    tables: list[Table]
+    text: str = Field(description="The page's body text in reading order (no furniture).")
+    markdown: str = Field(description="The page's body as GitHub-flavoured Markdown.")
+    blocks: list[Block] = Field(description="Every block in reading order, furniture marked.")
     page: PageSize
     engine: str = Field(description="Engine that produced the content, e.g. 'pymupdf-text'.")
+
+    @classmethod
+    def from_blocks(cls, blocks: Sequence[Block], page: PageSize, engine: str) -> "PageContentData":
+        """The data of a page whose blocks are known: text and Markdown derived, indices set."""
+        ordered = [block.model_copy(update={"index": i}) for i, block in enumerate(blocks)]
+        return cls(
+            text=render_text(ordered),
+            markdown=render_markdown(ordered),
+            blocks=ordered,
+            page=page,
+            engine=engine,
+        )
 
 
 class PageContent(BaseModel):

@@ -8,19 +8,12 @@ import pymupdf
 
 from pipeline.errors import PipelineError
 from pipeline.local.reading_order import reading_order
-from pipeline.local.tables import extract_tables
+from pipeline.local.tables import FoundTable, extract_tables
 from pipeline.sources.mupdf import mupdf_errors
 from pipeline.sources.pdf import page_rotation
+from schemas.blocks import BBox, Block, BlockKind
 from schemas.enums import ErrorCategory
-from schemas.extractions import (
-    BBox,
-    PageContent,
-    PageContentData,
-    PageSize,
-    Provenance,
-    Table,
-    TextBlock,
-)
+from schemas.extractions import PageContent, PageContentData, PageSize, Provenance
 
 __all__ = ["ENGINE_NAME", "extract_native_page"]
 
@@ -49,19 +42,12 @@ def extract_native_page(document: pymupdf.Document, page_index: int) -> PageCont
         _fail_if_parser_complained(page_index)
     lines = _tables_as_units(lines, tables)
     ordered = reading_order(lines, [line.bbox for line in lines])
-    blocks = _regroup(ordered)
+    blocks = _regroup(ordered, tables)
+    size = PageSize(
+        width=round(rect.width, 2), height=round(rect.height, 2), rotation=page_rotation(rotation)
+    )
     return PageContent(
-        data=PageContentData(
-            text="\n\n".join(block.text for block in blocks),
-            blocks=blocks,
-            tables=tables,
-            page=PageSize(
-                width=round(rect.width, 2),
-                height=round(rect.height, 2),
-                rotation=page_rotation(rotation),
-            ),
-            engine=ENGINE_NAME,
-        ),
+        data=PageContentData.from_blocks(blocks, size, ENGINE_NAME),
         provenance=Provenance(
             page_number=page_index + 1,
             bbox=(0.0, 0.0, round(rect.width, 2), round(rect.height, 2)),
@@ -100,9 +86,9 @@ def _text_lines(page_dict: dict[str, Any]) -> list[_Line]:
     return lines
 
 
-def _tables_as_units(lines: list[_Line], tables: list[Table]) -> list[_Line]:
-    """Replace the lines inside each table by one unit read row by row (cells tab-separated),
-    so reading order places the table as a whole instead of walking its columns."""
+def _tables_as_units(lines: list[_Line], tables: list[FoundTable]) -> list[_Line]:
+    """Replace the lines inside each table by one unit (block number -1 - its index), so
+    reading order places the table as a whole instead of walking its columns."""
     if not tables:
         return lines
     kept: list[_Line] = []
@@ -112,8 +98,7 @@ def _tables_as_units(lines: list[_Line], tables: list[Table]) -> list[_Line]:
         if not any(_contains(table.bbox, x_mid, y_mid) for table in tables):
             kept.append(line)
     for number, table in enumerate(tables):
-        rows = ["\t".join(" ".join((cell or "").split()) for cell in row) for row in table.rows]
-        kept.append(_Line(block_number=-1 - number, bbox=table.bbox, text="\n".join(rows)))
+        kept.append(_Line(block_number=-1 - number, bbox=table.bbox, text=""))
     return kept
 
 
@@ -121,23 +106,30 @@ def _contains(box: BBox, x: float, y: float) -> bool:
     return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
-def _regroup(ordered: list[_Line]) -> list[TextBlock]:
+def _regroup(ordered: list[_Line], tables: list[FoundTable]) -> list[Block]:
     """Consecutive lines (in reading order) of the same source block form one block.
 
     Ordering lines rather than blocks matters: the text layer often puts the lines of two
     columns that share a baseline into one block.
     """
-    blocks: list[TextBlock] = []
+    blocks: list[Block] = []
     run: list[_Line] = []
     for line in [*ordered, None]:
         if run and (line is None or line.block_number != run[-1].block_number):
-            blocks.append(
-                TextBlock(
+            number = run[0].block_number
+            if number < 0:
+                table = tables[-1 - number]
+                block = Block(
+                    index=len(blocks), kind=BlockKind.TABLE, bbox=table.bbox, table=table.grid
+                )
+            else:
+                block = Block(
                     index=len(blocks),
+                    kind=BlockKind.PARAGRAPH,
                     text="\n".join(item.text for item in run),
                     bbox=_union(item.bbox for item in run),
                 )
-            )
+            blocks.append(block)
             run = []
         if line is not None:
             run.append(line)

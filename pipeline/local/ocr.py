@@ -31,15 +31,14 @@ from pipeline.local.ocr_engine import ENGINE_MAX_SIDE, OcrEngine
 from pipeline.local.ocr_layout import OcrLine, Point, Quad, layout_blocks
 from pipeline.sources.images import to_rgb
 from pipeline.sources.pdf import page_rotation
+from schemas.blocks import BBox, Block, BlockKind
 from schemas.enums import ErrorCategory
 from schemas.extractions import (
-    BBox,
     PageContent,
     PageContentData,
     PageSize,
     Provenance,
     Rotation,
-    TextBlock,
 )
 
 __all__ = [
@@ -328,8 +327,9 @@ def build_page_content(
 ) -> PageContent:
     """Blocks in reading order, with boxes mapped back to the source and scaled to its unit."""
     blocks = [
-        TextBlock(
+        Block(
             index=index,
+            kind=BlockKind.PARAGRAPH,
             text=block.text,
             bbox=_to_source(block.bbox, ocr, scale),
             confidence=block.confidence,
@@ -337,13 +337,7 @@ def build_page_content(
         for index, block in enumerate(layout_blocks(ocr.lines))
     ]
     return PageContent(
-        data=PageContentData(
-            text="\n\n".join(block.text for block in blocks),
-            blocks=blocks,
-            tables=[],
-            page=size,
-            engine=ENGINE_NAME,
-        ),
+        data=PageContentData.from_blocks(blocks, size, ENGINE_NAME),
         provenance=Provenance(
             page_number=page_number, bbox=(0.0, 0.0, size.width, size.height), unit=size.unit
         ),

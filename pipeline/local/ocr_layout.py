@@ -7,7 +7,7 @@ from math import atan2, cos, dist, sin
 
 import numpy as np
 
-from schemas.extractions import BBox
+from schemas.blocks import BBox
 
 __all__ = ["OcrBlock", "OcrLine", "Point", "Quad", "layout_blocks"]
 

@@ -9,8 +9,9 @@ from pipeline.local.ocr import OcrSettings, RenderedPage, rendered_page_content
 from pipeline.local.ocr_engine import OcrEngine
 from pipeline.sources.pdf import page_rotation
 from pipeline.sources.pdfium import open_pdfium
+from schemas.blocks import Block, BlockKind
 from schemas.enums import ErrorCategory
-from schemas.extractions import PageContent, PageContentData, PageSize, Provenance, TextBlock
+from schemas.extractions import PageContent, PageContentData, PageSize, Provenance
 
 __all__ = ["OCR_ENGINE_NAME", "TEXT_ENGINE_NAME", "pdfium_page_content", "pdfium_page_picture"]
 
@@ -52,14 +53,11 @@ def pdfium_page_content(
     size = PageSize(width=round(page.width, 2), height=round(page.height, 2), rotation=rotation)
     box = (0.0, 0.0, size.width, size.height)
     paragraphs = [part.strip() for part in page.text.split("\n\n") if part.strip()]
-    blocks = [TextBlock(index=i, text=text, bbox=box) for i, text in enumerate(paragraphs)]
+    blocks = [
+        Block(index=i, kind=BlockKind.PARAGRAPH, text=text, bbox=box)
+        for i, text in enumerate(paragraphs)
+    ]
     return PageContent(
-        data=PageContentData(
-            text="\n\n".join(paragraphs),
-            blocks=blocks,
-            tables=[],
-            page=size,
-            engine=TEXT_ENGINE_NAME,
-        ),
+        data=PageContentData.from_blocks(blocks, size, TEXT_ENGINE_NAME),
         provenance=Provenance(page_number=page_index + 1, bbox=box),
     )

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import TypeVar
 
-from schemas.extractions import BBox
+from schemas.blocks import BBox
 
 __all__ = [
     "COLUMN_HEIGHT_SHARE",

@@ -6,12 +6,28 @@ character clustering can scatter.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pymupdf
 
-from schemas.extractions import BBox, Table, TableCell
+from schemas.blocks import BBox, GridCell, TableGrid
 
-__all__ = ["MIN_RULING_SEGMENTS", "Word", "count_ruling_segments", "extract_tables"]
+__all__ = [
+    "MIN_RULING_SEGMENTS",
+    "FoundTable",
+    "Word",
+    "count_ruling_segments",
+    "extract_tables",
+]
+
+
+@dataclass(frozen=True)
+class FoundTable:
+    """A table found on a page: where it is and its cell grid."""
+
+    bbox: BBox
+    grid: TableGrid
+
 
 MIN_RULING_SEGMENTS = 6
 _AXIS_TOLERANCE = 1.0
@@ -35,7 +51,7 @@ def count_ruling_segments(page: pymupdf.Page) -> int:
     return count
 
 
-def extract_tables(page: pymupdf.Page) -> list[Table]:
+def extract_tables(page: pymupdf.Page) -> list[FoundTable]:
     """Return the ruled tables of a page; pages without enough ruling lines cost one scan."""
     if count_ruling_segments(page) < MIN_RULING_SEGMENTS:
         return []
@@ -43,30 +59,33 @@ def extract_tables(page: pymupdf.Page) -> list[Table]:
     if not found.tables:
         return []
     words: list[Word] = page.get_text("words")
-    return [_to_table(index, table, words) for index, table in enumerate(found.tables)]
+    return [_to_table(table, words) for table in found.tables]
 
 
-def _to_table(index: int, table: "pymupdf.table.Table", words: Sequence[Word]) -> Table:
-    rows: list[list[str | None]] = []
-    cells: list[TableCell] = []
+def _to_table(table: "pymupdf.table.Table", words: Sequence[Word]) -> FoundTable:
+    cells: list[GridCell] = []
+    has_header = not table.header.external
     for row_index, row in enumerate(table.rows):
-        texts: list[str | None] = []
         for col_index, cell_box in enumerate(row.cells):
-            box = _rounded(cell_box) if cell_box is not None else None
-            text = _text_in(box, words) if box is not None else None
-            texts.append(text)
-            cells.append(TableCell(row=row_index, col=col_index, text=text, bbox=box))
-        rows.append(texts)
-    header = rows[0] if rows and not table.header.external else []
-    return Table(
-        index=index,
-        bbox=_rounded(table.bbox),
+            if cell_box is None:
+                continue
+            box = _rounded(cell_box)
+            cells.append(
+                GridCell(
+                    row=row_index,
+                    col=col_index,
+                    text=_text_in(box, words),
+                    header=has_header and row_index == 0,
+                    bbox=box,
+                )
+            )
+    grid = TableGrid(
         n_rows=table.row_count,
         n_cols=table.col_count,
-        header=header,
-        rows=rows,
+        header_rows=1 if has_header and table.row_count > 0 else 0,
         cells=cells,
     )
+    return FoundTable(bbox=_rounded(table.bbox), grid=grid)
 
 
 def _text_in(box: BBox, words: Sequence[Word]) -> str:

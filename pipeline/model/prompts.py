@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.model.answers import ContentCheck
-from schemas.extractions import PageContentData, PageSize, Table, TableCell, TextBlock
+from schemas.blocks import Block, BlockKind, GridCell, TableGrid
+from schemas.extractions import PageContentData, PageSize
 
 __all__ = [
     "CUSTOM_SCHEMA_INSTRUCTIONS",
@@ -156,32 +157,37 @@ def page_content_from_answer(
     table's `rows` start with its header row when it has one.
     """
     blocks = [
-        TextBlock(index=index, text=block["text"], bbox=_scale_box(block["bbox"], page))
+        Block(
+            index=index,
+            kind=BlockKind.PARAGRAPH,
+            text=block["text"],
+            bbox=_scale_box(block["bbox"], page),
+        )
         for index, block in enumerate(answer["blocks"])
     ]
-    tables = [_table(index, table, page) for index, table in enumerate(answer["tables"])]
-    return PageContentData(
-        text=answer["text"], blocks=blocks, tables=tables, page=page, engine=engine
-    )
+    blocks += [_table(table, page) for table in answer["tables"]]
+    return PageContentData.from_blocks(blocks, page, engine)
 
 
-def _table(index: int, table: Mapping[str, Any], page: PageSize) -> Table:
+def _table(table: Mapping[str, Any], page: PageSize) -> Block:
     header: list[str | None] = list(table["header"])
     rows: list[list[str | None]] = [list(row) for row in table["rows"]]
     grid = ([header] if header else []) + rows
     cells = [
-        TableCell(row=r, col=c, text=text)
+        GridCell(row=r, col=c, text=text or "", header=bool(header) and r == 0)
         for r, row in enumerate(grid)
         for c, text in enumerate(row)
     ]
-    return Table(
-        index=index,
+    return Block(
+        index=0,
+        kind=BlockKind.TABLE,
         bbox=_scale_box(table["bbox"], page),
-        n_rows=len(grid),
-        n_cols=max((len(row) for row in grid), default=0),
-        header=header,
-        rows=grid,
-        cells=cells,
+        table=TableGrid(
+            n_rows=len(grid),
+            n_cols=max((len(row) for row in grid), default=0),
+            header_rows=1 if header else 0,
+            cells=cells,
+        ),
     )
 
 

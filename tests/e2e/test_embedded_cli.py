@@ -40,7 +40,8 @@ def test_folder_ingest_extracts_every_page(sqlite_settings: Settings, tmp_path: 
             .order_by(Extraction.seq)
         ).all()
         texts = [row.data["text"] for row in rows]
-        table_rows = rows[1].data["tables"][0]["rows"]
+        (table_block,) = [b for b in rows[1].data["blocks"] if b["kind"] == "table"]
+        table_cells = table_block["table"]["cells"]
     page_lines = [[line for line in text.splitlines() if line] for text in texts]
     assert page_lines[0] == first[0]
     assert page_lines[1][:3] == first[1]
@@ -51,7 +52,7 @@ def test_folder_ingest_extracts_every_page(sqlite_settings: Settings, tmp_path: 
         "Compost\t40\t2.25",
     ]
     assert page_lines[2:] == first[2:]
-    assert table_rows[1] == ["Tomato seeds", "12", "4.50"]
+    assert [c["text"] for c in table_cells if c["row"] == 1] == ["Tomato seeds", "12", "4.50"]
     assert second  # written
 
 

@@ -11,6 +11,7 @@ from pipeline.errors import PipelineError
 from pipeline.local.native_text import extract_native_page
 from pipeline.run import process_chunk
 from pipeline.sources.pdf import open_pdf
+from schemas.blocks import BlockKind
 from schemas.enums import ChunkKind, ErrorCategory, MediaType, Tier
 from schemas.extractions import PageContent
 from tests.support.documents import (
@@ -69,10 +70,11 @@ def test_page_text_is_in_reading_order(three_pages: tuple[Path, list[list[str]]]
 def test_ruled_table_becomes_rows_and_cells(three_pages: tuple[Path, list[list[str]]]) -> None:
     path, lines = three_pages
     content = extract_native_page(open_pdf(path), 1)
-    assert len(content.data.tables) == 1
-    table = content.data.tables[0]
-    assert table.rows == [TABLE_HEADER, *TABLE_ROWS]
-    assert table.header == TABLE_HEADER
+    (block,) = [b for b in content.data.blocks if b.kind == BlockKind.TABLE]
+    table = block.table
+    assert table is not None
+    assert table.rows() == [TABLE_HEADER, *TABLE_ROWS]
+    assert table.header_rows == 1
     assert table.n_cols == 3
     assert len(table.cells) == table.n_rows * table.n_cols
     assert all(cell.bbox is not None for cell in table.cells)
@@ -85,7 +87,8 @@ def test_pages_without_ruling_lines_skip_table_detection(
     three_pages: tuple[Path, list[list[str]]],
 ) -> None:
     path, _ = three_pages
-    assert extract_native_page(open_pdf(path), 0).data.tables == []
+    blocks = extract_native_page(open_pdf(path), 0).data.blocks
+    assert [b for b in blocks if b.kind == BlockKind.TABLE] == []
 
 
 def test_rotated_page_keeps_its_text_and_reports_rotation(
