@@ -9,11 +9,13 @@ from api import (
     routes_extractions,
     routes_health,
     routes_jobs,
+    routes_keys,
     routes_metrics,
     routes_schemas,
 )
 from api.dispatch import CeleryDispatcher, Dispatcher, NoBrokerDispatcher
 from api.errors import install_error_handlers
+from api.key_verifier import KeyVerifier
 from api.state import ApiState
 from schemas.settings import Settings, load_settings
 from storage.blobs import BlobStore
@@ -39,12 +41,16 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
         version="0.1.0",
         summary="On-premises document, image, audio and video ingestion to structured JSON.",
     )
+    sessions = make_session_factory(engine)
     app.state.greenhouse = ApiState(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         blobs=BlobStore(Path(settings.blob_root)),
         dispatcher=dispatcher,
+        keys=KeyVerifier(sessions, settings.auth_cache_seconds)
+        if settings.auth == "keys"
+        else None,
     )
     install_error_handlers(app)
     app.include_router(routes_health.router)
@@ -53,4 +59,5 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     app.include_router(routes_schemas.router)
     app.include_router(routes_extractions.router)
     app.include_router(routes_metrics.router)
+    app.include_router(routes_keys.router)
     return app

@@ -1,70 +1,60 @@
-"""Who is calling: the API key's principal, its scopes and its collections.
+"""Who is calling: the bearer key's principal, its scopes and its collections.
 
-CONTRACT (skeleton; the keys work fills in the checks): routes declare the scope they need
-with one of the annotated dependencies below and filter by `caller.collections`.
+Routes declare the scope they need with one of the annotated dependencies below and filter by
+`caller.collections`:
 
     def route(caller: ReadCaller, ...): ...
     caller.require_collection(name)     # 403 outside the key's collections
     caller.collections                  # None: every collection (admin or auth disabled)
+
+401 without a key or with a malformed, unknown, wrong or revoked one; 403 when the key lacks
+the scope. With auth disabled every request is the unrestricted caller.
 """
 
-from dataclasses import dataclass
-from enum import StrEnum
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.caller import UNRESTRICTED, Caller
 from api.errors import ApiError
+from api.state import ApiState, api_state
+from schemas.api_keys import Scope
+from schemas.settings import Settings
 
 __all__ = [
+    "UNRESTRICTED",
     "AdminCaller",
     "Caller",
+    "OptionalCaller",
     "ReadCaller",
     "Scope",
     "WriteCaller",
+    "auth_refusal",
 ]
 
-
-class Scope(StrEnum):
-    """What a key may do."""
-
-    READ = "read"
-    WRITE = "write"
-    ADMIN = "admin"
+BEARER = "bearer"
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-@dataclass(frozen=True)
-class Caller:
-    """The principal of a request."""
-
-    key_id: str | None
-    name: str
-    scopes: frozenset[Scope]
-    collections: frozenset[str] | None
-    """None: every collection."""
-
-    @property
-    def is_admin(self) -> bool:
-        """Admin keys see internals (lease owners, URLs, exception classes)."""
-        return Scope.ADMIN in self.scopes
-
-    def may_see(self, collection: str) -> bool:
-        """True when the key covers `collection`."""
-        return self.collections is None or collection in self.collections
-
-    def require_collection(self, collection: str) -> None:
-        """403 unless the key covers `collection`."""
-        if not self.may_see(collection):
-            raise ApiError(403, "forbidden", f"this key has no access to collection {collection!r}")
-
-
-UNRESTRICTED = Caller(key_id=None, name="anonymous", scopes=frozenset(Scope), collections=None)
+def _authenticate(request: Request, state: ApiState) -> Caller:
+    if state.keys is None:
+        return UNRESTRICTED
+    header = request.headers.get("authorization")
+    if header is None:
+        raise ApiError(
+            401, "unauthorized", "send an API key: Authorization: Bearer <key>", headers=CHALLENGE
+        )
+    scheme, _, token = header.partition(" ")
+    caller = state.keys.verify(token.strip()) if scheme.lower() == BEARER else None
+    if caller is None:
+        raise ApiError(401, "unauthorized", "the API key is invalid or revoked", headers=CHALLENGE)
+    return caller
 
 
 def _caller_with(scope: Scope):  # type: ignore[no-untyped-def]
-    def dependency(request: Request) -> Caller:
-        del request
-        caller = UNRESTRICTED
+    def dependency(request: Request, state: Annotated[ApiState, Depends(api_state)]) -> Caller:
+        caller = _authenticate(request, state)
         if scope not in caller.scopes:
             raise ApiError(403, "forbidden", f"this key lacks the {scope.value!r} scope")
         return caller
@@ -72,6 +62,38 @@ def _caller_with(scope: Scope):  # type: ignore[no-untyped-def]
     return dependency
 
 
+def _optional_caller(
+    request: Request, state: Annotated[ApiState, Depends(api_state)]
+) -> Caller | None:
+    """The caller when a valid key (or none, auth disabled) is sent; None otherwise, no error."""
+    try:
+        return _authenticate(request, state)
+    except ApiError:
+        return None
+
+
 ReadCaller = Annotated[Caller, Depends(_caller_with(Scope.READ))]
 WriteCaller = Annotated[Caller, Depends(_caller_with(Scope.WRITE))]
 AdminCaller = Annotated[Caller, Depends(_caller_with(Scope.ADMIN))]
+OptionalCaller = Annotated[Caller | None, Depends(_optional_caller)]
+"""For open routes (/readyz) that show admins more."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def auth_refusal(settings: Settings, host: str) -> str | None:
+    """Why the API must not serve on `host` with these settings (None: it may)."""
+    if settings.auth == "disabled" and not is_loopback(host):
+        return (
+            f"GREENHOUSE_AUTH=disabled is refused on {host}: without keys the API may only bind "
+            "to loopback (127.0.0.1, ::1)"
+        )
+    return None

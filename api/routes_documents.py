@@ -4,6 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
+from api.auth import Caller, ReadCaller, WriteCaller
+from api.disclosure import message_for
 from api.errors import ApiError, not_found
 from api.pagination import decode_cursor, encode_cursor
 from api.serializers import document_out, extraction_out, job_out
@@ -23,6 +25,7 @@ from storage.database import Session, transaction
 from storage.documents import get_document, job_counts, list_documents
 from storage.extraction_schemas import get_schema
 from storage.intake import take_in
+from storage.models import Document
 from storage.queries import extractions_of_document, jobs_of_document
 from storage.results import get_document_result
 
@@ -37,6 +40,7 @@ def upload_document(
     request: Request,
     response: Response,
     state: State,
+    caller: WriteCaller,
     file: Annotated[UploadFile, File(description="The document, image, audio or video file.")],
     collection: Annotated[
         str, Form(min_length=1, max_length=COLLECTION_MAX_LENGTH)
@@ -62,6 +66,7 @@ def upload_document(
         )
     except InvalidDocumentOptionsError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from exc
+    caller.require_collection(options.collection)
     if options.schema is not None:
         with transaction(state.sessions) as session:
             if get_schema(session, options.schema) is None:
@@ -86,68 +91,77 @@ def upload_document(
         state.dispatcher.dispatch_document(intake.document.id)
     else:
         response.status_code = 200
-    return _show(state, intake.document.id)
+    return _show(state, intake.document.id, caller)
 
 
 @router.get("", response_model=DocumentPage)
 def list_all(
     state: State,
+    caller: ReadCaller,
     status: DocumentStatus | None = None,
     collection: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> DocumentPage:
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    if collection is not None:
+        caller.require_collection(collection)
     after = decode_cursor(cursor) if cursor else None
     with transaction(state.sessions) as session:
         documents = list_documents(
-            session, status=status, collection=collection, after=after, limit=limit + 1
+            session,
+            status=status,
+            collection=collection,
+            after=after,
+            limit=limit + 1,
+            collections=caller.collections,
         )
         page, more = documents[:limit], len(documents) > limit
         counts = job_counts(session, [d.id for d in page])
-        items = [document_out(d, counts[d.id]) for d in page]
+        items = [document_out(d, counts[d.id], caller.is_admin) for d in page]
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
     return DocumentPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
-def show(document_id: str, state: State) -> DocumentOut:
+def show(document_id: str, state: State, caller: ReadCaller) -> DocumentOut:
     """Status, media type, page count, job counts by state and error."""
-    return _show(state, document_id)
+    return _show(state, document_id, caller)
 
 
-def _show(state: ApiState, document_id: str) -> DocumentOut:
+def _show(state: ApiState, document_id: str, caller: Caller) -> DocumentOut:
     with transaction(state.sessions) as session:
-        document = get_document(session, document_id)
-        if document is None:
-            raise not_found("document", document_id)
-        return document_out(document, job_counts(session, [document_id])[document_id])
+        document = _require_document(session, document_id, caller)
+        counts = job_counts(session, [document_id])[document_id]
+        return document_out(document, counts, caller.is_admin)
 
 
 @router.get("/{document_id}/jobs", response_model=list[JobOut])
 def jobs_of(
     document_id: str,
     state: State,
+    caller: ReadCaller,
     after_seq: Annotated[int, Query(ge=-1)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[JobOut]:
     """The document's jobs in page order, `limit` at a time after `after_seq`."""
     with transaction(state.sessions) as session:
-        _require_document(session, document_id)
+        _require_document(session, document_id, caller)
         jobs = jobs_of_document(session, document_id, after_seq=after_seq, limit=limit)
-        return [job_out(job) for job in jobs]
+        return [job_out(job, caller.is_admin) for job in jobs]
 
 
 @router.get("/{document_id}/extractions", response_model=list[ExtractionOut])
 def extractions_of(
     document_id: str,
     state: State,
+    caller: ReadCaller,
     after_seq: Annotated[int, Query(ge=-1)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ExtractionOut]:
     """The document's extractions in page order."""
     with transaction(state.sessions) as session:
-        _require_document(session, document_id)
+        _require_document(session, document_id, caller)
         extractions = extractions_of_document(
             session, document_id, after_seq=after_seq, limit=limit
         )
@@ -155,12 +169,10 @@ def extractions_of(
 
 
 @router.get("/{document_id}/result", response_model=DocumentResultOut)
-def result_of(document_id: str, state: State) -> DocumentResultOut:
+def result_of(document_id: str, state: State, caller: ReadCaller) -> DocumentResultOut:
     """The document's assembled result (pages in order); 409 until the document finishes."""
     with transaction(state.sessions) as session:
-        document = get_document(session, document_id)
-        if document is None:
-            raise not_found("document", document_id)
+        document = _require_document(session, document_id, caller)
         result = get_document_result(session, document_id)
         if result is not None:
             return DocumentResultOut(
@@ -183,10 +195,17 @@ def result_of(document_id: str, state: State) -> DocumentResultOut:
             404,
             "no_result",
             f"document {document_id} ended {document.status} without a result",
-            detail={"category": document.error_category, "message": document.error_message},
+            detail={
+                "category": document.error_category,
+                "message": message_for(document.error_message, caller.is_admin),
+            },
         )
 
 
-def _require_document(session: Session, document_id: str) -> None:
-    if get_document(session, document_id) is None:
+def _require_document(session: Session, document_id: str, caller: Caller) -> Document:
+    """The document, or 404 when it does not exist or lies outside the caller's collections
+    (its existence is not confirmed to a key that does not cover it)."""
+    document = get_document(session, document_id)
+    if document is None or not caller.may_see(document.collection):
         raise not_found("document", document_id)
+    return document

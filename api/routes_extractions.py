@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from api.auth import ReadCaller
 from api.pagination import decode_cursor, encode_cursor
 from api.serializers import extraction_out
 from api.state import ApiState, api_state
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/v1/extractions", tags=["extractions"])
 @router.get("", response_model=ExtractionPage)
 def list_extractions(
     state: Annotated[ApiState, Depends(api_state)],
+    caller: ReadCaller,
     collection: str | None = None,
     kind: str | None = None,
     schema: str | None = Query(default=None, description="extractions into this schema"),
@@ -24,7 +26,10 @@ def list_extractions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> ExtractionPage:
-    """Filter by the document's collection, the extraction kind, schema or engine."""
+    """Filter by the document's collection, the extraction kind, schema or engine; only the
+    key's collections."""
+    if collection is not None:
+        caller.require_collection(collection)
     after = decode_cursor(cursor) if cursor else None
     with transaction(state.sessions) as session:
         rows = query_extractions(
@@ -35,6 +40,7 @@ def list_extractions(
             engine=engine,
             after=after,
             limit=limit + 1,
+            collections=caller.collections,
         )
         page, more = rows[:limit], len(rows) > limit
         items = [extraction_out(row) for row in page]

@@ -1,10 +1,14 @@
-"""/metrics: the ledger's counts in Prometheus text format, read from the database."""
+"""/metrics: the ledger's counts in Prometheus text format, read from the database. It needs a
+read key, and counts only that key's collections; `metrics_only_app` serves it without a key on
+a separate listener (GREENHOUSE_METRICS_ADDRESS) for a scraper on a private network."""
 
+from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 
+from api.auth import ReadCaller
 from api.state import ApiState, api_state
 from storage.database import transaction
 from storage.metrics import ledger_counts
@@ -13,10 +17,11 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(state: Annotated[ApiState, Depends(api_state)]) -> str:
-    """greenhouse_documents{status}, greenhouse_jobs{state,tier}, model tokens per tier."""
+def metrics(state: Annotated[ApiState, Depends(api_state)], caller: ReadCaller) -> str:
+    """greenhouse_documents{status}, greenhouse_jobs{state,tier}, model tokens per tier, over
+    the key's collections."""
     with transaction(state.sessions) as session:
-        counts = ledger_counts(session)
+        counts = ledger_counts(session, caller.collections)
     lines = [
         "# HELP greenhouse_documents Documents by status.",
         "# TYPE greenhouse_documents gauge",
@@ -35,3 +40,12 @@ def metrics(state: Annotated[ApiState, Depends(api_state)]) -> str:
             f'greenhouse_model_tokens_total{{tier="{used.tier}",direction="out"}} {used.tokens_out}'
         )
     return "\n".join(lines) + "\n"
+
+
+def metrics_only_app(state: ApiState) -> FastAPI:
+    """An app serving only /metrics, over every collection and without a key: bind it to an
+    address only the scraper reaches."""
+    app = FastAPI(title="Greenhouse metrics", openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.greenhouse = replace(state, keys=None)
+    app.include_router(router)
+    return app

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Response
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 
+from api.auth import AdminCaller, ReadCaller
 from api.errors import ApiError, not_found
 from api.state import ApiState, api_state
 from schemas.api import SchemaIn, SchemaOut
@@ -24,9 +25,10 @@ State = Annotated[ApiState, Depends(api_state)]
 
 
 @router.post("", status_code=201, response_model=SchemaOut)
-def create(body: SchemaIn, response: Response, state: State) -> SchemaOut:
+def create(body: SchemaIn, response: Response, state: State, caller: AdminCaller) -> SchemaOut:
     """Register a schema: 201, or 200 when the same schema is registered again; 409 when the
     name holds a different one; 422 when the schema is invalid or outside xgrammar's subset."""
+    del caller
     try:
         validator_for(body.json_schema).check_schema(body.json_schema)
     except SchemaError as exc:
@@ -53,15 +55,17 @@ def create(body: SchemaIn, response: Response, state: State) -> SchemaOut:
 
 
 @router.get("", response_model=list[SchemaOut])
-def list_all(state: State) -> list[SchemaOut]:
+def list_all(state: State, caller: ReadCaller) -> list[SchemaOut]:
     """Every registered schema."""
+    del caller
     with transaction(state.sessions) as session:
         return [_out(row) for row in list_schemas(session)]
 
 
 @router.get("/{name}", response_model=SchemaOut)
-def show(name: str, state: State) -> SchemaOut:
+def show(name: str, state: State, caller: ReadCaller) -> SchemaOut:
     """One schema."""
+    del caller
     with transaction(state.sessions) as session:
         row = get_schema(session, name)
         if row is None:

@@ -1,15 +1,17 @@
-"""ORM rows and storage records to API bodies."""
+"""ORM rows and storage records to API bodies. Lease owners, internal addresses and exception
+class names reach only callers with `reveal_internals` (admin keys)."""
 
+from api.disclosure import message_for, public_json
 from schemas.api import DocumentOut, ErrorInfo, ExtractionOut, JobCounts, JobOut
 from schemas.enums import ChunkKind, DocumentStatus, JobState, Tier
 from storage.documents import JobTally
 from storage.models import Document, Extraction, Job
 
 
-def _error(category: str | None, message: str | None) -> ErrorInfo | None:
+def _error(category: str | None, message: str | None, reveal_internals: bool) -> ErrorInfo | None:
     if category is None:
         return None
-    return ErrorInfo(category=category, message=message or "")
+    return ErrorInfo(category=category, message=message_for(message, reveal_internals) or "")
 
 
 def job_counts_out(tally: JobTally) -> JobCounts:
@@ -24,7 +26,9 @@ def job_counts_out(tally: JobTally) -> JobCounts:
     )
 
 
-def document_out(document: Document, counts: JobTally) -> DocumentOut:
+def document_out(
+    document: Document, counts: JobTally, reveal_internals: bool = False
+) -> DocumentOut:
     """A document with its job counts."""
     return DocumentOut(
         id=document.id,
@@ -37,18 +41,19 @@ def document_out(document: Document, counts: JobTally) -> DocumentOut:
         page_count=document.page_count,
         options=document.options,
         jobs=job_counts_out(counts),
-        error=_error(document.error_category, document.error_message),
+        error=_error(document.error_category, document.error_message, reveal_internals),
         created_at=document.created_at,
         updated_at=document.updated_at,
         finished_at=document.finished_at,
     )
 
 
-def job_out(job: Job) -> JobOut:
-    """A job with its error, lease and usage."""
-    error = _error(job.error_category, job.error_message)
+def job_out(job: Job, reveal_internals: bool = False) -> JobOut:
+    """A job with its error, lease (admin only) and usage."""
+    error = _error(job.error_category, job.error_message, reveal_internals)
     if error is None and job.waiting_reason:
-        error = ErrorInfo(category="waiting", message=job.waiting_reason)
+        message = message_for(job.waiting_reason, reveal_internals) or ""
+        error = ErrorInfo(category="waiting", message=message)
     return JobOut(
         id=job.id,
         document_id=job.document_id,
@@ -58,7 +63,7 @@ def job_out(job: Job) -> JobOut:
         budget=job.budget,
         state=JobState(job.state),
         attempts=job.attempts,
-        lease_owner=job.lease_owner,
+        lease_owner=job.lease_owner if reveal_internals else None,
         lease_expires_at=job.lease_expires_at,
         error=error,
         chunk=job.chunk,
@@ -67,7 +72,7 @@ def job_out(job: Job) -> JobOut:
         latency_ms=job.latency_ms,
         model=job.model,
         fell_back=job.fell_back,
-        model_calls=job.model_calls,
+        model_calls=job.model_calls if reveal_internals else public_json(job.model_calls),
         created_at=job.created_at,
         updated_at=job.updated_at,
         finished_at=job.finished_at,

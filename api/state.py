@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from api.dispatch import Dispatcher
+from api.key_verifier import KeyVerifier
 from schemas.settings import Settings
 from storage.blobs import BlobStore
 from storage.database import Engine, SessionFactory
@@ -19,6 +20,8 @@ class ApiState:
     sessions: SessionFactory
     blobs: BlobStore
     dispatcher: Dispatcher
+    keys: KeyVerifier | None
+    """None: auth is disabled."""
 
 
 def api_state(request: Request) -> ApiState:

@@ -5,6 +5,7 @@ import logging
 import sys
 from pathlib import Path
 
+from cli.keys import add_keys_parser
 from pipeline.sources.mupdf import prepare_mupdf
 from schemas.budget import VISUAL_BUDGETS
 from schemas.document_options import (
@@ -50,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser("upgrade", help="apply pending migrations")
 
+    add_keys_parser(commands)
+
     jobs = commands.add_parser("jobs", help="job maintenance")
     jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
     resume = jobs_commands.add_parser("resume", help="re-queue waiting jobs")
@@ -71,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(settings, arguments)
     if arguments.command == "db":
         return _db_upgrade(settings)
+    if arguments.command == "keys":
+        from cli.keys import run_keys
+
+        return run_keys(settings, arguments)
     return _jobs_resume(settings, arguments.tier)
 
 
@@ -128,8 +135,18 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.auth import auth_refusal
+    from cli.metrics_listener import InvalidAddressError, parse_address, start_metrics_listener
     from storage.migrate import PendingMigrationsError
 
+    try:
+        refusal = auth_refusal(settings, arguments.host)
+        metrics_at = parse_address(settings.metrics_address) if settings.metrics_address else None
+    except InvalidAddressError as exc:
+        refusal = str(exc)
+    if refusal is not None:
+        print(f"greenhouse: {refusal}", file=sys.stderr)
+        return 2
     dispatcher = None
     if not settings.broker_url:
         from workers.embedded_dispatch import EmbeddedDispatcher
@@ -140,6 +157,8 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     except PendingMigrationsError as exc:
         print(f"greenhouse: {exc}", file=sys.stderr)
         return 2
+    if metrics_at is not None:
+        start_metrics_listener(app, *metrics_at)
     uvicorn.run(app, host=arguments.host, port=arguments.port)
     return 0
 

@@ -64,7 +64,7 @@ class JobOut(BaseModel):
     budget: int | None
     state: JobState
     attempts: int
-    lease_owner: str | None
+    lease_owner: str | None = Field(description="The worker holding it (admin keys only).")
     lease_expires_at: datetime | None
     error: ErrorInfo | None
     chunk: dict[str, Any]

@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     worker_max_tasks_per_child: int = Field(default=500, ge=0)
     auto_migrate: bool = False
 
+    auth: Literal["keys", "disabled"] = "keys"
+    """`keys`: every /v1 route needs a bearer key; `serve` refuses `disabled` off loopback."""
+    auth_cache_seconds: float = Field(default=2.0, ge=0)
+    """How long a verified key is trusted before it is looked up again (revocation delay)."""
+    metrics_address: str | None = None
+    """host:port of a separate listener serving /metrics without a key (e.g. 10.0.0.5:9100)."""
+
     vllm_url: str | None = None
     vllm_model: str | None = None
     edge_url: str | None = None

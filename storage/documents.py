@@ -355,13 +355,16 @@ def list_documents(
     collection: str | None,
     after: tuple[datetime, str] | None,
     limit: int,
+    collections: frozenset[str] | None = None,
 ) -> list[Document]:
-    """Newest first, keyset-paginated on (created_at, id)."""
+    """Newest first, keyset-paginated on (created_at, id); only `collections` when given."""
     query = select(Document)
     if status is not None:
         query = query.where(Document.status == status)
     if collection is not None:
         query = query.where(Document.collection == collection)
+    if collections is not None:
+        query = query.where(Document.collection.in_(sorted(collections)))
     if after is not None:
         created_at, document_id = after
         query = query.where(

@@ -44,17 +44,24 @@ class LedgerCounts:
     tokens: list[TierTokens]
 
 
-def ledger_counts(session: Session) -> LedgerCounts:
-    """Count documents by status, jobs by state and tier, and tokens by tier."""
-    documents = session.execute(select(Document.status, func.count()).group_by(Document.status))
-    jobs = session.execute(select(Job.state, Job.tier, func.count()).group_by(Job.state, Job.tier))
-    tokens = session.execute(
-        select(
-            Job.tier,
-            func.coalesce(func.sum(Job.tokens_in), 0),
-            func.coalesce(func.sum(Job.tokens_out), 0),
-        ).group_by(Job.tier)
-    )
+def ledger_counts(session: Session, collections: frozenset[str] | None = None) -> LedgerCounts:
+    """Count documents by status, jobs by state and tier, and tokens by tier; only the
+    documents (and their jobs) of `collections` when given."""
+    documents_query = select(Document.status, func.count()).group_by(Document.status)
+    jobs_query = select(Job.state, Job.tier, func.count()).group_by(Job.state, Job.tier)
+    tokens_query = select(
+        Job.tier,
+        func.coalesce(func.sum(Job.tokens_in), 0),
+        func.coalesce(func.sum(Job.tokens_out), 0),
+    ).group_by(Job.tier)
+    if collections is not None:
+        within = Document.collection.in_(sorted(collections))
+        documents_query = documents_query.where(within)
+        jobs_query = jobs_query.join(Document, Document.id == Job.document_id).where(within)
+        tokens_query = tokens_query.join(Document, Document.id == Job.document_id).where(within)
+    documents = session.execute(documents_query)
+    jobs = session.execute(jobs_query)
+    tokens = session.execute(tokens_query)
     return LedgerCounts(
         documents=[DocumentsInStatus(status, count) for status, count in documents],
         jobs=[JobsInState(state, tier, count) for state, tier, count in jobs],

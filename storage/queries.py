@@ -51,14 +51,18 @@ def list_extractions(
     engine: str | None,
     after: tuple[datetime, str] | None,
     limit: int,
+    collections: frozenset[str] | None = None,
 ) -> list[Extraction]:
     """Newest first, keyset-paginated on (created_at, id); each filter applies when given
-    (collection: the document's; schema: schema extractions into that schema)."""
+    (collection: the document's; collections: the documents' among these; schema: schema
+    extractions into that schema)."""
     query = select(Extraction)
+    if collection is not None or collections is not None:
+        query = query.join(Document, Document.id == Extraction.document_id)
     if collection is not None:
-        query = query.join(Document, Document.id == Extraction.document_id).where(
-            Document.collection == collection
-        )
+        query = query.where(Document.collection == collection)
+    if collections is not None:
+        query = query.where(Document.collection.in_(sorted(collections)))
     if kind is not None:
         query = query.where(Extraction.kind == kind)
     if schema is not None:

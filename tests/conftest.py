@@ -1,9 +1,11 @@
 """Session-wide real services, per-test databases, and the engines' models.
 
 PyMuPDF is set up in `pytest_configure`, before any test module imports it, as every entry
-point does (nothing imported here imports PyMuPDF).
+point does (nothing imported here imports PyMuPDF). There too, GREENHOUSE_AUTH=disabled makes
+the API tests' apps keyless; the tests of keys build theirs with `auth="keys"`.
 """
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,9 +31,17 @@ from tests.support.services import (
 def pytest_configure(config: pytest.Config) -> None:
     del config
     prepare_mupdf()
+    os.environ["GREENHOUSE_AUTH"] = "disabled"
 
 
-LEDGER_TABLES = ("document_results", "extractions", "jobs", "documents", "extraction_schemas")
+LEDGER_TABLES = (
+    "document_results",
+    "extractions",
+    "jobs",
+    "documents",
+    "extraction_schemas",
+    "api_keys",
+)
 TEST_REDIS_DB = 11
 
 

@@ -1,0 +1,76 @@
+"""`greenhouse keys create|list|revoke`: API keys, managed on the ledger directly (the first
+admin key can only come from here)."""
+
+import argparse
+import sys
+from typing import TextIO
+
+from schemas.api_keys import EVERY_COLLECTION, InvalidKeySpecError, parse_collections, parse_scopes
+from schemas.settings import Settings
+from storage.api_keys import KeyRecord, create_key, list_keys, revoke_key
+from storage.database import make_engine, make_session_factory, transaction
+from storage.migrate import PendingMigrationsError, require_up_to_date
+
+
+def add_keys_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """The `keys` subcommand and its own subcommands."""
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_commands.add_parser("create", help="create a key; its token is shown once")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--collections", required=True, help=f"A,B or {EVERY_COLLECTION} for every collection"
+    )
+    create.add_argument("--scopes", required=True, help="read,write[,admin]")
+    keys_commands.add_parser("list", help="every key (never a secret)")
+    revoke = keys_commands.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("key_id")
+
+
+def run_keys(settings: Settings, arguments: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Run `keys create|list|revoke`; 2 on a request that cannot be granted."""
+    engine = make_engine(settings.database_url)
+    try:
+        require_up_to_date(engine)
+        sessions = make_session_factory(engine)
+        if arguments.keys_command == "create":
+            scopes = parse_scopes(_split(arguments.scopes))
+            collections = parse_collections(_split(arguments.collections))
+            with transaction(sessions) as session:
+                new = create_key(session, arguments.name, scopes, collections)
+            print(_describe(new.record), file=out)
+            print(f"key: {new.token}", file=out)
+            print("store it now: it is shown only this once", file=out)
+            return 0
+        if arguments.keys_command == "list":
+            with transaction(sessions) as session:
+                for record in list_keys(session):
+                    print(_describe(record), file=out)
+            return 0
+        with transaction(sessions) as session:
+            revoked = revoke_key(session, arguments.key_id)
+        if revoked is None:
+            print(f"greenhouse: no key with id {arguments.key_id!r}", file=sys.stderr)
+            return 2
+        print(_describe(revoked), file=out)
+        return 0
+    except (InvalidKeySpecError, PendingMigrationsError) as exc:
+        print(f"greenhouse: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _describe(record: KeyRecord) -> str:
+    collections = (
+        ",".join(sorted(record.collections)) if record.collections is not None else EVERY_COLLECTION
+    )
+    state = f"revoked {record.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if record.revoked_at else "active"
+    scopes = ",".join(sorted(record.scopes))
+    return (
+        f"{record.id}  {record.name}  scopes={scopes}  collections={collections}  {state}"
+    )
