@@ -3,7 +3,6 @@ admin key can only come from here)."""
 
 import argparse
 import sys
-from typing import TextIO
 
 from schemas.api_keys import EVERY_COLLECTION, InvalidKeySpecError, parse_collections, parse_scopes
 from schemas.settings import Settings
@@ -27,7 +26,7 @@ def add_keys_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     revoke.add_argument("key_id")
 
 
-def run_keys(settings: Settings, arguments: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run_keys(settings: Settings, arguments: argparse.Namespace) -> int:
     """Run `keys create|list|revoke`; 2 on a request that cannot be granted."""
     engine = make_engine(settings.database_url)
     try:
@@ -38,21 +37,21 @@ def run_keys(settings: Settings, arguments: argparse.Namespace, out: TextIO = sy
             collections = parse_collections(_split(arguments.collections))
             with transaction(sessions) as session:
                 new = create_key(session, arguments.name, scopes, collections)
-            print(_describe(new.record), file=out)
-            print(f"key: {new.token}", file=out)
-            print("store it now: it is shown only this once", file=out)
+            print(_describe(new.record))
+            print(f"key: {new.token}")
+            print("store it now: it is shown only this once")
             return 0
         if arguments.keys_command == "list":
             with transaction(sessions) as session:
                 for record in list_keys(session):
-                    print(_describe(record), file=out)
+                    print(_describe(record))
             return 0
         with transaction(sessions) as session:
             revoked = revoke_key(session, arguments.key_id)
         if revoked is None:
             print(f"greenhouse: no key with id {arguments.key_id!r}", file=sys.stderr)
             return 2
-        print(_describe(revoked), file=out)
+        print(_describe(revoked))
         return 0
     except (InvalidKeySpecError, PendingMigrationsError) as exc:
         print(f"greenhouse: {exc}", file=sys.stderr)
@@ -71,6 +70,4 @@ def _describe(record: KeyRecord) -> str:
     )
     state = f"revoked {record.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if record.revoked_at else "active"
     scopes = ",".join(sorted(record.scopes))
-    return (
-        f"{record.id}  {record.name}  scopes={scopes}  collections={collections}  {state}"
-    )
+    return f"{record.id}  {record.name}  scopes={scopes}  collections={collections}  {state}"

@@ -14,11 +14,15 @@ from storage.intake import take_in
 
 
 def document_with_jobs(
-    sessions: sessionmaker[Session], blobs: BlobStore, pages: int, content: bytes = b"%PDF-"
+    sessions: sessionmaker[Session],
+    blobs: BlobStore,
+    pages: int,
+    content: bytes = b"%PDF-",
+    collection: str = "c",
 ) -> tuple[str, list[str]]:
-    """A processing document with `pages` queued local jobs."""
+    """A processing document of `collection` with `pages` queued local jobs."""
     intake = take_in(
-        sessions, blobs, io.BytesIO(content), filename="x.pdf", collection="c", options={}
+        sessions, blobs, io.BytesIO(content), filename="x.pdf", collection=collection, options={}
     )
     document_id = intake.document.id
     with transaction(sessions) as session:
