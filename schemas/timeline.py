@@ -4,6 +4,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, Field
 
+from schemas.blocks import Block
+
 VIDEO_TIMELINE: Final = "video_timeline"
 
 
@@ -13,6 +15,8 @@ class TimelineFrame(BaseModel):
     kind: Literal["frame"] = "frame"
     timestamp: float = Field(ge=0.0, description="Seconds from the start of the video.")
     text: str
+    markdown: str = Field(default="", description="The frame's text as Markdown.")
+    blocks: list[Block] = Field(default_factory=list, description="The frame's typed blocks.")
 
 
 class TimelineSpeech(BaseModel):
@@ -22,6 +26,7 @@ class TimelineSpeech(BaseModel):
     start: float = Field(ge=0.0)
     end: float = Field(ge=0.0)
     text: str
+    speaker: str | None = None
 
 
 TimelineItem = Annotated[TimelineFrame | TimelineSpeech, Field(discriminator="kind")]

@@ -13,6 +13,9 @@ class TranscriptSegment(BaseModel):
     start: float = Field(ge=0.0)
     end: float = Field(ge=0.0)
     text: str
+    speaker: str | None = Field(
+        default=None, description="Who speaks, when the engine tells speakers apart."
+    )
 
     @model_validator(mode="after")
     def _end_not_before_start(self) -> Self:

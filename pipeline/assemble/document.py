@@ -6,8 +6,19 @@ from typing import Any
 
 from pipeline.assemble.timeline import build_timeline
 from pipeline.assemble.transcript import DEFAULT_LANGUAGE, assemble_transcript
+from schemas.blocks import Block
 from schemas.enums import ChunkKind
-from schemas.results import DOCUMENT_PAGES, DocumentPagesData, PageSummary
+from schemas.rendering.media import timeline_markdown, transcript_markdown
+from schemas.rendering.pages import PAGE_SEPARATOR, pages_markdown
+from schemas.results import (
+    DOCUMENT_PAGES,
+    DocumentPagesData,
+    FailedSpan,
+    PageSummary,
+    TranscriptResultData,
+    VideoTimelineResultData,
+)
+from schemas.timeline import TimelineFrame
 from schemas.transcript import TranscriptData, TranscriptSegment
 
 __all__ = [
@@ -19,8 +30,6 @@ __all__ = [
     "assemble_timeline",
     "assemble_transcript_result",
 ]
-
-PAGE_SEPARATOR = "\n\f\n"
 
 
 @dataclass(frozen=True)
@@ -59,21 +68,27 @@ def assemble_document(media_type: str | None, jobs: Sequence[JobSnapshot]) -> As
 
 
 def assemble_transcript_result(jobs: Sequence[JobSnapshot]) -> AssembledResult:
-    """Every segment's transcript in time order, words repeated at the seams removed."""
+    """Every segment's transcript in time order, words repeated at the seams removed, with
+    its Markdown (timestamped paragraphs) and the failed segments as gaps."""
     transcript = assemble_transcript(
         _speech_segments(jobs),
         engine_name=_speech_engine(jobs),
         language=_speech_language(jobs),
     )
-    data = transcript.data.model_dump(mode="json")
-    data["failed_segments"] = _failed(jobs, ChunkKind.SPEECH_SEGMENT)
-    return AssembledResult(kind=transcript.kind, data=data)
+    failed = _failed(jobs, ChunkKind.SPEECH_SEGMENT)
+    data = TranscriptResultData(
+        **transcript.data.model_dump(),
+        markdown=transcript_markdown(transcript.data.segments, failed),
+        failed_segments=failed,
+    )
+    return AssembledResult(kind=transcript.kind, data=data.model_dump(mode="json"))
 
 
 def assemble_timeline(jobs: Sequence[JobSnapshot]) -> AssembledResult:
-    """Keyframe text and speech merged in time order."""
+    """Keyframes (with their blocks) and speech merged in time order, with the timeline's
+    Markdown and the failed frames and segments as gaps."""
     frames = [
-        (job.start_seconds or 0.0, str((job.data or {}).get("text", "")))
+        _timeline_frame(job.start_seconds or 0.0, job.data)
         for job in jobs
         if job.kind == ChunkKind.VIDEO_FRAME and job.data is not None
     ]
@@ -81,10 +96,34 @@ def assemble_timeline(jobs: Sequence[JobSnapshot]) -> AssembledResult:
         _speech_segments(jobs), engine_name=_speech_engine(jobs)
     ).data.segments
     timeline = build_timeline(frames, speech)
-    data = timeline.data.model_dump(mode="json")
-    data["failed_frames"] = _failed(jobs, ChunkKind.VIDEO_FRAME)
-    data["failed_segments"] = _failed(jobs, ChunkKind.SPEECH_SEGMENT)
-    return AssembledResult(kind=timeline.kind, data=data)
+    failed_frames = _failed(jobs, ChunkKind.VIDEO_FRAME)
+    failed_segments = _failed(jobs, ChunkKind.SPEECH_SEGMENT)
+    data = VideoTimelineResultData(
+        text=timeline.data.text,
+        items=timeline.data.items,
+        duration=timeline.data.duration,
+        markdown=timeline_markdown(timeline.data.items, failed_frames, failed_segments),
+        failed_frames=failed_frames,
+        failed_segments=failed_segments,
+    )
+    return AssembledResult(kind=timeline.kind, data=data.model_dump(mode="json"))
+
+
+def _timeline_frame(timestamp: float, data: dict[str, Any]) -> TimelineFrame:
+    return TimelineFrame(
+        timestamp=timestamp,
+        text=str(data.get("text", "")),
+        markdown=str(data.get("markdown", "")),
+        blocks=_blocks(data) or [],
+    )
+
+
+def _blocks(data: dict[str, Any]) -> list[Block] | None:
+    """A page extraction's blocks; None for one stored before pages had blocks."""
+    raw = data.get("blocks")
+    if not isinstance(raw, list):
+        return None
+    return [Block.model_validate(block) for block in raw]
 
 
 def _speech_segments(jobs: Sequence[JobSnapshot]) -> list[TranscriptSegment]:
@@ -113,45 +152,50 @@ def _speech_language(jobs: Sequence[JobSnapshot]) -> str:
     return "+".join(sorted(languages)) or DEFAULT_LANGUAGE
 
 
-def _failed(jobs: Sequence[JobSnapshot], kind: ChunkKind) -> list[dict[str, Any]]:
+def _failed(jobs: Sequence[JobSnapshot], kind: ChunkKind) -> list[FailedSpan]:
     return [
-        {
-            "seq": job.seq,
-            "start": job.start_seconds,
-            "category": job.error_category,
-            "message": job.error_message,
-        }
+        FailedSpan(
+            seq=job.seq,
+            start=job.start_seconds,
+            category=job.error_category,
+            message=job.error_message,
+        )
         for job in jobs
         if job.kind == kind and job.state == "failed"
     ]
 
 
 def assemble_pages(jobs: Sequence[JobSnapshot]) -> AssembledResult:
-    """Pages in order with their text; failed pages keep their place and their error."""
-    ordered = sorted(jobs, key=lambda job: job.seq)
-    pages: list[PageSummary] = []
-    for job in ordered:
-        text = None
-        if job.data is not None:
-            text = str(job.data.get("text", ""))
-        error = None
-        if job.error_category:
-            error = {"category": job.error_category, "message": job.error_message or ""}
-        pages.append(
-            PageSummary.model_validate(
-                {
-                    "page_number": job.page_number or job.seq + 1,
-                    "status": job.state,
-                    "text": text,
-                    "extraction_id": job.extraction_id,
-                    "error": error if job.state == "failed" else None,
-                }
-            )
-        )
+    """Pages in order with their text, Markdown and blocks; failed pages keep their place and
+    their error, and show as a marked gap in the document's Markdown."""
+    pages = [_page_summary(job) for job in sorted(jobs, key=lambda job: job.seq)]
     data = DocumentPagesData(
         text=PAGE_SEPARATOR.join(page.text or "" for page in pages),
+        markdown=pages_markdown(pages),
         page_count=len(pages),
         failed_pages=[page.page_number for page in pages if page.status == "failed"],
         pages=pages,
     )
     return AssembledResult(kind=DOCUMENT_PAGES, data=data.model_dump(mode="json"))
+
+
+def _page_summary(job: JobSnapshot) -> PageSummary:
+    text = markdown = blocks = None
+    if job.data is not None:
+        text = str(job.data.get("text", ""))
+        markdown = job.data.get("markdown")
+        blocks = _blocks(job.data)
+    error = None
+    if job.state == "failed" and job.error_category:
+        error = {"category": job.error_category, "message": job.error_message or ""}
+    return PageSummary.model_validate(
+        {
+            "page_number": job.page_number or job.seq + 1,
+            "status": job.state,
+            "text": text,
+            "markdown": markdown if isinstance(markdown, str) else None,
+            "blocks": blocks,
+            "extraction_id": job.extraction_id,
+            "error": error,
+        }
+    )

@@ -21,18 +21,29 @@ def _start_time(item: TimelineItem) -> tuple[float, int]:
     return (item.start, 1)
 
 
+def _frame(frame: tuple[float, str] | TimelineFrame) -> TimelineFrame:
+    if isinstance(frame, TimelineFrame):
+        return frame.model_copy(update={"text": frame.text.strip()})
+    timestamp, text = frame
+    return TimelineFrame(timestamp=timestamp, text=text.strip())
+
+
 def build_timeline(
-    frames: Iterable[tuple[float, str]],
+    frames: Iterable[tuple[float, str] | TimelineFrame],
     speech: Iterable[TranscriptSegment],
     *,
     duration: float | None = None,
 ) -> VideoTimeline:
-    """Interleave (timestamp, text) frames and transcript segments by start time."""
-    items: list[TimelineItem] = [
-        TimelineFrame(timestamp=timestamp, text=text.strip()) for timestamp, text in frames
-    ]
+    """Interleave frames (with their blocks, or as (timestamp, text)) and transcript segments
+    by start time."""
+    items: list[TimelineItem] = [_frame(frame) for frame in frames]
     items.extend(
-        TimelineSpeech(start=segment.start, end=segment.end, text=segment.text.strip())
+        TimelineSpeech(
+            start=segment.start,
+            end=segment.end,
+            text=segment.text.strip(),
+            speaker=segment.speaker,
+        )
         for segment in speech
     )
     items.sort(key=_start_time)
