@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
     resume = jobs_commands.add_parser("resume", help="re-queue waiting jobs")
     resume.add_argument("--tier", choices=TIER_CHOICES)
+
+    retention = commands.add_parser("retention", help="document retention")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    apply = retention_commands.add_parser(
+        "apply", help="delete documents older than GREENHOUSE_RETENTION_DAYS[_BY_COLLECTION]"
+    )
+    apply.add_argument("--dry-run", action="store_true", help="only count them")
     return parser
 
 
@@ -74,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(settings, arguments)
     if arguments.command == "db":
         return _db_upgrade(settings)
+    if arguments.command == "retention":
+        from cli.retention import run_retention
+
+        return run_retention(settings, dry_run=arguments.dry_run)
     if arguments.command == "keys":
         from cli.keys import run_keys
 

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     broker_visibility_timeout: int = Field(default=3600, gt=0)
     worker_max_tasks_per_child: int = Field(default=500, ge=0)
     auto_migrate: bool = False
+    retention_days: float | None = Field(default=None, gt=0)
+    """Documents older than this are deleted by the reapers and `greenhouse retention apply`
+    (unset: kept until deleted)."""
+    retention_days_by_collection: dict[str, PositiveFloat | None] = Field(default_factory=dict)
+    """Per-collection overrides as JSON, e.g. {"scratch": 1, "contracts": null}; null: kept."""
+    outbox_retry_seconds: float = Field(default=2.0, gt=0)
+    """First delay of the API's retry of messages it could not send (doubling to 60 s)."""
 
     auth: Literal["keys", "disabled"] = "keys"
     """`keys`: every /v1 route needs a bearer key; `serve` refuses `disabled` off loopback."""

@@ -1,14 +1,19 @@
-"""Intake: store the bytes, then record the document; the caller enqueues after commit."""
+"""Intake: stage the bytes, then in one transaction record the document (and, for the API, its
+pending chunking message in the outbox) and place the blob at its address.
+
+Nothing is left behind by a failed intake: the staged file is removed, and a blob placed by a
+transaction that then failed is removed again unless another document holds the same bytes.
+"""
 
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from storage.blobs import BlobStore
-from storage.database import transaction
+from storage.blob_refs import detach_unreferenced, lock_blob
+from storage.blobs import BlobStore, StagedBlob
+from storage.database import SessionFactory, transaction
 from storage.documents import create_document
 from storage.models import Document
+from storage.outbox import add_entry
 
 
 @dataclass(frozen=True)
@@ -20,7 +25,7 @@ class IntakeResult:
 
 
 def take_in(
-    sessions: sessionmaker[Session],
+    sessions: SessionFactory,
     blobs: BlobStore,
     stream: BinaryIO,
     *,
@@ -29,10 +34,55 @@ def take_in(
     options: dict[str, Any],
     max_bytes: int | None = None,
 ) -> IntakeResult:
-    """Stream the bytes into the blob store, then insert (or find) the document and commit."""
-    blob = blobs.put_stream(stream, max_bytes=max_bytes)
-    with transaction(sessions) as session:
-        document, created = create_document(
-            session, blob=blob, collection=collection, filename=filename, options=options
-        )
+    """Stream the bytes into the blob store and record the document; the caller enqueues it
+    after the commit (the CLI does: it has no outbox entry)."""
+    staged = blobs.stage_stream(stream, max_bytes=max_bytes)
+    return take_in_staged(
+        sessions, blobs, staged, filename=filename, collection=collection, options=options
+    )
+
+
+def take_in_staged(
+    sessions: SessionFactory,
+    blobs: BlobStore,
+    staged: StagedBlob,
+    *,
+    filename: str | None,
+    collection: str,
+    options: dict[str, Any],
+    with_outbox: bool = False,
+) -> IntakeResult:
+    """Record the document of staged bytes and place them, in one transaction; with
+    `with_outbox`, a new document's chunking message is recorded as pending in the same
+    transaction (flush it with `storage.outbox.flush_outbox`)."""
+    sha256 = staged.blob.sha256
+    placed = False
+    try:
+        with transaction(sessions) as session:
+            lock_blob(session, sha256)
+            document, created = create_document(
+                session,
+                blob=staged.blob,
+                collection=collection,
+                filename=filename,
+                options=options,
+            )
+            if created and with_outbox:
+                add_entry(session, document.id)
+            placed = True  # from here on the blob may be at its address
+            blobs.place(staged)
+    except BaseException:
+        blobs.discard(staged)
+        if placed:
+            _remove_if_unreferenced(sessions, blobs, sha256)
+        raise
     return IntakeResult(document=document, created=created)
+
+
+def _remove_if_unreferenced(sessions: SessionFactory, blobs: BlobStore, sha256: str) -> None:
+    """Undo the placement of a blob whose document was not committed."""
+    with transaction(sessions) as session:
+        lock_blob(session, sha256)
+        detached = detach_unreferenced(session, blobs, [sha256])
+    for blob in detached:
+        blobs.purge(blob)

@@ -163,3 +163,17 @@ class ApiKey(Base):
     collections: Mapped[list[str] | None] = mapped_column(JsonColumn)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxEntry(Base):
+    """A document accepted but not yet handed to the broker: written in the intake transaction,
+    deleted once its chunking message is sent (by the API, its retry thread or a reaper)."""
+
+    __tablename__ = "dispatch_outbox"
+
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -27,8 +27,12 @@ def job_rows_with_extractions(
 
 def save_document_result(
     session: Session, document_id: str, kind: str, data: dict[str, Any]
-) -> DocumentResult:
-    """Insert or replace the document's result (finalisation may run more than once)."""
+) -> DocumentResult | None:
+    """Insert or replace the document's result (finalisation may run more than once); None
+    when the document was deleted (its row is locked first: it cannot go while this runs)."""
+    alive = select(Document.id).where(Document.id == document_id).with_for_update()
+    if session.scalar(alive) is None:
+        return None
     existing = get_document_result(session, document_id)
     if existing is None:
         result = DocumentResult(document_id=document_id, kind=kind, data=data)

@@ -35,6 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 LEDGER_TABLES = (
+    "dispatch_outbox",
     "document_results",
     "extractions",
     "jobs",

@@ -36,6 +36,7 @@ def finalize_document(context: WorkerContext, document_id: str) -> bool:
         ]
     result = assemble_document(media_type, snapshots)
     with transaction(context.sessions) as session:
-        save_document_result(session, document_id, result.kind, result.data)
+        if save_document_result(session, document_id, result.kind, result.data) is None:
+            return False
     logger.info("document %s finalised (%d jobs)", document_id, len(snapshots))
     return True

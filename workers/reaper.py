@@ -12,7 +12,9 @@ from schemas.settings import Settings
 from storage.database import transaction
 from storage.documents import stale_queued_documents
 from storage.ledger import reap_expired_leases, resume_waiting, stale_queued_jobs
+from storage.outbox import flush_outbox
 from storage.results import unfinalized_documents
+from storage.retention import apply_retention, policy_of
 from workers.broker_memory import BrokerCheck, BrokerMemory
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
@@ -58,6 +60,9 @@ def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int
             check.resend_sent_since.isoformat(timespec="seconds"),
         )
     since = check.resend_sent_since
+    outbox = flush_outbox(context.sessions, _send_document(context))
+    if outbox.error is not None:
+        logger.warning("outbox flush failed, will retry: %s", outbox.error)
     taken_over = 0
     if settings.broker_url:
         report = take_over_dead_celery_processes(context)
@@ -76,7 +81,15 @@ def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int
     for document_id in [*reaped.finished_documents, *orphaned_results]:
         finalize_document(context, document_id)
     resumed = _resume_healthy_tiers(context)
+    expired = apply_retention(context.sessions, context.blobs, policy_of(settings))
+    if expired.documents:
+        logger.info(
+            "retention: %d documents deleted, %d blobs removed",
+            len(expired.documents),
+            expired.blobs_removed,
+        )
     swept = len(requeue) + len(reaped.failed) + len(stale_documents) + resumed + taken_over
+    swept += len(outbox.sent) + len(expired.documents)
     if swept:
         logger.info(
             "reaper: %d jobs re-queued, %d failed after too many attempts, %d documents re-queued",
@@ -85,6 +98,15 @@ def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int
             len(stale_documents),
         )
     return swept
+
+
+def _send_document(context: WorkerContext) -> Callable[[str], None]:
+    """Sends one document of the outbox through the worker's enqueuer."""
+
+    def send(document_id: str) -> None:
+        context.enqueuer.enqueue_documents([document_id])
+
+    return send
 
 
 def _resume_healthy_tiers(context: WorkerContext) -> int:

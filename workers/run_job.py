@@ -72,6 +72,8 @@ def run_job(
             timeout = IsolationError(ErrorCategory.TIMEOUT, f"the job ran out of time: {exc!r}")
             return _retry_within_attempts(context, job_id, owner, timeout, attempts)
         except Exception as exc:
+            if _job_deleted(context, job_id):
+                return JobOutcome(job_id, "deleted")
             logger.exception("job %s raised", job_id)
             unexpected = PipelineError(
                 ErrorCategory.INTERNAL, f"unexpected {type(exc).__name__}: {exc}"
@@ -83,7 +85,9 @@ def run_job(
     with transaction(context.sessions) as session:
         transition = complete_job(session, job_id, owner, record, _usage(result))
     _finalize_if_finished(context, transition)
-    return JobOutcome(job_id, "succeeded" if transition else "lost-lease")
+    if transition:
+        return JobOutcome(job_id, "succeeded")
+    return JobOutcome(job_id, "deleted" if _job_deleted(context, job_id) else "lost-lease")
 
 
 def _schema_request(context: WorkerContext, name: str | None) -> SchemaRequest | None:
@@ -137,6 +141,8 @@ def _retry_within_attempts(
     """The isolated process crashed, overran its deadline or its memory (or the task's time
     limit fired): another attempt while the job has attempts left (`attempts` counts this
     one), else failed with that category."""
+    if _job_deleted(context, job_id):
+        return JobOutcome(job_id, "deleted")
     logger.warning("job %s, attempt %d: %s", job_id, attempts, failure)
     if attempts < context.settings.max_attempts:
         return _release(context, job_id, owner, failure)
@@ -151,6 +157,12 @@ def _release(context: WorkerContext, job_id: str, owner: str, error: PipelineErr
     if released and queue is not None:
         context.enqueuer.enqueue_jobs([(job_id, queue)])
     return JobOutcome(job_id, "queued", error.category.value)
+
+
+def _job_deleted(context: WorkerContext, job_id: str) -> bool:
+    """The job's document was deleted while it ran: it ends quietly, writing nothing."""
+    with transaction(context.sessions) as session:
+        return queue_of_job(session, job_id) is None
 
 
 def _finalize_if_finished(context: WorkerContext, transition: Transition) -> None:

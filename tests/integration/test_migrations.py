@@ -14,7 +14,16 @@ from storage.migrate import (
 
 def test_sqlite_migrates_from_empty_and_reports_pending(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
-    assert pending_revisions(engine) == ["0007", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert pending_revisions(engine) == [
+        "0008",
+        "0007",
+        "0006",
+        "0005",
+        "0004",
+        "0003",
+        "0002",
+        "0001",
+    ]
     with pytest.raises(PendingMigrationsError, match="greenhouse db upgrade"):
         require_up_to_date(engine)
     upgrade_to_head(engine)
