@@ -4,7 +4,8 @@ import pymupdf
 from PIL import Image
 
 from pipeline.model.attempts import VlmEngine, VlmOutcome
-from pipeline.model.prompts import page_content_from_answer, page_content_prompt
+from pipeline.model.page_answer import page_content_from_answer
+from pipeline.model.prompts import page_content_prompt
 from pipeline.model.render import RenderedImage, render_image, render_pdf_page
 from pipeline.sources.mupdf import MUPDF_LOCK, mupdf_errors
 from schemas.budget import VisualBudget

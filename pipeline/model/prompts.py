@@ -4,20 +4,30 @@ A `StructuredPrompt` is what the engine needs: the JSON schema sent as `response
 model does not see it there, so every prompt restates it), its name, the instructions, and an
 optional extra check of a schema-valid answer.
 
-`PAGE_CONTENT_SCHEMA` is what the model fills for a page_content extraction: text in reading
-order, blocks and tables, with boxes as [x0, y0, x1, y1] in 0..1000 of the image's width and
-height. `page_content_from_answer` turns such an answer into `PageContentData` (boxes in the
-page's own unit, block and table indices, table cells), adding what the model cannot know.
+`PAGE_CONTENT_SCHEMA` is what the model fills for a page_content extraction: the page as typed
+blocks in reading order (the twelve `BlockKind`s), each with its box as [x0, y0, x1, y1] in
+0..1000 of the image's width and height and its text written once. There is no whole-page
+text: the page's text and Markdown are derived from the blocks (`pipeline/model/page_answer.py`).
+Keys that apply to some kinds only (`level`, `marker`, `depth`, `table`) are optional rather
+than required-and-null, so a paragraph costs no output tokens for them; `additionalProperties:
+false` keeps guided decoding from inventing others.
+
+A table is `{"header_rows": n, "rows": [[cell, ...], ...], "spans": [[row, col, rows, cols]]}`:
+the full grid row by row, one string per column, a merged cell written once at its top-left
+position with "" where it covers, and listed in the optional `spans`. This form costs about
+three characters per cell (`"…",`) against nine or more for HTML (`<td>…</td>`, plus
+`rowspan="2"` escaped inside a JSON string); merges, which are rare, cost one short integer
+quadruple each; and guided decoding enforces the grid's shape (an array of arrays of strings)
+where an HTML string would be unchecked free text.
 """
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.model.answers import ContentCheck
-from schemas.blocks import Block, BlockKind, GridCell, TableGrid
-from schemas.extractions import PageContentData, PageSize
+from schemas.blocks import MAX_HEADING_LEVEL, BlockKind
 
 __all__ = [
     "CUSTOM_SCHEMA_INSTRUCTIONS",
@@ -26,7 +36,6 @@ __all__ = [
     "PAGE_CONTENT_SCHEMA",
     "StructuredPrompt",
     "custom_schema_prompt",
-    "page_content_from_answer",
     "page_content_prompt",
     "restate_schema",
 ]
@@ -48,72 +57,109 @@ class StructuredPrompt:
     """A bound for this kind of answer; None: the engine's policy or the client's default."""
 
 
-_BOX: dict[str, Any] = {
-    "type": "array",
-    "description": "[x0, y0, x1, y1], left-top to right-bottom, in 0..1000 of the image size",
-    "items": {"type": "integer", "minimum": 0, "maximum": NORMALISED_EXTENT},
-    "minItems": 4,
-    "maxItems": 4,
-}
-_CELL: dict[str, Any] = {"type": ["string", "null"]}
+def _quadruple(description: str, bounds: Mapping[str, int]) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "description": description,
+        "items": {"type": "integer", **bounds},
+        "minItems": 4,
+        "maxItems": 4,
+    }
 
+
+_BOX = _quadruple(
+    "[x0, y0, x1, y1], left-top to right-bottom, in 0..1000 of the image size",
+    {"minimum": 0, "maximum": NORMALISED_EXTENT},
+)
+_TABLE: dict[str, Any] = {
+    "type": "object",
+    "description": "Tables only: the cell grid",
+    "properties": {
+        "header_rows": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "How many top rows are column headers; omitted when none",
+        },
+        "rows": {
+            "type": "array",
+            "description": 'Every row, one string per column; "" for an empty or covered cell',
+            "items": {"type": "array", "items": {"type": "string"}},
+        },
+        "spans": {
+            "type": "array",
+            "description": "Merged cells only: [row, col, rows, cols] of each, 0-based",
+            "items": _quadruple("[row, col, rows, cols]", {"minimum": 0}),
+        },
+    },
+    "required": ["rows"],
+    "additionalProperties": False,
+}
+_BLOCK: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": [kind.value for kind in BlockKind]},
+        "bbox": _BOX,
+        "text": {
+            "type": "string",
+            "description": 'The text, written once; LaTeX for a formula; "" for a table',
+        },
+        "level": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_HEADING_LEVEL,
+            "description": "Titles and section headers only: 1 = top",
+        },
+        "marker": {
+            "type": "string",
+            "description": "List items only: the bullet or number as printed",
+        },
+        "depth": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "List items only: nesting depth, 0 = top; omitted when 0",
+        },
+        "table": _TABLE,
+    },
+    "required": ["kind", "bbox", "text"],
+    "additionalProperties": False,
+}
 PAGE_CONTENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "text": {
-            "type": "string",
-            "description": "All text of the page in reading order, blocks separated by blank lines",
-        },
         "blocks": {
             "type": "array",
-            "description": "Text blocks (headings, paragraphs, list items, captions, notes) "
-            "in reading order",
-            "items": {
-                "type": "object",
-                "properties": {"text": {"type": "string"}, "bbox": _BOX},
-                "required": ["text", "bbox"],
-                "additionalProperties": False,
-            },
-        },
-        "tables": {
-            "type": "array",
-            "description": "Tables in reading order",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "bbox": _BOX,
-                    "header": {
-                        "type": "array",
-                        "description": "Column titles; empty when the table has none",
-                        "items": _CELL,
-                    },
-                    "rows": {
-                        "type": "array",
-                        "description": "Body rows, each a list of cell texts (null: empty cell)",
-                        "items": {"type": "array", "items": _CELL},
-                    },
-                },
-                "required": ["bbox", "header", "rows"],
-                "additionalProperties": False,
-            },
+            "description": "Every block of the page in reading order",
+            "items": _BLOCK,
         },
     },
-    "required": ["text", "blocks", "tables"],
+    "required": ["blocks"],
     "additionalProperties": False,
 }
 
 PAGE_CONTENT_INSTRUCTIONS = """\
-Extract everything written on this page image.
-- "text": all text of the page in natural reading order (columns left to right, each column \
-top to bottom; headers first, footnotes and page footers last). Transcribe exactly as printed: \
-do not summarise, translate, correct or invent. Separate blocks with a blank line.
-- "blocks": every heading, paragraph, list item, caption and note, in the same reading order, \
-each with its text and its bounding box.
-- "tables": every table with its bounding box, its header row (column titles, [] if none) and \
-its body rows as lists of cell texts, null for an empty cell. Table text also appears in "text".
-Bounding boxes are [x0, y0, x1, y1] integers from 0 to 1000: x across the image width, \
-y down the image height, (0, 0) the top-left corner.
-If the page has no text, answer with empty strings and lists.
+Transcribe this page image as a list of blocks in natural reading order: columns left to \
+right, each column top to bottom; a running header first, footnotes and the running footer \
+last. Transcribe exactly as printed: do not summarise, translate, correct or invent. Write each \
+piece of text once, in the one block it belongs to.
+Each block has:
+- "kind": title (the document's title), section_header (a heading), paragraph, list_item, \
+caption (of a figure or table), table, formula, figure, footnote, page_header (a running head \
+repeated on every page), page_footer (a running foot), page_number.
+- "bbox": [x0, y0, x1, y1] integers from 0 to 1000: x across the image width, y down the \
+image height, (0, 0) the top-left corner.
+- "text": the block's text, the lines of a paragraph joined with a space; for a formula its \
+LaTeX without $ delimiters; for a figure the text printed inside it, or ""; for a table "" \
+(its text goes in the cells, nowhere else).
+- "level": titles and section headers only: 1 for the top level, 2 for a section, 3 for a \
+subsection, up to 6.
+- "marker", "depth": list items only: the bullet or number as printed (e.g. "•", "2.", "a)"), \
+kept out of "text"; depth 0 for a top-level item, 1 for an item nested in it, and so on.
+- "table": tables only. "rows": the grid row by row, one string per column, "" for an empty \
+cell. "header_rows": how many top rows are column headers. A cell merged across rows or \
+columns is written once at its top-left position, with "" at the positions it covers, and \
+listed in "spans" as [row, column, rows spanned, columns spanned], counted from 0.
+Leave out "level", "marker", "depth", "header_rows", "spans" and "table" where they do not \
+apply. If the page has no text, answer {"blocks":[]}.
 Answer with one JSON object and nothing else. It must follow this JSON schema:
 """
 
@@ -145,53 +191,3 @@ def custom_schema_prompt(
     parts.append("Answer with one JSON object and nothing else. It must follow this JSON schema:\n")
     parts.append(restate_schema(schema))
     return StructuredPrompt(name, schema, "".join(parts))
-
-
-def page_content_from_answer(
-    answer: Mapping[str, Any], page: PageSize, engine: str
-) -> PageContentData:
-    """A page_content answer (valid against PAGE_CONTENT_SCHEMA) as PageContentData.
-
-    Boxes are scaled from 0..1000 to `page`'s width and height (its unit: PDF points for pages,
-    pixels for images) and put in order (x0 <= x1, y0 <= y1). As in the local engine, a
-    table's `rows` start with its header row when it has one.
-    """
-    blocks = [
-        Block(
-            index=index,
-            kind=BlockKind.PARAGRAPH,
-            text=block["text"],
-            bbox=_scale_box(block["bbox"], page),
-        )
-        for index, block in enumerate(answer["blocks"])
-    ]
-    blocks += [_table(table, page) for table in answer["tables"]]
-    return PageContentData.from_blocks(blocks, page, engine)
-
-
-def _table(table: Mapping[str, Any], page: PageSize) -> Block:
-    header: list[str | None] = list(table["header"])
-    rows: list[list[str | None]] = [list(row) for row in table["rows"]]
-    grid = ([header] if header else []) + rows
-    cells = [
-        GridCell(row=r, col=c, text=text or "", header=bool(header) and r == 0)
-        for r, row in enumerate(grid)
-        for c, text in enumerate(row)
-    ]
-    return Block(
-        index=0,
-        kind=BlockKind.TABLE,
-        bbox=_scale_box(table["bbox"], page),
-        table=TableGrid(
-            n_rows=len(grid),
-            n_cols=max((len(row) for row in grid), default=0),
-            header_rows=1 if header else 0,
-            cells=cells,
-        ),
-    )
-
-
-def _scale_box(box: Sequence[float], page: PageSize) -> tuple[float, float, float, float]:
-    x0, y0, x1, y1 = (min(max(float(v), 0.0), NORMALISED_EXTENT) for v in box)
-    sx, sy = page.width / NORMALISED_EXTENT, page.height / NORMALISED_EXTENT
-    return (min(x0, x1) * sx, min(y0, y1) * sy, max(x0, x1) * sx, max(y0, y1) * sy)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline.planning.geometry import soft_tokens
 from tests.fakes.schema_instance import schema_instance
+from tests.fakes.vllm_pages import page_answer, page_answer_fits
 from tests.fakes.vllm_requests import ParsedChat, count_tokens, first_tokens
 
 
@@ -37,13 +38,16 @@ def describe_request(parsed: ParsedChat) -> str:
 
 
 def answer(parsed: ParsedChat) -> str:
-    """The well-behaved answer: a schema instance, a JSON object, a transcript or plain text."""
+    """The well-behaved answer: a page of blocks, a schema instance, a JSON object, a transcript
+    or plain text."""
     text = describe_request(parsed)
     numbers: dict[str, float] = {}
     if parsed.images:
         numbers = {"width": parsed.images[0].width, "height": parsed.images[0].height}
     if parsed.audio:
         numbers = {"start": 0.0, "end": parsed.audio[0].seconds}
+    if parsed.schema is not None and parsed.images and page_answer_fits(parsed.schema, text):
+        return json.dumps(page_answer(text), ensure_ascii=False, separators=(",", ":"))
     if parsed.schema is not None:
         return json.dumps(schema_instance(parsed.schema, text, numbers))
     if parsed.audio:

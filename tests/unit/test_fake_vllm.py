@@ -11,6 +11,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from pipeline.model.answers import schema_errors
+from pipeline.model.prompts import PAGE_CONTENT_SCHEMA
 from pipeline.model.render import render_image
 from pipeline.model.repetition import find_loop, find_padding
 from pipeline.planning.geometry import soft_tokens, target_size
@@ -26,6 +28,7 @@ from tests.fakes.fake_vllm import (
     count_tokens,
     running_fake_vllm,
 )
+from tests.fakes.vllm_pages import PAGE_TABLE_ROWS
 
 PAGE_SCHEMA = PageContent.model_json_schema()
 
@@ -148,6 +151,53 @@ def test_a_page_request_gets_schema_valid_json_describing_the_image(fake):
     (recorded,) = control.requests
     assert (recorded.images[0].width, recorded.images[0].height) == (width, height)
     assert not recorded.sent_guided_json
+
+
+def test_a_page_content_request_gets_a_page_of_typed_blocks(fake):
+    client, _ = fake
+    body = chat_body(image_part(page_url(280)), schema=PAGE_CONTENT_SCHEMA)
+    content = content_of(client.post("/v1/chat/completions", json=body))
+    assert ", " not in content and ": " not in content.replace("Table 1: ", "")  # compact
+    answer = json.loads(content)
+    assert schema_errors(answer, PAGE_CONTENT_SCHEMA) == []
+    assert [block["kind"] for block in answer["blocks"]] == [
+        "page_header",
+        "title",
+        "paragraph",
+        "section_header",
+        "list_item",
+        "list_item",
+        "table",
+        "caption",
+        "formula",
+        "page_number",
+    ]
+    width, height = target_size(1000, 1300, 280)
+    tokens = soft_tokens(width, height)
+    assert answer["blocks"][2]["text"] == (
+        f"fake page {width}x{height} at budget 280 ({tokens} soft tokens)"
+    )
+    assert answer["blocks"][6]["table"] == {
+        "header_rows": 1,
+        "rows": PAGE_TABLE_ROWS,
+        "spans": [[2, 1, 1, 2]],
+    }
+
+
+def test_a_blocks_schema_that_refuses_the_page_gets_a_generic_instance(fake):
+    client, _ = fake
+    schema = {
+        "type": "object",
+        "properties": {"blocks": {"type": "array", "items": {"type": "string"}}},
+        "required": ["blocks"],
+    }
+    body = chat_body(image_part(page_url(280)), schema=schema)
+    answer = json.loads(content_of(client.post("/v1/chat/completions", json=body)))
+    width, height = target_size(1000, 1300, 280)
+    tokens = soft_tokens(width, height)
+    assert answer == {
+        "blocks": [f"fake page {width}x{height} at budget 280 ({tokens} soft tokens)"]
+    }
 
 
 def test_prompt_tokens_count_the_image_soft_tokens_and_wrappers(fake):

@@ -16,16 +16,17 @@ from pipeline.model.errors import (
     UnsupportedSchemaError,
     VlmRequestRejectedError,
 )
+from pipeline.model.page_answer import page_content_from_answer
 from pipeline.model.prompts import (
     PAGE_CONTENT_SCHEMA,
     custom_schema_prompt,
-    page_content_from_answer,
     page_content_prompt,
     restate_schema,
 )
 from pipeline.model.render import render_image
 from pipeline.model.retry import RetryPolicy
-from pipeline.planning.geometry import target_size
+from pipeline.planning.geometry import soft_tokens, target_size
+from schemas.blocks import BlockKind
 from schemas.extractions import PageSize
 from tests.fakes.fake_vllm import MOE_MODEL, Fault, count_tokens, running_fake_vllm
 
@@ -123,10 +124,18 @@ def test_a_good_answer_on_the_first_attempt(engine, control):
     assert (attempt.budget, attempt.temperature, attempt.failure) == (280, 0.0, None)
     assert render.budgets == [280]
     width, height = target_size(1000, 1300, 280)
+    tokens = soft_tokens(width, height)
     assert attempt.image_size == (width, height)
-    assert f"{width}x{height} at budget 280" in outcome.value["text"]
+    assert list(outcome.value) == ["blocks"]  # the new schema: no whole-page text
     data = page_content_from_answer(outcome.value, PageSize(width=1000, height=1300), MOE_MODEL)
-    assert data.text == outcome.value["text"]
+    assert [block.kind for block in data.blocks] == [
+        BlockKind(block["kind"]) for block in outcome.value["blocks"]
+    ]
+    table = data.blocks[6].table
+    assert table is not None and table.has_spans and table.header_rows == 1
+    assert data.blocks[2].text == f"fake page {width}x{height} at budget 280 ({tokens} soft tokens)"
+    assert data.text.startswith(f"Fake page\n\n{data.blocks[2].text}\n\nSeedlings\n\n")
+    assert "Plant\tSpring\tAutumn" in data.text and "Greenhouse fake pages" not in data.text
     (recorded,) = control.requests
     body = recorded.body
     assert body["response_format"]["json_schema"]["schema"] == PAGE_CONTENT_SCHEMA
@@ -141,8 +150,10 @@ def test_usage_and_latency_are_recorded_per_attempt(engine, control):
     control.request_latency = 0.05
     outcome = engine.extract_visual(page_content_prompt(), 140, Renderer())
     (attempt,) = outcome.attempts
-    # The fake answers json.dumps(instance); parsing and dumping again gives the same text.
-    assert attempt.completion_tokens == count_tokens(json.dumps(outcome.value))
+    # The fake writes its page as compact JSON, as vLLM does with `disable_any_whitespace`;
+    # parsing and dumping again the same way gives the same text.
+    compact = json.dumps(outcome.value, ensure_ascii=False, separators=(",", ":"))
+    assert attempt.completion_tokens == count_tokens(compact)
     assert attempt.prompt_tokens > 140
     assert attempt.latency_seconds >= 0.05
     assert attempt.model == MOE_MODEL
@@ -236,7 +247,7 @@ def test_budget_escalation_re_renders_at_the_next_budget(engine, control):
         (*target_size(1000, 1300, 560), 560)
     ]
     assert all(r.status == 200 for r in control.requests)  # the fake accepted every geometry
-    assert "at budget 560" in outcome.value["text"]
+    assert "at budget 560" in outcome.value["blocks"][2]["text"]
 
 
 def test_all_attempts_failing_falls_back_with_the_history(engine, control):
