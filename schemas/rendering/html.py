@@ -58,17 +58,23 @@ def _lines(text: str) -> str:
 
 
 def _list_html(items: Sequence[Block]) -> str:
-    """Nested lists from the items' depths; ordered when the first item of a level is numbered."""
+    """Nested lists from the items' depths; `<ol>` for numbered items, `<ul>` for bullets, a
+    new list where the kind changes at a level (as Markdown does), `start` when not from 1."""
     out: list[str] = []
     open_tags: list[str] = []
     for item in items:
-        while len(open_tags) > item.depth + 1:
+        number = ordinal(item.marker)
+        tag = "ol" if number is not None else "ul"
+        depth = min(item.depth, len(open_tags))  # one level deeper at most, as in Markdown
+        while len(open_tags) > depth + 1:
             out.append(f"</li></{open_tags.pop()}>")
-        if len(open_tags) == item.depth + 1:
+        if len(open_tags) == depth + 1:
             out.append("</li>")
-        while len(open_tags) < item.depth + 1:
-            tag = "ol" if ordinal(item.marker) is not None else "ul"
-            out.append(f"<{tag}>")
+            if open_tags[-1] != tag:
+                out.append(f"</{open_tags.pop()}>")
+        while len(open_tags) < depth + 1:
+            start = f' start="{number}"' if number is not None and number != 1 else ""
+            out.append(f"<{tag}{start}>")
             open_tags.append(tag)
         out.append(f"<li>{_lines(escape(item.text.strip()))}")
     while open_tags:

@@ -3,7 +3,7 @@
 Headings get `#` by level, list items `-` or their number (indented by depth), tables become
 pipe tables, or HTML tables when a cell spans rows or columns or there is more than one header
 row; formulas are `$$` display math. Lines that Markdown would misread (a paragraph starting
-with `#`, `-`, `1.`) are escaped.
+with `#`, `-`, `1.`) are escaped, and so is text that looks like an HTML tag or entity.
 """
 
 import re
@@ -16,6 +16,7 @@ from schemas.rendering.lists import BULLET_GLYPHS, ordinal
 __all__ = ["render_markdown", "table_markdown"]
 
 _DEFAULT_SECTION_LEVEL = 2
+_TAG_LIKE = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
 _MISREAD_START = re.compile(r"^(\s*)([#>|+*-]|=+\s*$|\d{1,9}[.)](\s|$))")
 
 
@@ -23,13 +24,20 @@ def render_markdown(blocks: Sequence[Block], include_furniture: bool = False) ->
     """The blocks as Markdown; consecutive list items form one tight list."""
     parts: list[str] = []
     previous: Block | None = None
+    content_columns: list[int] = []  # per depth: where the open list item's text starts
     for block in blocks:
         if block.furniture and not include_furniture:
             continue
-        rendered = _block_markdown(block)
+        in_list = previous is not None and _both_list_items(previous, block)
+        if not in_list:
+            content_columns = []
+        if block.kind == BlockKind.LIST_ITEM and block.text.strip():
+            rendered = _list_item(block, block.text.strip(), content_columns)
+        else:
+            rendered = _block_markdown(block)
         if not rendered:
             continue
-        if parts and previous is not None and _both_list_items(previous, block):
+        if parts and in_list:
             parts[-1] = parts[-1] + "\n" + rendered
         else:
             parts.append(rendered)
@@ -49,18 +57,20 @@ def _block_markdown(block: Block) -> str:
     if not text:
         return ""
     if kind == BlockKind.TITLE:
-        return f"{'#' * (block.level or 1)} {_one_line(text)}"
+        return f"{'#' * (block.level or 1)} {_escape_html_tags(_one_line(text))}"
     if kind == BlockKind.SECTION_HEADER:
-        return f"{'#' * (block.level or _DEFAULT_SECTION_LEVEL)} {_one_line(text)}"
-    if kind == BlockKind.LIST_ITEM:
-        return _list_item(block, text)
+        level = block.level or _DEFAULT_SECTION_LEVEL
+        return f"{'#' * level} {_escape_html_tags(_one_line(text))}"
     if kind == BlockKind.FORMULA:
         return f"$$\n{text}\n$$"
-    return "\n".join(_escape_line(line) for line in text.splitlines())
+    return "\n".join(_escape_line(_escape_html_tags(line)) for line in text.splitlines())
 
 
-def _list_item(block: Block, text: str) -> str:
-    indent = "  " * block.depth
+def _list_item(block: Block, text: str, content_columns: list[int]) -> str:
+    """The item, indented to nest under the open item one level up (CommonMark needs the
+    parent's text column: 3 spaces under `1.`, 2 under `-`); `content_columns` is updated."""
+    depth = min(block.depth, len(content_columns))
+    indent = " " * (content_columns[depth - 1] if depth else 0)
     number = ordinal(block.marker)
     if number is not None:
         bullet = f"{number}."
@@ -68,10 +78,11 @@ def _list_item(block: Block, text: str) -> str:
         bullet = f"- {block.marker.strip()}"
     else:
         bullet = "-"
-    lines = text.splitlines()
-    continuation = " " * (len(indent) + len(bullet) + 1)
-    rest = [continuation + line.strip() for line in lines[1:]]
-    return "\n".join([f"{indent}{bullet} {lines[0].strip()}", *rest])
+    lines = [_escape_html_tags(line.strip()) for line in text.splitlines()]
+    column = len(indent) + len(bullet) + 1
+    content_columns[depth:] = [column]
+    rest = [" " * column + line for line in lines[1:]]
+    return "\n".join([f"{indent}{bullet} {lines[0]}", *rest])
 
 
 def table_markdown(table: TableGrid) -> str:
@@ -93,8 +104,13 @@ def _pipe_row(cells: Sequence[str]) -> str:
 
 def _cell(text: str | None) -> str:
     lines = [" ".join(line.split()) for line in (text or "").splitlines()]
-    joined = "<br>".join(line for line in lines if line)
-    return joined.replace("\\", "\\\\").replace("|", "\\|")
+    escaped = [_escape_html_tags(line.replace("\\", "\\\\")) for line in lines if line]
+    return "<br>".join(escaped).replace("|", "\\|")
+
+
+def _escape_html_tags(text: str) -> str:
+    """Text that looks like an HTML tag, comment or entity stays text (`\\<b>`, `\\&amp;`)."""
+    return _TAG_LIKE.sub(r"\\\g<0>", text)
 
 
 def _one_line(text: str) -> str:
