@@ -5,15 +5,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from api import (
+    routes_deletion,
     routes_documents,
     routes_extractions,
+    routes_files,
     routes_health,
     routes_jobs,
     routes_keys,
     routes_metrics,
     routes_schemas,
 )
-from api.dispatch import CeleryDispatcher, Dispatcher, NoBrokerDispatcher
+from api.dispatch import CeleryDispatcher, Dispatcher, NoBrokerDispatcher, OutboxRelay
 from api.errors import install_error_handlers
 from api.key_verifier import KeyVerifier
 from api.state import ApiState
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
         sessions=sessions,
         blobs=BlobStore(Path(settings.blob_root)),
         dispatcher=dispatcher,
+        outbox=OutboxRelay(sessions, dispatcher, settings.outbox_retry_seconds),
         keys=KeyVerifier(sessions, settings.auth_cache_seconds)
         if settings.auth == "keys"
         else None,
@@ -55,6 +58,8 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     install_error_handlers(app)
     app.include_router(routes_health.router)
     app.include_router(routes_documents.router)
+    app.include_router(routes_files.router)
+    app.include_router(routes_deletion.router)
     app.include_router(routes_jobs.router)
     app.include_router(routes_schemas.router)
     app.include_router(routes_extractions.router)

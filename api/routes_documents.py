@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, ReadCaller, WriteCaller
 from api.disclosure import message_for
@@ -10,88 +11,33 @@ from api.errors import ApiError, not_found
 from api.pagination import decode_cursor, encode_cursor
 from api.serializers import document_out, extraction_out, job_out
 from api.state import ApiState, api_state
+from api.upload_intake import UPLOAD_REQUEST_BODY, accept_upload
 from schemas.api import DocumentOut, DocumentPage, ExtractionOut, JobOut
-from schemas.document_options import (
-    COLLECTION_MAX_LENGTH,
-    DEFAULT_COLLECTION,
-    SCHEMA_NAME_MAX_LENGTH,
-    DocumentOptions,
-    InvalidDocumentOptionsError,
-)
-from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus, Tier
+from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus
 from schemas.results import DocumentResultOut
-from storage.blobs import BlobTooLargeError
 from storage.database import Session, transaction
 from storage.documents import get_document, job_counts, list_documents
-from storage.extraction_schemas import get_schema
-from storage.intake import take_in
 from storage.models import Document
 from storage.queries import extractions_of_document, jobs_of_document
 from storage.results import get_document_result
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
-MULTIPART_OVERHEAD_BYTES = 64 * 1024
 State = Annotated[ApiState, Depends(api_state)]
 
 
-@router.post("", status_code=202, response_model=DocumentOut)
-def upload_document(
-    request: Request,
-    response: Response,
-    state: State,
-    caller: WriteCaller,
-    file: Annotated[UploadFile, File(description="The document, image, audio or video file.")],
-    collection: Annotated[
-        str, Form(min_length=1, max_length=COLLECTION_MAX_LENGTH)
-    ] = DEFAULT_COLLECTION,
-    tier: Annotated[Tier | None, Form()] = None,
-    budget: Annotated[int | None, Form()] = None,
-    schema_name: Annotated[
-        str | None, Form(alias="schema", max_length=SCHEMA_NAME_MAX_LENGTH)
-    ] = None,
+@router.post("", status_code=202, response_model=DocumentOut, openapi_extra=UPLOAD_REQUEST_BODY)
+async def upload_document(
+    request: Request, response: Response, state: State, caller: WriteCaller
 ) -> DocumentOut:
-    """Store the upload and queue it; 200 with the existing document for a duplicate."""
-    limit = state.settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if (
-        declared is not None
-        and declared.isdigit()
-        and int(declared) > limit + MULTIPART_OVERHEAD_BYTES
-    ):
-        raise ApiError(413, "too_large", f"the upload exceeds the limit of {limit} bytes")
-    try:
-        options = DocumentOptions(
-            collection=collection, tier=tier, budget=budget, schema=schema_name
-        )
-    except InvalidDocumentOptionsError as exc:
-        raise ApiError(422, "invalid_request", str(exc)) from exc
-    caller.require_collection(options.collection)
-    if options.schema is not None:
-        with transaction(state.sessions) as session:
-            if get_schema(session, options.schema) is None:
-                raise ApiError(
-                    422,
-                    "unknown_schema",
-                    f"no schema is registered as {options.schema!r}; POST it to /v1/schemas first",
-                )
-    try:
-        intake = take_in(
-            state.sessions,
-            state.blobs,
-            file.file,
-            filename=file.filename,
-            collection=options.collection,
-            options=options.stored(),
-            max_bytes=limit,
-        )
-    except BlobTooLargeError as exc:
-        raise ApiError(413, "too_large", str(exc)) from exc
-    if intake.created:
-        state.dispatcher.dispatch_document(intake.document.id)
-    else:
+    """Store the upload and queue it; 200 with the existing document for a duplicate.
+
+    The multipart body (`file`, `collection`, `tier`, `budget`, `schema`) is parsed as it
+    streams in (`api/upload_stream.py`): past `MAX_UPLOAD_BYTES` the answer is 413 at once."""
+    intake = await accept_upload(request, state, caller)
+    if not intake.created:
         response.status_code = 200
-    return _show(state, intake.document.id, caller)
+    return await run_in_threadpool(_show, state, intake.document.id, caller)
 
 
 @router.get("", response_model=DocumentPage)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from api.dispatch import Dispatcher
+from api.dispatch import Dispatcher, OutboxRelay
 from api.key_verifier import KeyVerifier
 from schemas.settings import Settings
 from storage.blobs import BlobStore
@@ -20,6 +20,8 @@ class ApiState:
     sessions: SessionFactory
     blobs: BlobStore
     dispatcher: Dispatcher
+    outbox: OutboxRelay
+    """Sends accepted documents' messages; retries those the broker did not take."""
     keys: KeyVerifier | None
     """None: auth is disabled."""
 
