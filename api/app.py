@@ -16,8 +16,11 @@ from api import (
     routes_schemas,
 )
 from api.dispatch import CeleryDispatcher, Dispatcher, NoBrokerDispatcher, OutboxRelay
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.key_verifier import KeyVerifier
+from api.middleware import BoundaryMiddleware
+from api.openapi import install_openapi
 from api.state import ApiState
 from schemas.settings import Settings, load_settings
 from storage.blobs import BlobStore
@@ -42,6 +45,8 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
         title="Greenhouse",
         version="0.1.0",
         summary="On-premises document, image, audio and video ingestion to structured JSON.",
+        docs_url=None,
+        redoc_url=None,
     )
     sessions = make_session_factory(engine)
     app.state.greenhouse = ApiState(
@@ -56,6 +61,9 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
         else None,
     )
     install_error_handlers(app)
+    app.add_middleware(BoundaryMiddleware)
+    install_openapi(app)
+    install_docs(app)
     app.include_router(routes_health.router)
     app.include_router(routes_documents.router)
     app.include_router(routes_files.router)

@@ -1,23 +1,76 @@
-"""Opaque keyset cursors over (created_at, id)."""
+"""Opaque keyset cursors: (created_at, id) for documents and extractions, a name for schemas.
+
+A cursor comes from the client, so decoding is strict: at most CURSOR_MAX_LENGTH characters
+(which also bounds JSON nesting), exactly the expected shape, a timezone-aware timestamp that
+converts to UTC, and ids that PostgreSQL can compare. Anything else is a 400 `invalid_cursor`.
+"""
 
 import base64
+import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from api.errors import ApiError
+from schemas.text_rules import text_problem
+
+CURSOR_MAX_LENGTH = 512
 
 
 def encode_cursor(created_at: datetime, row_id: str) -> str:
     """An opaque cursor pointing after this row."""
-    raw = json.dumps([created_at.isoformat(), row_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _encode([created_at.isoformat(), row_id])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Parse a cursor, or raise a 400 ApiError."""
+    """Parse a (created_at, id) cursor, or raise a 400 ApiError."""
+    value = _decode(cursor)
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise _invalid()
+    stamp, row_id = value
+    try:
+        created_at = datetime.fromisoformat(stamp)
+        if created_at.tzinfo is None:
+            raise _invalid()
+        created_at = created_at.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise _invalid() from exc
+    return created_at, _checked_text(row_id)
+
+
+def encode_name_cursor(name: str) -> str:
+    """An opaque cursor pointing after the row named `name`."""
+    return _encode({"after": name})
+
+
+def decode_name_cursor(cursor: str) -> str:
+    """Parse a name cursor, or raise a 400 ApiError."""
+    value = _decode(cursor)
+    name = value.get("after") if isinstance(value, dict) and len(value) == 1 else None
+    if not isinstance(name, str):
+        raise _invalid()
+    return _checked_text(name)
+
+
+def _encode(value: object) -> str:
+    raw = json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> object:
+    if len(cursor) > CURSOR_MAX_LENGTH:
+        raise _invalid()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, row_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created_at), str(row_id)
-    except (ValueError, TypeError) as exc:
-        raise ApiError(400, "invalid_cursor", "the cursor is not valid") from exc
+        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, RecursionError) as exc:
+        raise _invalid() from exc
+
+
+def _checked_text(text: str) -> str:
+    if text_problem(text) is not None:
+        raise _invalid()
+    return text
+
+
+def _invalid() -> ApiError:
+    return ApiError(400, "invalid_cursor", "the cursor is not valid")

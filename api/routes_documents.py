@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Caller, ReadCaller, WriteCaller
 from api.disclosure import message_for
 from api.errors import ApiError, not_found
+from api.openapi import errors
 from api.pagination import decode_cursor, encode_cursor
 from api.serializers import document_out, extraction_out, job_out
 from api.state import ApiState, api_state
@@ -24,9 +25,17 @@ from storage.results import get_document_result
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 State = Annotated[ApiState, Depends(api_state)]
+SEQ_MAX = 2**31 - 1
+"""Page sequence numbers are 32-bit integer columns: a larger `after_seq` is a 422."""
 
 
-@router.post("", status_code=202, response_model=DocumentOut, openapi_extra=UPLOAD_REQUEST_BODY)
+@router.post(
+    "",
+    status_code=202,
+    response_model=DocumentOut,
+    openapi_extra=UPLOAD_REQUEST_BODY,
+    responses=errors(413),
+)
 async def upload_document(
     request: Request, response: Response, state: State, caller: WriteCaller
 ) -> DocumentOut:
@@ -40,7 +49,7 @@ async def upload_document(
     return await run_in_threadpool(_show, state, intake.document.id, caller)
 
 
-@router.get("", response_model=DocumentPage)
+@router.get("", response_model=DocumentPage, responses=errors(400))
 def list_all(
     state: State,
     caller: ReadCaller,
@@ -69,7 +78,7 @@ def list_all(
     return DocumentPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{document_id}", response_model=DocumentOut)
+@router.get("/{document_id}", response_model=DocumentOut, responses=errors(404))
 def show(document_id: str, state: State, caller: ReadCaller) -> DocumentOut:
     """Status, media type, page count, job counts by state and error."""
     return _show(state, document_id, caller)
@@ -82,12 +91,12 @@ def _show(state: ApiState, document_id: str, caller: Caller) -> DocumentOut:
         return document_out(document, counts, caller.is_admin)
 
 
-@router.get("/{document_id}/jobs", response_model=list[JobOut])
+@router.get("/{document_id}/jobs", response_model=list[JobOut], responses=errors(404))
 def jobs_of(
     document_id: str,
     state: State,
     caller: ReadCaller,
-    after_seq: Annotated[int, Query(ge=-1)] = -1,
+    after_seq: Annotated[int, Query(ge=-1, le=SEQ_MAX)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[JobOut]:
     """The document's jobs in page order, `limit` at a time after `after_seq`."""
@@ -97,12 +106,12 @@ def jobs_of(
         return [job_out(job, caller.is_admin) for job in jobs]
 
 
-@router.get("/{document_id}/extractions", response_model=list[ExtractionOut])
+@router.get("/{document_id}/extractions", response_model=list[ExtractionOut], responses=errors(404))
 def extractions_of(
     document_id: str,
     state: State,
     caller: ReadCaller,
-    after_seq: Annotated[int, Query(ge=-1)] = -1,
+    after_seq: Annotated[int, Query(ge=-1, le=SEQ_MAX)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ExtractionOut]:
     """The document's extractions in page order."""
@@ -114,7 +123,7 @@ def extractions_of(
         return [extraction_out(e) for e in extractions]
 
 
-@router.get("/{document_id}/result", response_model=DocumentResultOut)
+@router.get("/{document_id}/result", response_model=DocumentResultOut, responses=errors(404, 409))
 def result_of(document_id: str, state: State, caller: ReadCaller) -> DocumentResultOut:
     """The document's assembled result (pages in order); 409 until the document finishes."""
     with transaction(state.sessions) as session:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import ReadCaller
+from api.openapi import errors
 from api.pagination import decode_cursor, encode_cursor
 from api.serializers import extraction_out
 from api.state import ApiState, api_state
@@ -15,7 +16,7 @@ from storage.queries import list_extractions as query_extractions
 router = APIRouter(prefix="/v1/extractions", tags=["extractions"])
 
 
-@router.get("", response_model=ExtractionPage)
+@router.get("", response_model=ExtractionPage, responses=errors(400))
 def list_extractions(
     state: Annotated[ApiState, Depends(api_state)],
     caller: ReadCaller,

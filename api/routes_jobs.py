@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from api.auth import ReadCaller
 from api.errors import not_found
+from api.openapi import errors
 from api.serializers import job_out
 from api.state import ApiState, api_state
 from schemas.api import JobOut
@@ -16,7 +17,7 @@ from storage.queries import get_job
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-@router.get("/{job_id}", response_model=JobOut)
+@router.get("/{job_id}", response_model=JobOut, responses=errors(404))
 def show_job(
     job_id: str, state: Annotated[ApiState, Depends(api_state)], caller: ReadCaller
 ) -> JobOut:

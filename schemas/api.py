@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from schemas.enums import ChunkKind, DocumentStatus, ErrorCategory, JobState, Tier
+from schemas.text_rules import text_problem
 
 
 class ErrorInfo(BaseModel):
@@ -100,12 +101,21 @@ class ExtractionPage(BaseModel):
     next_cursor: str | None
 
 
+class ErrorInfoOut(BaseModel):
+    """What went wrong with a request."""
+
+    code: str = Field(description="Stable, machine-readable: e.g. not_found, invalid_request.")
+    message: str = Field(description="For people; may change between versions.")
+    detail: Any = Field(
+        default=None, description="Optional extra, e.g. the invalid fields or JSON pointers."
+    )
+    request_id: str = Field(description="Also in the X-Request-ID header; quote it in reports.")
+
+
 class ErrorBody(BaseModel):
     """The stable shape of every API error."""
 
-    error: dict[str, Any] = Field(
-        description="{'code': str, 'message': str, 'detail': optional extra}"
-    )
+    error: ErrorInfoOut
 
 
 SCHEMA_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -118,8 +128,31 @@ class SchemaIn(BaseModel):
     json_schema: dict[str, Any] = Field(description="Must stay inside what xgrammar enforces.")
     description: str | None = Field(default=None, max_length=2000)
 
+    @field_validator("description")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        problem = None if value is None else text_problem(value)
+        if problem is not None:
+            raise ValueError(f"the description {problem}")
+        return value
+
 
 class SchemaOut(SchemaIn):
     """A registered schema."""
 
     created_at: datetime
+
+
+class SchemaSummary(BaseModel):
+    """A registered schema in a listing: GET /v1/schemas/{name} has its body."""
+
+    name: str
+    description: str | None
+    created_at: datetime
+
+
+class SchemaPage(BaseModel):
+    """One page of the schema listing, by name."""
+
+    items: list[SchemaSummary]
+    next_cursor: str | None

@@ -6,6 +6,7 @@ from typing import Any
 
 from schemas.budget import VISUAL_BUDGETS, is_visual_budget
 from schemas.enums import Tier
+from schemas.text_rules import text_problem
 
 DEFAULT_COLLECTION = "default"
 COLLECTION_MAX_LENGTH = 200
@@ -37,6 +38,10 @@ class DocumentOptions:
             return f"budget must be one of {list(VISUAL_BUDGETS)}, not {self.budget}"
         if self.schema is not None and len(self.schema) > SCHEMA_NAME_MAX_LENGTH:
             return f"schema must be at most {SCHEMA_NAME_MAX_LENGTH} characters long"
+        for name, text in (("collection", self.collection), ("schema", self.schema)):
+            problem = None if text is None else text_problem(text)
+            if problem is not None:
+                return f"{name} {problem}"
         return None
 
     def stored(self) -> dict[str, Any]:

@@ -6,14 +6,27 @@ backend, silently hands it to another backend) when it uses `multipleOf`; `uniqu
 `contains`, `minContains`, `maxContains`; `patternProperties`, `propertyNames`; a string `format`
 outside `XGRAMMAR_STRING_FORMATS`; or `pattern`/`format` together with `minLength`/`maxLength`
 (xgrammar compiles the pattern and silently drops the length bounds). This check is stricter in
-two ways: `patternProperties` and `propertyNames` are refused in every form, and a `$ref` must be
-local (`#...`). Only real subschema positions are walked, so a property *named* `pattern` or an
-`enum` value is never mistaken for a keyword.
+four ways: `patternProperties` and `propertyNames` are refused in every form; a `$ref` must be
+local (`#/...`), point at a schema object and form no cycle (schemas/schema_refs.py); and a
+`pattern` must stay inside a subset without backtracking blow-ups (schemas/safe_regex.py).
+Only real subschema positions are walked, so a property *named* `pattern` or an `enum` value is
+never mistaken for a keyword.
 """
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from schemas.safe_regex import pattern_problem
+from schemas.schema_refs import find_ref_problems
+from schemas.schema_walk import SchemaProblem, subschemas
+
+__all__ = [
+    "UNSUPPORTED_KEYWORDS",
+    "XGRAMMAR_STRING_FORMATS",
+    "SchemaProblem",
+    "describe_unsupported",
+    "find_unsupported",
+]
 
 XGRAMMAR_STRING_FORMATS = frozenset(
     {
@@ -45,41 +58,12 @@ UNSUPPORTED_KEYWORDS = (
     "propertyNames",
 )
 
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-_SCHEMA_VALUES = (
-    "additionalProperties",
-    "items",
-    "additionalItems",
-    "contains",
-    "propertyNames",
-    "not",
-    "if",
-    "then",
-    "else",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-)
-_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
-
-
-@dataclass(frozen=True)
-class SchemaProblem:
-    """One feature of a schema that xgrammar would reject or silently not enforce."""
-
-    pointer: str
-    """JSON pointer (RFC 6901) of the offending subschema; "" is the root."""
-    keyword: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"#{self.pointer}: {self.message}"
-
 
 def find_unsupported(schema: object) -> list[SchemaProblem]:
     """Every problem in `schema`, in document order; empty when xgrammar accepts it."""
     if not isinstance(schema, Mapping):
         return [SchemaProblem("", "type", "a schema sent to the server must be a JSON object")]
-    return list(_check(schema, ""))
+    return [*_check(schema, ""), *find_ref_problems(schema)]
 
 
 def describe_unsupported(schema: object) -> list[str]:
@@ -95,7 +79,7 @@ def _check(schema: Mapping[str, Any], pointer: str) -> Iterator[SchemaProblem]:
     ref = schema.get("$ref")
     if isinstance(ref, str) and not ref.startswith("#"):
         yield SchemaProblem(pointer, "$ref", f"only local '$ref's are resolved, not {ref!r}")
-    for child, child_pointer in _subschemas(schema, pointer):
+    for child, child_pointer in subschemas(schema, pointer):
         yield from _check(child, child_pointer)
 
 
@@ -105,6 +89,11 @@ def _check_string_keywords(schema: Mapping[str, Any], pointer: str) -> Iterator[
     fmt = schema.get("format")
     if fmt is not None and fmt not in XGRAMMAR_STRING_FORMATS:
         yield SchemaProblem(pointer, "format", f"format {fmt!r} is not supported by xgrammar")
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        problem = pattern_problem(pattern)
+        if problem is not None:
+            yield SchemaProblem(pointer, "pattern", problem)
     generative = [k for k in ("pattern", "format") if k in schema]
     bounds = [k for k in ("minLength", "maxLength") if k in schema]
     if generative and bounds:
@@ -122,22 +111,3 @@ def _may_be_string(schema: Mapping[str, Any]) -> bool:
     if isinstance(declared, str):
         return declared == "string"
     return isinstance(declared, list) and "string" in declared
-
-
-def _subschemas(schema: Mapping[str, Any], pointer: str) -> Iterator[tuple[Mapping[str, Any], str]]:
-    for keyword, value in schema.items():
-        here = f"{pointer}/{_escape(keyword)}"
-        if keyword in _SCHEMA_MAPS and isinstance(value, Mapping):
-            for name, child in value.items():
-                if isinstance(child, Mapping):
-                    yield child, f"{here}/{_escape(name)}"
-        elif keyword in _SCHEMA_LISTS and isinstance(value, list):
-            for index, child in enumerate(value):
-                if isinstance(child, Mapping):
-                    yield child, f"{here}/{index}"
-        elif keyword in _SCHEMA_VALUES and isinstance(value, Mapping):
-            yield value, here
-
-
-def _escape(token: str) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from storage.models import ExtractionSchema
 
@@ -36,6 +36,12 @@ def get_schema(session: Session, name: str) -> ExtractionSchema | None:
     return session.get(ExtractionSchema, name)
 
 
-def list_schemas(session: Session) -> list[ExtractionSchema]:
-    """Every schema, by name."""
-    return list(session.scalars(select(ExtractionSchema).order_by(ExtractionSchema.name)))
+def list_schemas(session: Session, *, after: str | None, limit: int) -> list[ExtractionSchema]:
+    """Up to `limit` schemas by name, after the name `after`; the schema bodies are not loaded
+    (a listing shows names and descriptions; GET /v1/schemas/{name} shows one body)."""
+    query = select(ExtractionSchema).options(
+        load_only(ExtractionSchema.name, ExtractionSchema.description, ExtractionSchema.created_at)
+    )
+    if after is not None:
+        query = query.where(ExtractionSchema.name > after)
+    return list(session.scalars(query.order_by(ExtractionSchema.name).limit(limit)))

@@ -54,7 +54,7 @@ def test_register_list_show_and_idempotence(client: TestClient) -> None:
     changed = _register(client, {**INVOICE, "required": ["total"]})
     assert changed.status_code == 409
     assert changed.json()["error"]["code"] == "schema_exists"
-    assert [s["name"] for s in client.get("/v1/schemas").json()] == ["invoice"]
+    assert [s["name"] for s in client.get("/v1/schemas").json()["items"]] == ["invoice"]
     assert client.get("/v1/schemas/invoice").json()["description"] == "invoices"
     assert client.get("/v1/schemas/nope").status_code == 404
 
