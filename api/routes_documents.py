@@ -13,6 +13,7 @@ from api.pagination import decode_cursor, encode_cursor
 from api.serializers import document_out, extraction_out, job_out
 from api.state import ApiState, api_state
 from api.upload_intake import UPLOAD_REQUEST_BODY, accept_upload
+from api.upload_stream import AbandonedUploadError
 from schemas.api import DocumentOut, DocumentPage, ExtractionOut, JobOut
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus
 from schemas.results import DocumentResultOut
@@ -38,12 +39,16 @@ SEQ_MAX = 2**31 - 1
 )
 async def upload_document(
     request: Request, response: Response, state: State, caller: WriteCaller
-) -> DocumentOut:
+) -> DocumentOut | Response:
     """Store the upload and queue it; 200 with the existing document for a duplicate.
 
     The multipart body (`file`, `collection`, `tier`, `budget`, `schema`) is parsed as it
-    streams in (`api/upload_stream.py`): past `MAX_UPLOAD_BYTES` the answer is 413 at once."""
-    intake = await accept_upload(request, state, caller)
+    streams in (`api/upload_stream.py`): past `MAX_UPLOAD_BYTES` the answer is 413 at once,
+    and it closes the connection so the client stops sending."""
+    try:
+        intake = await accept_upload(request, state, caller)
+    except AbandonedUploadError as refusal:
+        return refusal.response()
     if not intake.created:
         response.status_code = 200
     return await run_in_threadpool(_show, state, intake.document.id, caller)

@@ -18,6 +18,7 @@ from api.upload_stream import (
     FILE_FIELD,
     FILENAME_MAX_LENGTH,
     FORM_FIELDS_MAX_BYTES,
+    AbandonedUploadError,
     ReceivedUpload,
     invalid,
     receive_upload,
@@ -72,7 +73,7 @@ UPLOAD_REQUEST_BODY: dict[str, Any] = {
 async def accept_upload(request: Request, state: ApiState, caller: Caller) -> IntakeResult:
     """Receive, validate and record an upload, and send its message (or leave it to the
     outbox's retries). 413 past `MAX_UPLOAD_BYTES`, 422 for invalid options, 403 outside the
-    caller's collections."""
+    caller's collections; AbandonedUploadError when refused before the body was read."""
     limit = state.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if (
@@ -80,7 +81,7 @@ async def accept_upload(request: Request, state: ApiState, caller: Caller) -> In
         and declared.isdigit()
         and int(declared) > limit + FORM_FIELDS_MAX_BYTES
     ):
-        raise too_large(limit)
+        raise AbandonedUploadError.of(too_large(limit))
     upload = await receive_upload(request, state.blobs, limit)
     try:
         options = _options(upload.fields)

@@ -14,8 +14,9 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
 
-from api.errors import ApiError
+from api.errors import ApiError, error_body
 from schemas.text_rules import text_problem
 from storage.blobs import BlobStore, BlobTooLargeError, BlobWriter, StagedBlob
 
@@ -35,6 +36,24 @@ class ReceivedUpload:
     staged: StagedBlob
     filename: str | None
     fields: dict[str, str]
+
+
+class AbandonedUploadError(ApiError):
+    """An upload refused before its body was read to the end. Its answer closes the
+    connection, so the client stops sending instead of streaming the rest into the void."""
+
+    def response(self) -> JSONResponse:
+        """The error, with `Connection: close`."""
+        return JSONResponse(
+            error_body(self.code, self.message, self.detail),
+            status_code=self.status,
+            headers={"Connection": "close"},
+        )
+
+    @classmethod
+    def of(cls, error: ApiError) -> "AbandonedUploadError":
+        """The same error, raised with the body unread."""
+        return cls(error.status, error.code, error.message, error.detail)
 
 
 def invalid(message: str) -> ApiError:
@@ -176,21 +195,25 @@ async def receive_upload(request: Request, blobs: BlobStore, max_bytes: int) -> 
     """Stage the `file` part of a multipart upload and collect its other fields.
 
     413 once the file holds more than `max_bytes` or the body more than that plus
-    FORM_FIELDS_MAX_BYTES (the rest of the body is not read); 422 for a malformed body or
-    a missing file. On any failure nothing stays in the blob store."""
+    FORM_FIELDS_MAX_BYTES, 422 for a malformed body or a missing file; raised as
+    AbandonedUploadError while the rest of the body is unread. On any failure nothing stays
+    in the blob store."""
     upload = _MultipartUpload(blobs, multipart_boundary(request), max_bytes)
     body_limit = max_bytes + FORM_FIELDS_MAX_BYTES
     received = 0
     pending = bytearray()
     try:
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > body_limit:
-                raise too_large(max_bytes)
-            pending += chunk
-            if len(pending) >= FEED_BYTES:
-                await run_in_threadpool(upload.feed, bytes(pending))
-                pending.clear()
+        try:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > body_limit:
+                    raise too_large(max_bytes)
+                pending += chunk
+                if len(pending) >= FEED_BYTES:
+                    await run_in_threadpool(upload.feed, bytes(pending))
+                    pending.clear()
+        except ApiError as refusal:
+            raise AbandonedUploadError.of(refusal) from refusal
         await run_in_threadpool(upload.feed, bytes(pending))
         if not upload.finished:
             raise invalid("the multipart body ended before its closing boundary")

@@ -110,10 +110,20 @@ def test_a_chunked_upload_past_the_limit_stops_at_the_limit(
     base_url: str, blob_root: Path, system_tmp: Path
 ) -> None:
     blob_root.mkdir(parents=True, exist_ok=True)
+    pieces_sent = 0
+
+    def counted() -> Iterator[bytes]:
+        nonlocal pieces_sent
+        for piece in _multipart_stream(STREAMED_BYTES):
+            pieces_sent += 1
+            yield piece
+
     with DiskPeak(blob_root, system_tmp) as disk:
-        response = _post_stream(base_url, _multipart_stream(STREAMED_BYTES))
+        response = _post_stream(base_url, counted())
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
+    assert response.headers["connection"] == "close"
+    assert pieces_sent * len(PIECE) < STREAMED_BYTES / 2  # the client stopped sending
     assert disk.peak <= PEAK_DISK_ALLOWED
     assert _files(blob_root) == []
     assert _files(system_tmp) == []
