@@ -157,8 +157,8 @@ def _reports(
 
 def _print_hint(out: Any) -> None:
     out.write(
-        "\nResults are in the database. Query them over REST with `greenhouse serve` and\n"
-        "  curl http://127.0.0.1:8000/v1/documents\n"
-        "  curl http://127.0.0.1:8000/v1/documents/<document id>/result\n"
-        "  curl http://127.0.0.1:8000/v1/documents/<document id>/extractions\n"
+        "\nResults are in the database. Query them over REST with `greenhouse serve` and a key\n"
+        "(`greenhouse keys create --name me --collections '*' --scopes read`, shown once):\n"
+        '  curl -H "Authorization: Bearer $KEY" http://127.0.0.1:8000/v1/documents\n'
+        '  curl -H "Authorization: Bearer $KEY" http://127.0.0.1:8000/v1/documents/<id>/result\n'
     )
