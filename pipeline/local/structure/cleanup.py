@@ -1,0 +1,90 @@
+"""Text clean-up that changes no content: ligatures expanded, Unicode NFC, invisible characters
+dropped, spaces collapsed, and words broken at line ends joined again (`irretrie-` + `vably`)."""
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from schemas.blocks import TableGrid
+
+__all__ = ["clean_grid", "clean_text", "hyphenated_words", "join_lines"]
+
+_LIGATURES = str.maketrans(
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "ft",
+        "\ufb06": "st",
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+    }
+)
+_HYPHENS = ("-", "\u2010", "\u00ad")
+_SOFT_HYPHEN = "\u00ad"
+_HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
+_WORD_END = re.compile(r"([^\W\d_][\w-]*)[-\u2010\u00ad]$")
+_WORD_START = re.compile(r"^([^\W\d_]+)")
+
+
+def clean_text(text: str) -> str:
+    """Ligatures expanded, zero-width characters dropped, NFC, runs of whitespace as one space."""
+    return " ".join(unicodedata.normalize("NFC", text.translate(_LIGATURES)).split())
+
+
+def clean_grid(grid: TableGrid) -> TableGrid:
+    """A table grid with each cell's lines cleaned like body text (line breaks kept)."""
+    cells = [
+        cell.model_copy(update={"text": "\n".join(map(clean_text, cell.text.splitlines()))})
+        for cell in grid.cells
+    ]
+    return grid.model_copy(update={"cells": cells})
+
+
+def hyphenated_words(texts: Iterable[str]) -> set[str]:
+    """The hyphenated words written inside lines (lower case): `state-of-the-art`, `co-operate`."""
+    return {match.group(0).lower() for text in texts for match in _HYPHENATED.finditer(text)}
+
+
+def join_lines(lines: Sequence[str], keep_hyphenated: set[str]) -> str:
+    """The lines of one block as one text; a word broken at a line end is joined.
+
+    A line-end hyphen is dropped when the next line starts with a lower-case letter, the part
+    before it is one plain word (not itself a compound such as `state-of-the-`), and the
+    hyphenated form does not occur elsewhere on the page (`keep_hyphenated`); otherwise it
+    stays and the two parts are joined without a space. A soft hyphen is always dropped."""
+    text = ""
+    for line in lines:
+        if not text:
+            text = line
+        elif _WORD_END.search(text) is None:
+            text = f"{text} {line}"
+        elif _starts_lower(line):
+            text = _join_broken_word(text, line, keep_hyphenated)
+        elif text.endswith(_SOFT_HYPHEN):
+            text = text[:-1] + line
+        else:
+            text = text + line
+    return text
+
+
+def _starts_lower(line: str) -> bool:
+    return bool(line) and line[0].islower()
+
+
+def _join_broken_word(text: str, line: str, keep_hyphenated: set[str]) -> str:
+    end = _WORD_END.search(text)
+    start = _WORD_START.match(line)
+    if text.endswith(_SOFT_HYPHEN):
+        return text[:-1] + line
+    if end is None or start is None or "-" in end.group(1):
+        return text + line
+    hyphenated = f"{end.group(1)}-{start.group(1)}".lower()
+    if hyphenated in keep_hyphenated:
+        return text + line
+    return text[:-1] + line

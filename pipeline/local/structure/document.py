@@ -1,0 +1,82 @@
+"""The document-level reads a page needs, made at extraction time from the open document and
+kept in its memo: the font statistics (a fixed sample of pages) and the header/footer bands of
+neighbouring pages (i±1, i±2). No ledger state: every job has the file, so a page comes out the
+same embedded or distributed, whichever pages the process read before."""
+
+from collections.abc import Callable
+
+import pymupdf
+
+from pipeline.errors import PdfError
+from pipeline.local.structure.fonts import FontStats, font_stats, page_fonts, sample_pages
+from pipeline.local.structure.furniture import NEIGHBOUR_OFFSETS, BandBlock, band_blocks
+from pipeline.local.structure.lines import read_lines
+from pipeline.local.structure.memo import document_memo
+from pipeline.sources.mupdf import mupdf_errors
+from schemas.enums import ErrorCategory
+
+__all__ = ["TEXT_FLAGS", "document_font_stats", "neighbour_bands", "remember_bands"]
+
+TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+"""One text page per page read: ligatures expanded by MuPDF, no MuPDF de-hyphenation (ours
+keeps compounds), images left out."""
+
+_STATS_KEY = "font-stats"
+
+
+def document_font_stats(document: pymupdf.Document) -> FontStats:
+    """The document's font statistics, from its sample pages (read once per open document)."""
+    return document_memo(document).get(_STATS_KEY, lambda: _sample_stats(document))
+
+
+def remember_bands(
+    document: pymupdf.Document, page_index: int, bands: tuple[BandBlock, ...]
+) -> None:
+    """Keep a page's bands, read with its own extraction, for its neighbours."""
+    document_memo(document).put(("bands", page_index), bands)
+
+
+def neighbour_bands(document: pymupdf.Document, page_index: int) -> list[tuple[BandBlock, ...]]:
+    """The band blocks of the pages around `page_index` (read once per open document)."""
+    memo = document_memo(document)
+    found: list[tuple[BandBlock, ...]] = []
+    for offset in NEIGHBOUR_OFFSETS:
+        other = page_index + offset
+        if 0 <= other < document.page_count:
+            found.append(memo.get(("bands", other), _band_reader(document, other)))
+    return found
+
+
+def _band_reader(
+    document: pymupdf.Document, page_index: int
+) -> Callable[[], tuple[BandBlock, ...]]:
+    def read() -> tuple[BandBlock, ...]:
+        try:
+            with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
+                page = document.load_page(page_index)
+                textpage = page.get_textpage(flags=TEXT_FLAGS)
+                return band_blocks(textpage.extractBLOCKS(), page.rect.height)
+        except PdfError:
+            # A neighbour that cannot be read only gives no evidence; its own job reports it.
+            return ()
+
+    return read
+
+
+def _sample_stats(document: pymupdf.Document) -> FontStats:
+    profiles = []
+    memo = document_memo(document)
+    for index in sample_pages(document.page_count):
+        try:
+            with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {index + 1} cannot be read"):
+                page = document.load_page(index)
+                textpage = page.get_textpage(flags=TEXT_FLAGS)
+                lines = read_lines(textpage.extractDICT(), raw_dict=None)
+                bands = band_blocks(textpage.extractBLOCKS(), page.rect.height)
+        except PdfError:
+            # A sample page that cannot be read is left out of the statistics; its own job
+            # reports the failure.
+            continue
+        memo.put(("bands", index), bands)
+        profiles.append(page_fonts(index, lines, page.rect.height))
+    return font_stats(profiles)

@@ -1,0 +1,166 @@
+"""The document's font statistics: its body size and the sizes its headings use, learnt from a
+small fixed sample of pages so every page of a document ranks headings the same way."""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+
+from pipeline.local.structure.lines import TextLine
+
+__all__ = [
+    "MAX_SAMPLE_PAGES",
+    "FontStats",
+    "PageFonts",
+    "font_stats",
+    "page_fonts",
+    "sample_pages",
+]
+
+MAX_SAMPLE_PAGES = 6
+HEADING_RATIO = 1.15
+"""A line at least this much larger than the body text (and 1 pt larger) may be a heading."""
+HEADING_MIN_STEP = 1.0
+SIZE_TOLERANCE = 0.6
+"""Sizes closer than this (pt) are one size."""
+MAX_TIERS = 5
+MIN_TIER_USES = 2
+MIN_TIER_USES_PAGES = 3
+"""A size is a heading tier when the sample uses it twice (once suffices in a sample of
+fewer pages): a cover page's display sizes do not push every heading down a level."""
+SHORT_BLOCK_CHARS = 160
+SHORT_BLOCK_LINES = 3
+
+
+@dataclass(frozen=True)
+class PageFonts:
+    """One sampled page: characters per font size, and the sizes of its short blocks."""
+
+    page_index: int
+    chars: Counter[float]
+    short_blocks: tuple[tuple[float, float], ...]
+    """(size, vertical centre as a share of the page height) of each short block."""
+
+
+@dataclass(frozen=True)
+class FontStats:
+    """Body size and heading size tiers (largest first); the title's size when there is one."""
+
+    body_size: float
+    tiers: tuple[float, ...]
+    title_size: float | None
+
+    def is_heading_size(self, size: float) -> bool:
+        return size >= self.body_size * HEADING_RATIO and size >= self.body_size + HEADING_MIN_STEP
+
+    @property
+    def top_level(self) -> int:
+        """The level of the largest section headers: 2 below a title, else 1."""
+        return 2 if self.title_size is not None else 1
+
+    def level_of(self, size: float) -> int:
+        """The top level plus the number of heading tiers larger than `size`."""
+        larger = [tier for tier in self.tiers if tier > size + SIZE_TOLERANCE]
+        return self.top_level + sum(1 for tier in larger if not self.is_title_size(tier))
+
+    @property
+    def bold_body_level(self) -> int:
+        """The level of a bold heading set in the body size: below every larger tier."""
+        return self.top_level + sum(1 for tier in self.tiers if not self.is_title_size(tier))
+
+    def is_title_size(self, size: float) -> bool:
+        return self.title_size is not None and abs(size - self.title_size) <= SIZE_TOLERANCE
+
+
+def sample_pages(page_count: int) -> list[int]:
+    """The pages read for the statistics: the first three and three spread over the rest."""
+    picks = {0, 1, 2, page_count // 4, page_count // 2, (3 * page_count) // 4}
+    return sorted(index for index in picks if 0 <= index < page_count)[:MAX_SAMPLE_PAGES]
+
+
+def page_fonts(page_index: int, lines: Sequence[TextLine], page_height: float) -> PageFonts:
+    """The font profile of one page's (horizontal, visible) lines."""
+    chars: Counter[float] = Counter()
+    short: list[tuple[float, float]] = []
+    body_lines = [line for line in lines if line.horizontal and not line.invisible]
+    for line in body_lines:
+        chars[line.size] += len(line.text)
+    for _number, group in groupby(body_lines, key=lambda line: line.block_number):
+        block = list(group)
+        size = dominant_size(block)
+        length = sum(len(line.text) for line in block)
+        if len(block) <= SHORT_BLOCK_LINES and length <= SHORT_BLOCK_CHARS:
+            middle = (block[0].bbox[1] + block[-1].bbox[3]) / 2
+            short.append((size, round(middle / max(page_height, 1.0), 3)))
+    return PageFonts(page_index, chars, tuple(short))
+
+
+def dominant_size(lines: Iterable[TextLine]) -> float:
+    """The size carrying most characters (the smaller one on a tie)."""
+    weights: Counter[float] = Counter()
+    for line in lines:
+        weights[line.size] += len(line.text)
+    if not weights:
+        return 0.0
+    return max(weights, key=lambda size: (weights[size], -size))
+
+
+def font_stats(pages: Sequence[PageFonts]) -> FontStats:
+    """Body size, heading tiers and title size from the sampled pages."""
+    chars: Counter[float] = Counter()
+    for page in pages:
+        chars.update(page.chars)
+    if not chars:
+        return FontStats(body_size=0.0, tiers=(), title_size=None)
+    body = max(chars, key=lambda size: (chars[size], -size))
+    probe = FontStats(body_size=body, tiers=(), title_size=None)
+    rest = [page for page in pages if page.page_index != 0]
+    tiers = _tiers(rest, probe, chars) or _tiers(pages, probe, chars)
+    return FontStats(
+        body_size=body, tiers=tuple(tiers), title_size=_title_size(pages, tiers, probe)
+    )
+
+
+def _tiers(pages: Sequence[PageFonts], probe: FontStats, chars: Counter[float]) -> list[float]:
+    """Distinct heading sizes of the pages' short blocks, largest first."""
+    uses: Counter[float] = Counter(
+        size
+        for page in pages
+        for size, _middle in page.short_blocks
+        if probe.is_heading_size(size) and chars[size] <= chars[probe.body_size]
+    )
+    least = MIN_TIER_USES if len(pages) >= MIN_TIER_USES_PAGES else 1
+    candidates = sorted((size for size, count in uses.items() if count >= least), reverse=True)
+    tiers: list[float] = []
+    for size in candidates:
+        if not tiers or tiers[-1] - size > SIZE_TOLERANCE:
+            tiers.append(size)
+    return tiers[:MAX_TIERS]
+
+
+def _title_size(
+    pages: Sequence[PageFonts], tiers: Sequence[float], probe: FontStats
+) -> float | None:
+    """The first page's largest heading size is the title's when no tier is larger and the
+    sample uses it once, in the upper half of the first page."""
+    probe_sizes = [
+        size
+        for page in pages
+        if page.page_index == 0
+        for size, _middle in page.short_blocks
+        if probe.is_heading_size(size)
+    ]
+    if not probe_sizes:
+        return None
+    top = max(probe_sizes)
+    if tiers and top < tiers[0] - SIZE_TOLERANCE:
+        return None
+    uses = [
+        (page.page_index, middle)
+        for page in pages
+        for size, middle in page.short_blocks
+        if abs(size - top) <= SIZE_TOLERANCE
+    ]
+    if len(uses) == 1 and uses[0][0] == 0 and uses[0][1] < 0.5:
+        return top
+    return None

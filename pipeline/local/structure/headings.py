@@ -1,0 +1,66 @@
+"""Headings and their levels from the document's font statistics: a short block set larger than
+the body text ranks by its size tier; a short bold block in the body size ranks below them.
+The largest size, used once on the first page, is the title."""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipeline.local.structure.fonts import FontStats, dominant_size
+from pipeline.local.structure.lines import TextLine
+from schemas.blocks import MAX_HEADING_LEVEL, BlockKind
+
+__all__ = ["Heading", "heading_of"]
+
+MAX_HEADING_LINES = 3
+MAX_HEADING_CHARS = 160
+MAX_BOLD_HEADING_WORDS = 12
+MAX_SENTENCE_WORDS = 8
+_SIZE_SLACK = 0.5
+_LETTER = re.compile(r"[^\W\d_]")
+_NUMBERING = re.compile(r"^(?:\d{1,2}|[A-Z])((?:\.\d{1,2}){0,4})\.?\s+[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class Heading:
+    kind: BlockKind
+    level: int
+
+
+def heading_of(
+    lines: Sequence[TextLine], text: str, stats: FontStats, page_index: int
+) -> Heading | None:
+    """The block's heading kind and level, or None for body text."""
+    if not _heading_shaped(lines, text):
+        return None
+    size = dominant_size(lines)
+    if stats.is_heading_size(size):
+        if page_index == 0 and stats.is_title_size(size):
+            return Heading(BlockKind.TITLE, 1)
+        return _section(text, stats.level_of(size), stats)
+    bold_body = (
+        all(line.bold for line in lines)
+        and size >= stats.body_size - _SIZE_SLACK
+        and len(text.split()) <= MAX_BOLD_HEADING_WORDS
+        and len(lines) <= 2
+    )
+    if bold_body:
+        return _section(text, stats.bold_body_level, stats)
+    return None
+
+
+def _section(text: str, size_level: int, stats: FontStats) -> Heading:
+    """A section header; its numbering (`2.1.3 Title`) sets the level when it has one."""
+    numbering = _NUMBERING.match(text)
+    level = size_level
+    if numbering is not None:
+        level = stats.top_level + numbering.group(1).count(".")
+    return Heading(BlockKind.SECTION_HEADER, min(level, MAX_HEADING_LEVEL))
+
+
+def _heading_shaped(lines: Sequence[TextLine], text: str) -> bool:
+    if len(lines) > MAX_HEADING_LINES or len(text) > MAX_HEADING_CHARS:
+        return False
+    if len(_LETTER.findall(text)) < 2:
+        return False
+    return not (text.endswith(".") and len(text.split()) > MAX_SENTENCE_WORDS)

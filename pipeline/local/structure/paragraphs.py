@@ -1,0 +1,51 @@
+"""Lines into blocks: consecutive lines (in reading order) of one source block stay together
+unless the style changes (a heading run into its paragraph), a list item starts, or a blank
+line's worth of space separates them."""
+
+from collections.abc import Sequence
+
+from pipeline.local.structure.fonts import SIZE_TOLERANCE
+from pipeline.local.structure.lines import TextLine
+from pipeline.local.structure.lists import list_start
+
+__all__ = ["INDENT_MAX", "INDENT_MIN", "PARAGRAPH_GAP", "group_lines"]
+
+PARAGRAPH_GAP = 0.8
+"""A vertical gap wider than this share of the font size between two lines starts a block."""
+INDENT_MIN = 0.8
+INDENT_MAX = 4.0
+"""A line starting this many font sizes right of the previous one is a first-line indent."""
+_SENTENCE_ENDS = (".", "!", "?", ":", '"', "\u201d", ")")
+
+
+def group_lines(ordered: Sequence[TextLine]) -> list[list[TextLine]]:
+    """The lines cut into runs that each form one block."""
+    groups: list[list[TextLine]] = []
+    for line in ordered:
+        if groups and _continues(groups[-1][-1], line):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return groups
+
+
+def _continues(previous: TextLine, line: TextLine) -> bool:
+    if previous.block_number != line.block_number or previous.block_number < 0:
+        return False
+    if abs(previous.size - line.size) > SIZE_TOLERANCE or previous.bold != line.bold:
+        return False
+    gap = line.bbox[1] - previous.bbox[3]
+    if line.bbox[1] < previous.bbox[1] or gap > PARAGRAPH_GAP * max(previous.size, line.size):
+        return False
+    if _indented_start(previous, line):
+        return False
+    return list_start(line.text) is None
+
+
+def _indented_start(previous: TextLine, line: TextLine) -> bool:
+    """A first-line indent after a line that ends a sentence starts a new paragraph."""
+    indent = line.bbox[0] - previous.bbox[0]
+    size = max(line.size, 1.0)
+    return INDENT_MIN * size <= indent <= INDENT_MAX * size and previous.text.endswith(
+        _SENTENCE_ENDS
+    )
