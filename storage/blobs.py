@@ -4,12 +4,14 @@ Bytes are first staged in `incoming/` while they are hashed; a staged blob is pl
 address only by the intake transaction that records a document for it (`storage/intake.py`),
 so a failed upload leaves nothing behind. Removal goes through `trash/`: a blob is detached
 (renamed) inside the transaction that deletes its last document and purged after the commit,
-or put back when that transaction fails.
+or put back when that transaction fails. What a killed process left in `incoming/` or `trash/`
+is removed by `remove_leftovers` (every reaper sweep).
 """
 
 import hashlib
 import os
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,3 +164,20 @@ class BlobStore:
         target = self.path_for(detached.sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(detached.trash_path, target)
+
+    def remove_leftovers(self, older_than_seconds: float) -> int:
+        """Remove files left in `incoming/` and `trash/` by processes killed mid-upload or
+        mid-deletion, untouched for `older_than_seconds`; returns how many."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for folder in (self.root / "incoming", self.root / "trash"):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                try:
+                    if path.is_file() and path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+        return removed

@@ -29,6 +29,9 @@ UNREACHABLE = (SQLAlchemyError, RedisError, KombuError, OSError)
 FINALIZE_GRACE_SECONDS = 60.0
 """A finished document still without a result after this long lost its finaliser."""
 
+LEFTOVER_BLOB_SECONDS = 24 * 3600.0
+"""A staged upload or detached blob untouched this long belongs to a process that was killed."""
+
 
 def resend_after_seconds(settings: Settings) -> float:
     """How long after its last send queued work counts as lost and is sent again.
@@ -89,7 +92,8 @@ def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int
             expired.blobs_removed,
         )
     swept = len(requeue) + len(reaped.failed) + len(stale_documents) + resumed + taken_over
-    swept += len(outbox.sent) + len(expired.documents)
+    leftovers = context.blobs.remove_leftovers(LEFTOVER_BLOB_SECONDS)
+    swept += len(outbox.sent) + len(expired.documents) + leftovers
     if swept:
         logger.info(
             "reaper: %d jobs re-queued, %d failed after too many attempts, %d documents re-queued",

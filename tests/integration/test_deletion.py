@@ -2,6 +2,7 @@
 and intakes that fail after their blob was placed."""
 
 import io
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -209,3 +210,18 @@ def _sha_of(sessions: SessionFactory, document_id: str) -> str:
         sha256 = session.scalar(select(Document.sha256).where(Document.id == document_id))
     assert sha256 is not None
     return sha256
+
+
+def test_leftovers_of_killed_uploads_and_deletions_are_removed_when_old(
+    blobs: BlobStore,
+) -> None:
+    kept = blobs.put_stream(io.BytesIO(b"placed"))
+    staged = blobs.stage_stream(io.BytesIO(b"staged by a process that died"))
+    detached = blobs.detach(blobs.put_stream(io.BytesIO(b"detached")).sha256)
+    assert detached is not None
+    assert blobs.remove_leftovers(older_than_seconds=3600) == 0
+    old = 1_000_000_000.0
+    for path in (staged.temp_path, detached.trash_path):
+        os.utime(path, (old, old))
+    assert blobs.remove_leftovers(older_than_seconds=3600) == 2
+    assert _files(blobs) == [blobs.path_for(kept.sha256)]
