@@ -67,6 +67,12 @@ def test_pages_go_to_the_model_with_their_budget_and_usage(
         assert job.model_calls is not None and len(job.model_calls["attempts"]) == 1
         assert extraction is not None and extraction.engine == f"vllm:{MOE_MODEL}"
         assert extraction.data["page"]["width"] == 612
+        # The fake's page as typed blocks; text and Markdown derived, furniture left out.
+        kinds = [block["kind"] for block in extraction.data["blocks"]]
+        assert kinds[:3] == ["page_header", "title", "paragraph"]
+        assert extraction.data["text"].startswith("Fake page\n\nfake page ")
+        assert extraction.data["markdown"].startswith("# Fake page\n\n")
+        assert "Greenhouse fake pages" not in extraction.data["text"]
 
 
 def test_bad_answers_are_retried_then_fall_back_to_the_local_tier(
