@@ -13,6 +13,7 @@ from api import (
     routes_jobs,
     routes_keys,
     routes_metrics,
+    routes_results,
     routes_schemas,
 )
 from api.dispatch import CeleryDispatcher, Dispatcher, NoBrokerDispatcher, OutboxRelay
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     install_docs(app)
     app.include_router(routes_health.router)
     app.include_router(routes_documents.router)
+    app.include_router(routes_results.router)
     app.include_router(routes_files.router)
     app.include_router(routes_deletion.router)
     app.include_router(routes_jobs.router)

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, ReadCaller, WriteCaller
-from api.disclosure import message_for
-from api.errors import ApiError, not_found
+from api.errors import not_found
 from api.openapi import errors
 from api.pagination import decode_cursor, encode_cursor
 from api.serializers import document_out, extraction_out, job_out
@@ -15,13 +14,11 @@ from api.state import ApiState, api_state
 from api.upload_intake import UPLOAD_REQUEST_BODY, accept_upload
 from api.upload_stream import AbandonedUploadError
 from schemas.api import DocumentOut, DocumentPage, ExtractionOut, JobOut
-from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus
-from schemas.results import DocumentResultOut
+from schemas.enums import DocumentStatus
 from storage.database import Session, transaction
 from storage.documents import get_document, job_counts, list_documents
 from storage.models import Document
 from storage.queries import extractions_of_document, jobs_of_document
-from storage.results import get_document_result
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -126,40 +123,6 @@ def extractions_of(
             session, document_id, after_seq=after_seq, limit=limit
         )
         return [extraction_out(e) for e in extractions]
-
-
-@router.get("/{document_id}/result", response_model=DocumentResultOut, responses=errors(404, 409))
-def result_of(document_id: str, state: State, caller: ReadCaller) -> DocumentResultOut:
-    """The document's assembled result (pages in order); 409 until the document finishes."""
-    with transaction(state.sessions) as session:
-        document = _require_document(session, document_id, caller)
-        result = get_document_result(session, document_id)
-        if result is not None:
-            return DocumentResultOut(
-                document_id=document_id,
-                kind=result.kind,
-                data=result.data,
-                created_at=result.created_at,
-            )
-        if document.status not in TERMINAL_DOCUMENT_STATUSES:
-            raise ApiError(
-                409, "not_finished", f"document {document_id} is still {document.status}"
-            )
-        if document.jobs_total > 0:
-            raise ApiError(
-                409,
-                "finalizing",
-                f"document {document_id} is {document.status}; its result is being assembled",
-            )
-        raise ApiError(
-            404,
-            "no_result",
-            f"document {document_id} ended {document.status} without a result",
-            detail={
-                "category": document.error_category,
-                "message": message_for(document.error_message, caller.is_admin),
-            },
-        )
 
 
 def _require_document(session: Session, document_id: str, caller: Caller) -> Document:

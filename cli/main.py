@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from cli.keys import add_keys_parser
+from cli.show import add_show_parser, run_show
 from pipeline.sources.mupdf import prepare_mupdf
 from schemas.budget import VISUAL_BUDGETS
 from schemas.document_options import (
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     database_commands.add_parser("upgrade", help="apply pending migrations")
 
     add_keys_parser(commands)
+    add_show_parser(commands)
 
     jobs = commands.add_parser("jobs", help="job maintenance")
     jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
@@ -85,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         from cli.retention import run_retention
 
         return run_retention(settings, dry_run=arguments.dry_run)
+    if arguments.command == "show":
+        return run_show(settings, arguments)
     if arguments.command == "keys":
         from cli.keys import run_keys
 

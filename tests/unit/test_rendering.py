@@ -255,7 +255,7 @@ def test_timeline_markdown_and_html_put_keyframes_under_timestamp_headings() -> 
         _block(BlockKind.TITLE, "Irrigation schedule"),
         _block(BlockKind.PAGE_NUMBER, "2"),
     ]
-    items = [
+    items: list[TimelineFrame | TimelineSpeech] = [
         TimelineFrame(timestamp=0.0, text="Harvest planning"),
         TimelineSpeech(start=0.0, end=4.5, text="and so my fellow Americans"),
         TimelineFrame(timestamp=4.0, text="Irrigation schedule", blocks=frame_blocks),
