@@ -143,6 +143,20 @@ def test_the_fakes_page_is_valid_and_converts_to_blocks_text_and_markdown():
 
 def test_a_server_generated_instance_converts():
     instance = schema_instance(PAGE_CONTENT_SCHEMA, "fake page")
+    # The generic generator: the first enum value, every optional key, one item per array.
+    assert instance == {
+        "blocks": [
+            {
+                "kind": "title",
+                "bbox": [0, 0, 0, 0],
+                "text": "fake page",
+                "level": 1,
+                "marker": "fake page",
+                "depth": 0,
+                "table": {"header_rows": 0, "rows": [["fake page"]], "spans": [[0, 0, 0, 0]]},
+            }
+        ]
+    }
     assert schema_errors(instance, PAGE_CONTENT_SCHEMA) == []
     data = page_content_from_answer(instance, LETTER, "m")
     assert [(b.kind, b.text, b.level) for b in data.blocks] == [(BlockKind.TITLE, "fake page", 1)]
