@@ -11,6 +11,7 @@ Nothing here imports PyMuPDF at module level, so spawning a child stays cheap an
 import contextlib
 import io
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -92,12 +93,14 @@ def pymupdf4llm_page_function(*, remove_header_footer: bool) -> PageFunction:
 
     With `remove_header_footer` its `header=False, footer=False` options drop the page
     headers and footers its layout model finds."""
+    import pymupdf
     import pymupdf4llm  # type: ignore[import-untyped]
 
+    pymupdf.set_messages(path=os.devnull)  # its parser reports through MuPDF's messages
     keep = not remove_header_footer
 
     def page(document: Any, page_index: int) -> str:
-        with contextlib.redirect_stdout(io.StringIO()):  # its parser prints notes per call
+        with contextlib.redirect_stdout(io.StringIO()):
             markdown = pymupdf4llm.to_markdown(
                 document, pages=[page_index], header=keep, footer=keep, show_progress=False
             )
