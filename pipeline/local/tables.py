@@ -1,24 +1,47 @@
-"""Table extraction with PyMuPDF, gated: `find_tables` only runs on pages with ruling lines.
+"""Tables of a native-text page: ruled ones with `find_tables`, borderless ones from alignment.
 
-Cell boundaries come from `find_tables`; cell text is rebuilt from the page's words (assigned
-to a cell by their centre), which keeps spaces and decimal points that the table module's own
-character clustering can scatter.
+Steps, each in its own module:
+- `table_gate`: one `get_cdrawings()`; `find_tables` runs only where horizontal and vertical
+  rules cross and close cells, clipped to that region and given only its drawings.
+- `table_grid`: anchor cells with row and column spans from the detected cell boxes, text
+  from the page's words.
+- `table_currency`: currency signs kept with their amounts.
+- `table_header`: header rows from style (bold, shading, a heavier rule) or text over numbers;
+  a header line printed just above the rules becomes the first row.
+- `table_borderless`: aligned, partly numeric rows with no rules.
+
+The page's words (and its "dict", for boldness) may be passed in by a caller that has them
+already; otherwise words are read once per page and the dict only around found tables.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import pymupdf
 
-from schemas.blocks import BBox, GridCell, TableGrid
+from pipeline.local.table_borderless import find_borderless_tables
+from pipeline.local.table_currency import keep_currency_with_numbers
+from pipeline.local.table_gate import PageRules, RuledRegion, find_ruled_regions, read_rules
+from pipeline.local.table_grid import (
+    DraftTable,
+    Word,
+    draft_from_cell_boxes,
+    fill_cell_texts,
+    rounded_box,
+    to_table_grid,
+)
+from pipeline.local.table_header import StyleHints, detect_header_rows, prepend_header_above
+from schemas.blocks import BBox, TableGrid
 
-__all__ = [
-    "MIN_RULING_SEGMENTS",
-    "FoundTable",
-    "Word",
-    "count_ruling_segments",
-    "extract_tables",
-]
+__all__ = ["FoundTable", "Word", "extract_tables"]
+
+_MIN_FILLED_CELLS = 2
+_MIN_FILLED_SHARE = 0.1
+"""A ruled grid with text in fewer cells than this share is a figure or a form frame."""
+_OFF_PAGE = 2.0
+_MAX_CELL_LINES = 30
+_BOLD = 16
 
 
 @dataclass(frozen=True)
@@ -29,81 +52,164 @@ class FoundTable:
     grid: TableGrid
 
 
-MIN_RULING_SEGMENTS = 6
-_AXIS_TOLERANCE = 1.0
+def extract_tables(
+    page: pymupdf.Page,
+    words: Sequence[Word] | None = None,
+    page_dict: dict[str, Any] | None = None,
+    textpage: pymupdf.TextPage | None = None,
+) -> list[FoundTable]:
+    """The page's tables, top to bottom.
 
-Word = tuple[float, float, float, float, str, int, int, int]
-
-
-def count_ruling_segments(page: pymupdf.Page) -> int:
-    """Count horizontal and vertical line segments and rectangle edges drawn on the page."""
-    count = 0
-    for path in page.get_drawings():
-        for item in path.get("items", ()):
-            operator = item[0]
-            if operator == "l":
-                start, end = item[1], item[2]
-                horizontal = abs(start.y - end.y) <= _AXIS_TOLERANCE
-                vertical = abs(start.x - end.x) <= _AXIS_TOLERANCE
-                count += 1 if horizontal or vertical else 0
-            elif operator in ("re", "qu"):
-                count += 4
-    return count
-
-
-def extract_tables(page: pymupdf.Page) -> list[FoundTable]:
-    """Return the ruled tables of a page; pages without enough ruling lines cost one scan."""
-    if count_ruling_segments(page) < MIN_RULING_SEGMENTS:
-        return []
-    found = page.find_tables(use_layout=False)
-    if not found.tables:
-        return []
-    words: list[Word] = page.get_text("words")
-    return [_to_table(table, words) for table in found.tables]
-
-
-def _to_table(table: "pymupdf.table.Table", words: Sequence[Word]) -> FoundTable:
-    cells: list[GridCell] = []
-    has_header = not table.header.external
-    for row_index, row in enumerate(table.rows):
-        for col_index, cell_box in enumerate(row.cells):
-            if cell_box is None:
-                continue
-            box = _rounded(cell_box)
-            cells.append(
-                GridCell(
-                    row=row_index,
-                    col=col_index,
-                    text=_text_in(box, words),
-                    header=has_header and row_index == 0,
-                    bbox=box,
-                )
-            )
-    grid = TableGrid(
-        n_rows=table.row_count,
-        n_cols=table.col_count,
-        header_rows=1 if has_header and table.row_count > 0 else 0,
-        cells=cells,
-    )
-    return FoundTable(bbox=_rounded(table.bbox), grid=grid)
-
-
-def _text_in(box: BBox, words: Sequence[Word]) -> str:
-    x0, y0, x1, y1 = box
-    inside = [
-        word
-        for word in words
-        if x0 <= (word[0] + word[2]) / 2 <= x1 and y0 <= (word[1] + word[3]) / 2 <= y1
+    A caller that has read the page's text already passes it on, so it is not read again:
+    its `textpage`, or its `get_text("words")` tuples and its `get_text("dict")`."""
+    text = _PageText(page, words, page_dict, textpage)
+    page_rules = read_rules(page)
+    regions = [
+        region
+        for region in find_ruled_regions(page_rules.rules)
+        if _holds_words(region.bbox, text.words())
     ]
-    inside.sort(key=lambda word: (word[5], word[6], word[7]))
-    lines: dict[tuple[int, int], list[str]] = {}
-    for word in inside:
-        lines.setdefault((word[5], word[6]), []).append(word[4])
-    return "\n".join(" ".join(line) for line in lines.values())
+    ruled = _ruled_tables(page, regions, page_rules, text.words())
+    region_rules = [rule for region in regions for rule in region.rules]
+    drawn = StyleHints(fills=page_rules.fills, rules=region_rules)
+    drafts: list[tuple[DraftTable, StyleHints | None]] = [(draft, drawn) for draft in ruled]
+    excluded = [draft.bbox for draft in ruled]
+    for draft in find_borderless_tables(text.words(), excluded):
+        drafts.append((draft, None))
+    found: list[FoundTable] = []
+    for draft, hints in drafts:
+        keep_currency_with_numbers(draft)
+        styled = replace(hints or StyleHints(), spans=text.spans(draft.bbox))
+        draft.header_rows = detect_header_rows(draft, styled)
+        if draft.header_rows == 0 and hints is not None:
+            draft.header_rows = 1 if prepend_header_above(draft, text.words()) else 0
+        found.append(FoundTable(bbox=rounded_box(draft.bbox), grid=to_table_grid(draft)))
+    return sorted(found, key=lambda table: (table.bbox[1], table.bbox[0]))
 
 
-def _rounded(box: pymupdf.Rect | tuple[float, float, float, float]) -> BBox:
-    if isinstance(box, pymupdf.Rect):
-        box = (box.x0, box.y0, box.x1, box.y1)
-    x0, y0, x1, y1 = (float(value) for value in box)
-    return (round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2))
+def _ruled_tables(
+    page: pymupdf.Page,
+    regions: Sequence[RuledRegion],
+    page_rules: PageRules,
+    words: Sequence[Word],
+) -> list[DraftTable]:
+    """One `find_tables` call clipped to the ruled regions and given only their drawings; its
+    tables as filled grids."""
+    if not regions:
+        return []
+    clip = pymupdf.Rect(
+        min(region.bbox[0] for region in regions),
+        min(region.bbox[1] for region in regions),
+        max(region.bbox[2] for region in regions),
+        max(region.bbox[3] for region in regions),
+    )
+    if page.rotation:
+        finder = page.find_tables(clip=clip, use_layout=False)
+    else:
+        indices = sorted(frozenset().union(*(region.paths for region in regions)))
+        paths = [_as_drawing(page_rules.drawings[index]) for index in indices]
+        finder = page.find_tables(clip=clip, use_layout=False, paths=paths)
+    if finder is None:
+        return []
+    drafts: list[DraftTable] = []
+    for table in finder.tables:
+        draft = draft_from_cell_boxes(table.cells)
+        if draft is None or draft.n_rows * draft.n_cols < 2:
+            continue
+        fill_cell_texts(draft, words)
+        if _holds_a_table(draft, page.rect):
+            drafts.append(draft)
+    return drafts
+
+
+def _holds_a_table(draft: DraftTable, page_rect: pymupdf.Rect) -> bool:
+    """Not a figure's grid (text in too few cells), nor a frame around the page's prose
+    (reaching off the page, or a cell holding a page's worth of lines)."""
+    filled = [cell.text for cell in draft.cells if cell.text.strip()]
+    if len(filled) < max(_MIN_FILLED_CELLS, _MIN_FILLED_SHARE * len(draft.cells)):
+        return False
+    x0, y0, x1, y1 = draft.bbox
+    off_page = (
+        x0 < page_rect.x0 - _OFF_PAGE
+        or y0 < page_rect.y0 - _OFF_PAGE
+        or x1 > page_rect.x1 + _OFF_PAGE
+        or y1 > page_rect.y1 + _OFF_PAGE
+    )
+    return not off_page and max(text.count("\n") + 1 for text in filled) <= _MAX_CELL_LINES
+
+
+def _holds_words(box: BBox, words: Sequence[Word]) -> bool:
+    """At least two words have their centre inside the box."""
+    count = 0
+    for word in words:
+        if (
+            box[0] <= (word[0] + word[2]) / 2 <= box[2]
+            and box[1] <= (word[1] + word[3]) / 2 <= box[3]
+        ):
+            count += 1
+            if count >= _MIN_FILLED_CELLS:
+                return True
+    return False
+
+
+def _as_drawing(path: dict[str, Any]) -> dict[str, Any]:
+    """A `get_cdrawings()` path in the shape `get_drawings()` gives and `find_tables` reads."""
+    items: list[tuple[Any, ...]] = []
+    for item in path["items"]:
+        operator = item[0]
+        if operator == "re":
+            items.append((operator, pymupdf.Rect(item[1]), *item[2:]))
+        elif operator == "qu":
+            items.append((operator, pymupdf.Quad(item[1])))
+        else:
+            items.append((operator, *(pymupdf.Point(point) for point in item[1:])))
+    return {
+        "type": path["type"],
+        "rect": pymupdf.Rect(path["rect"]),
+        "items": items,
+        "closePath": path.get("closePath", False),
+        "color": path.get("color"),
+        "fill": path.get("fill"),
+        "width": path.get("width") or 0.0,
+    }
+
+
+class _PageText:
+    """The page's words and span styles, read at most once and only when needed."""
+
+    def __init__(
+        self,
+        page: pymupdf.Page,
+        words: Sequence[Word] | None,
+        page_dict: dict[str, Any] | None,
+        textpage: pymupdf.TextPage | None,
+    ) -> None:
+        self._page = page
+        self._words = words
+        self._page_dict = page_dict
+        self._textpage = textpage
+
+    def words(self) -> Sequence[Word]:
+        if self._words is None:
+            if self._textpage is not None:
+                self._words = self._textpage.extractWORDS()
+            else:
+                self._words = self._page.get_text("words")
+        return self._words
+
+    def spans(self, clip: BBox) -> list[tuple[BBox, bool]]:
+        """Boxes of the text spans around a table (from a whole-page dict when there is one)
+        and whether each is bold."""
+        if self._page_dict is None and self._textpage is not None:
+            self._page_dict = self._textpage.extractDICT()
+        page_dict = self._page_dict
+        if page_dict is None:
+            page_dict = self._page.get_text("dict", clip=pymupdf.Rect(clip))
+        return [
+            (tuple(span["bbox"]), bool(span["flags"] & _BOLD))
+            for block in page_dict["blocks"]
+            if block.get("type") == 0
+            for line in block["lines"]
+            for span in line["spans"]
+            if span["text"].strip()
+        ]

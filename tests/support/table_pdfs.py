@@ -1,0 +1,241 @@
+"""Generated PDFs for the table tests: ruled tables with merged cells, currency columns and
+styled headers, a borderless table, prose in two columns, a list and a chart made of lines."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+import pymupdf
+
+__all__ = [
+    "TableCell",
+    "draw_ruled_table",
+    "make_borderless_pdf",
+    "make_chart_pdf",
+    "make_header_style_pdf",
+    "make_ledger_pdf",
+    "make_prose_and_list_pdf",
+    "make_sign_column_pdf",
+]
+
+_FONT_SIZE = 10.0
+_PADDING = 5.0
+
+
+@dataclass(frozen=True)
+class TableCell:
+    """A cell to draw: its anchor, spans and text; `sign` is printed left-aligned with the
+    text right-aligned (a ledger amount); `fill` shades the cell."""
+
+    row: int
+    col: int
+    text: str
+    row_span: int = 1
+    col_span: int = 1
+    bold: bool = False
+    sign: str = ""
+    fill: tuple[float, float, float] | None = None
+
+
+def draw_ruled_table(
+    page: pymupdf.Page,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    cells: Sequence[TableCell],
+    *,
+    heavy_rule_below_row: int | None = None,
+) -> None:
+    """Draw each cell's box (so merged cells have no inner rules) and its text."""
+    for cell in cells:
+        box = pymupdf.Rect(
+            xs[cell.col], ys[cell.row], xs[cell.col + cell.col_span], ys[cell.row + cell.row_span]
+        )
+        page.draw_rect(box, color=(0, 0, 0), fill=cell.fill, width=0.5)
+        font = "hebo" if cell.bold else "helv"
+        baseline = box.y1 - _PADDING - 1
+        if cell.sign:
+            page.insert_text((box.x0 + _PADDING, baseline), cell.sign, fontsize=_FONT_SIZE)
+            width = pymupdf.get_text_length(cell.text, fontname=font, fontsize=_FONT_SIZE)
+            start = box.x1 - _PADDING - width
+            page.insert_text((start, baseline), cell.text, fontsize=_FONT_SIZE, fontname=font)
+        elif cell.text:
+            start = box.x0 + _PADDING
+            page.insert_text((start, baseline), cell.text, fontsize=_FONT_SIZE, fontname=font)
+    if heavy_rule_below_row is not None:
+        y = ys[heavy_rule_below_row + 1]
+        page.draw_line((xs[0], y), (xs[-1], y), color=(0, 0, 0), width=2.5)
+
+
+def _save(document: pymupdf.Document, path: Path) -> None:
+    document.save(path, garbage=3, deflate=True)
+    document.close()
+
+
+def _new_page() -> tuple[pymupdf.Document, pymupdf.Page]:
+    document = pymupdf.open()
+    return document, document.new_page(width=612, height=792)
+
+
+LEDGER_ROWS = [("Seeds", "12", "15", "1,200.00"), ("Tools", "3", "4", "85.50")]
+
+
+def make_ledger_pdf(path: Path) -> None:
+    """A ruled table: "Item" and "Amount" span two header rows, "Quarter" spans the two
+    columns "Q1" and "Q2"; amounts print "$" left-aligned and the number right-aligned."""
+    document, page = _new_page()
+    page.insert_text((72, 100), "Purchases this year", fontsize=12, fontname="helv")
+    xs = [72.0, 200.0, 270.0, 340.0, 480.0]
+    ys = [130.0 + 22.0 * index for index in range(len(LEDGER_ROWS) + 3)]
+    cells = [
+        TableCell(0, 0, "Item", row_span=2, bold=True),
+        TableCell(0, 1, "Quarter", col_span=2, bold=True),
+        TableCell(0, 3, "Amount", row_span=2, bold=True),
+        TableCell(1, 1, "Q1", bold=True),
+        TableCell(1, 2, "Q2", bold=True),
+    ]
+    for offset, (item, first, second, amount) in enumerate(LEDGER_ROWS):
+        row = offset + 2
+        cells += [
+            TableCell(row, 0, item),
+            TableCell(row, 1, first),
+            TableCell(row, 2, second),
+            TableCell(row, 3, amount, sign="$"),
+        ]
+    draw_ruled_table(page, xs, ys, cells)
+    page.insert_text((72, ys[-1] + 30), "Totals are net of tax.", fontsize=11, fontname="helv")
+    _save(document, path)
+
+
+def make_sign_column_pdf(path: Path) -> None:
+    """A ruled table whose currency signs sit in a narrow ruled column of their own, under
+    an "Amount" header that spans the sign and the number columns."""
+    document, page = _new_page()
+    xs = [72.0, 220.0, 236.0, 330.0]
+    ys = [120.0 + 22.0 * index for index in range(4)]
+    cells = [
+        TableCell(0, 0, "Item"),
+        TableCell(0, 1, "Amount", col_span=2),
+        TableCell(1, 0, "Seeds"),
+        TableCell(1, 1, "£"),
+        TableCell(1, 2, "1,200.00"),
+        TableCell(2, 0, "Tools"),
+        TableCell(2, 1, "£"),
+        TableCell(2, 2, "85.50"),
+    ]
+    draw_ruled_table(page, xs, ys, cells)
+    _save(document, path)
+
+
+HEADER_STYLE_ROWS = [("Name", "Colour", "Season"), ("Basil", "Green", "Summer")]
+HEADER_STYLE_ROWS += [("Kale", "Purple", "Winter"), ("Leek", "White", "Autumn")]
+
+
+def make_header_style_pdf(path: Path, style: str) -> None:
+    """A ruled all-text 4x3 table whose first row is set apart by `style`: "bold", "fill",
+    "rule" (a heavier rule below it), "above" (printed above the table's top rule, the
+    body ruled below) or "plain" (nothing)."""
+    document, page = _new_page()
+    xs = [72.0, 200.0, 320.0, 440.0]
+    rows = HEADER_STYLE_ROWS
+    if style == "above":
+        for col, text in enumerate(rows[0]):
+            page.insert_text((xs[col] + _PADDING, 112), text, fontsize=_FONT_SIZE, fontname="helv")
+        rows = rows[1:]
+    ys = [120.0 + 22.0 * index for index in range(len(rows) + 1)]
+    cells = [
+        TableCell(
+            row,
+            col,
+            text,
+            bold=style == "bold" and row == 0,
+            fill=(0.8, 0.85, 0.95) if style == "fill" and row == 0 else None,
+        )
+        for row, values in enumerate(rows)
+        for col, text in enumerate(values)
+    ]
+    draw_ruled_table(page, xs, ys, cells, heavy_rule_below_row=0 if style == "rule" else None)
+    _save(document, path)
+
+
+BORDERLESS_ROWS = [
+    ("Crop", "Rows", "Yield kg", "Price"),
+    ("Tomatoes", "12", "340", "2.80"),
+    ("Beans", "8", "120", "3.10"),
+    ("Squash", "5", "410", "1.25"),
+    ("Peppers", "6", "95", "4.40"),
+]
+
+
+def make_borderless_pdf(path: Path) -> None:
+    """A paragraph, then a table printed without any rule (numbers right-aligned), then a
+    paragraph."""
+    document, page = _new_page()
+    page.insert_text((72, 90), "The harvest of the season by crop:", fontsize=11, fontname="helv")
+    lefts = [72.0, 200.0, 280.0, 380.0]
+    for index, row in enumerate(BORDERLESS_ROWS):
+        y = 120.0 + 16.0 * index
+        for col, text in enumerate(row):
+            if col == 0 or index == 0:
+                x = lefts[col]
+            else:
+                width = pymupdf.get_text_length(text, fontname="helv", fontsize=_FONT_SIZE)
+                x = lefts[col] + 50 - width
+            page.insert_text((x, y), text, fontsize=_FONT_SIZE, fontname="helv")
+    page.insert_text((72, 230), "Prices are per kilogram.", fontsize=11, fontname="helv")
+    _save(document, path)
+
+
+PROSE_LEFT = [
+    "Raised beds warm up early in spring",
+    "and drain well after heavy rain, so",
+    "seedlings can go out two weeks before",
+    "those planted in open ground nearby.",
+    "Mulch keeps the soil moist in summer.",
+]
+PROSE_RIGHT = [
+    "Compost added every autumn feeds the",
+    "soil life through the winter months;",
+    "by March it has become dark crumbly",
+    "humus ready for 20 new plants in 3",
+    "beds of 4 metres by 1.2 metres each.",
+]
+LIST_ITEMS = ["1. Sow the seeds", "2. Water them daily", "3. Thin out at 4 weeks"]
+
+
+def make_prose_and_list_pdf(path: Path) -> None:
+    """Two columns of prose (with some numbers in it) over a numbered list."""
+    document, page = _new_page()
+    for index, (left, right) in enumerate(zip(PROSE_LEFT, PROSE_RIGHT, strict=True)):
+        y = 100.0 + 15.0 * index
+        page.insert_text((72, y), left, fontsize=10, fontname="helv")
+        page.insert_text((320, y), right, fontsize=10, fontname="helv")
+    for index, item in enumerate(LIST_ITEMS):
+        page.insert_text((90, 220.0 + 15.0 * index), item, fontsize=10, fontname="helv")
+    _save(document, path)
+
+
+def make_chart_pdf(path: Path, gridlines: bool) -> None:
+    """A line chart drawn with many lines: axes, ticks with labels outside the plot, a data
+    polyline and (optionally) a full grid of gridlines."""
+    document, page = _new_page()
+    left, top, right, bottom = 100.0, 100.0, 500.0, 400.0
+    page.draw_line((left, bottom), (right, bottom), color=(0, 0, 0), width=1)
+    page.draw_line((left, top), (left, bottom), color=(0, 0, 0), width=1)
+    for step in range(9):
+        x = left + step * 50
+        page.draw_line((x, bottom), (x, bottom + 5), color=(0, 0, 0), width=0.5)
+        page.insert_text((x - 6, bottom + 18), str(2000 + step), fontsize=7, fontname="helv")
+        if gridlines and step:
+            page.draw_line((x, top), (x, bottom), color=(0.7, 0.7, 0.7), width=0.3)
+    for step in range(7):
+        y = bottom - step * 50
+        page.draw_line((left - 5, y), (left, y), color=(0, 0, 0), width=0.5)
+        page.insert_text((left - 30, y + 3), str(step * 10), fontsize=7, fontname="helv")
+        if gridlines and step:
+            page.draw_line((left, y), (right, y), color=(0.7, 0.7, 0.7), width=0.3)
+    points = [(left + 10 * i, bottom - 150 - 120 * ((i * 7) % 11) / 11) for i in range(41)]
+    for start, end in pairwise(points):
+        page.draw_line(start, end, color=(0.8, 0, 0), width=1)
+    page.insert_text((left, bottom + 40), "Figure 1: Yield per year", fontsize=9, fontname="helv")
+    _save(document, path)

@@ -1,0 +1,202 @@
+"""Tables on the local tier: merged cells, currency, header rows, borderless tables, and what
+must not become a table."""
+
+from pathlib import Path
+from typing import Any
+
+import pymupdf
+import pytest
+
+from pipeline.local.native_text import extract_native_page
+from pipeline.local.table_gate import find_ruled_regions, read_rules
+from pipeline.local.tables import extract_tables
+from pipeline.sources.pdf import open_pdf
+from schemas.blocks import BlockKind, TableGrid
+from schemas.rendering.markdown import table_markdown
+from tests.support.table_pdfs import (
+    make_borderless_pdf,
+    make_chart_pdf,
+    make_header_style_pdf,
+    make_ledger_pdf,
+    make_prose_and_list_pdf,
+    make_sign_column_pdf,
+)
+
+Cell = tuple[int, int, int, int, str, bool]
+"""row, col, row_span, col_span, text, header."""
+
+
+def _cells(grid: TableGrid) -> list[Cell]:
+    return [(c.row, c.col, c.row_span, c.col_span, c.text, c.header) for c in grid.cells]
+
+
+def _only_table(path: Path) -> TableGrid:
+    (table,) = extract_tables(pymupdf.open(path)[0])
+    return table.grid
+
+
+def test_merged_header_and_currency_in_the_amount_cell(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.pdf"
+    make_ledger_pdf(path)
+    grid = _only_table(path)
+    assert (grid.n_rows, grid.n_cols, grid.header_rows) == (4, 4, 2)
+    assert _cells(grid) == [
+        (0, 0, 2, 1, "Item", True),
+        (0, 1, 1, 2, "Quarter", True),
+        (0, 3, 2, 1, "Amount", True),
+        (1, 1, 1, 1, "Q1", True),
+        (1, 2, 1, 1, "Q2", True),
+        (2, 0, 1, 1, "Seeds", False),
+        (2, 1, 1, 1, "12", False),
+        (2, 2, 1, 1, "15", False),
+        (2, 3, 1, 1, "$1,200.00", False),
+        (3, 0, 1, 1, "Tools", False),
+        (3, 1, 1, 1, "3", False),
+        (3, 2, 1, 1, "4", False),
+        (3, 3, 1, 1, "$85.50", False),
+    ]
+    assert table_markdown(grid) == (
+        "<table><thead>"
+        '<tr><th rowspan="2">Item</th><th colspan="2">Quarter</th><th rowspan="2">Amount</th></tr>'
+        "<tr><th>Q1</th><th>Q2</th></tr>"
+        "</thead><tbody>"
+        "<tr><td>Seeds</td><td>12</td><td>15</td><td>$1,200.00</td></tr>"
+        "<tr><td>Tools</td><td>3</td><td>4</td><td>$85.50</td></tr>"
+        "</tbody></table>"
+    )
+
+
+def test_the_page_markdown_places_the_table_between_its_paragraphs(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.pdf"
+    make_ledger_pdf(path)
+    data = extract_native_page(open_pdf(path), 0).data
+    assert [block.kind == BlockKind.TABLE for block in data.blocks] == [False, True, False]
+    table = data.blocks[1].table
+    assert table is not None
+    rendered = table_markdown(table)
+    before, after = data.markdown.split(rendered)
+    assert before.rstrip().endswith("Purchases this year")
+    assert after.strip() == "Totals are net of tax."
+
+
+def test_a_column_of_currency_signs_joins_the_amounts(tmp_path: Path) -> None:
+    path = tmp_path / "signs.pdf"
+    make_sign_column_pdf(path)
+    grid = _only_table(path)
+    assert (grid.n_rows, grid.n_cols, grid.header_rows) == (3, 2, 1)
+    assert _cells(grid) == [
+        (0, 0, 1, 1, "Item", True),
+        (0, 1, 1, 1, "Amount", True),
+        (1, 0, 1, 1, "Seeds", False),
+        (1, 1, 1, 1, "£1,200.00", False),
+        (2, 0, 1, 1, "Tools", False),
+        (2, 1, 1, 1, "£85.50", False),
+    ]
+    assert table_markdown(grid) == (
+        "| Item | Amount |\n| --- | --- |\n| Seeds | £1,200.00 |\n| Tools | £85.50 |"
+    )
+
+
+@pytest.mark.parametrize(("style", "header_rows"), [("bold", 1), ("fill", 1), ("rule", 1)])
+def test_a_first_row_styled_apart_is_the_header(
+    tmp_path: Path, style: str, header_rows: int
+) -> None:
+    path = tmp_path / f"{style}.pdf"
+    make_header_style_pdf(path, style)
+    grid = _only_table(path)
+    assert grid.header_rows == header_rows
+    assert [cell.text for cell in grid.cells if cell.header] == ["Name", "Colour", "Season"]
+    assert grid.rows()[1] == ["Basil", "Green", "Summer"]
+
+
+def test_a_first_row_like_the_others_is_not_a_header(tmp_path: Path) -> None:
+    path = tmp_path / "plain.pdf"
+    make_header_style_pdf(path, "plain")
+    grid = _only_table(path)
+    assert grid.header_rows == 0
+    assert [cell for cell in grid.cells if cell.header] == []
+
+
+def test_a_header_line_above_the_rules_becomes_the_first_row(tmp_path: Path) -> None:
+    path = tmp_path / "above.pdf"
+    make_header_style_pdf(path, "above")
+    (table,) = extract_tables(pymupdf.open(path)[0])
+    grid = table.grid
+    assert (grid.n_rows, grid.n_cols, grid.header_rows) == (4, 3, 1)
+    assert grid.rows() == [
+        ["Name", "Colour", "Season"],
+        ["Basil", "Green", "Summer"],
+        ["Kale", "Purple", "Winter"],
+        ["Leek", "White", "Autumn"],
+    ]
+    assert table.bbox[1] < 110 < table.bbox[3]
+
+
+def test_a_borderless_numeric_table_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "borderless.pdf"
+    make_borderless_pdf(path)
+    grid = _only_table(path)
+    assert grid.header_rows == 1
+    assert grid.rows() == [
+        ["Crop", "Rows", "Yield kg", "Price"],
+        ["Tomatoes", "12", "340", "2.80"],
+        ["Beans", "8", "120", "3.10"],
+        ["Squash", "5", "410", "1.25"],
+        ["Peppers", "6", "95", "4.40"],
+    ]
+    text = extract_native_page(open_pdf(path), 0).data.text
+    assert text.startswith("The harvest of the season by crop:")
+    assert text.endswith("Prices are per kilogram.")
+
+
+def test_two_column_prose_and_a_list_are_not_tables(tmp_path: Path) -> None:
+    path = tmp_path / "prose.pdf"
+    make_prose_and_list_pdf(path)
+    assert extract_tables(pymupdf.open(path)[0]) == []
+
+
+@pytest.mark.parametrize("gridlines", [False, True])
+def test_a_chart_drawn_with_lines_is_not_a_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gridlines: bool
+) -> None:
+    path = tmp_path / "chart.pdf"
+    make_chart_pdf(path, gridlines=gridlines)
+    page = pymupdf.open(path)[0]
+    calls: list[Any] = []
+    original = pymupdf.Page.find_tables
+
+    def counting(self: pymupdf.Page, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pymupdf.Page, "find_tables", counting)
+    assert extract_tables(page) == []
+    assert calls == []
+    assert len(find_ruled_regions(read_rules(page).rules)) == (1 if gridlines else 0)
+
+
+def test_the_gate_clips_find_tables_to_the_ruled_region(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ledger.pdf"
+    make_ledger_pdf(path)
+    page = pymupdf.open(path)[0]
+    clips: list[pymupdf.Rect] = []
+    original = pymupdf.Page.find_tables
+
+    def recording(self: pymupdf.Page, *args: Any, **kwargs: Any) -> Any:
+        clips.append(kwargs["clip"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pymupdf.Page, "find_tables", recording)
+    extract_tables(page)
+    assert [(clip.x0, clip.y0, clip.x1, clip.y1) for clip in clips] == [(70.0, 128.0, 482.0, 220.0)]
+
+
+def test_words_passed_by_the_caller_are_used(tmp_path: Path) -> None:
+    path = tmp_path / "signs.pdf"
+    make_sign_column_pdf(path)
+    page = pymupdf.open(path)[0]
+    words = [word for word in page.get_text("words") if word[4] != "Tools"]
+    (table,) = extract_tables(page, words=words)
+    assert table.grid.rows()[2] == ["", "£85.50"]
