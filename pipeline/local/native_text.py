@@ -47,7 +47,8 @@ def extract_native_page(
         lines = read_lines(textpage.extractDICT(), textpage.extractRAWDICT)
         rect = page.rect
         bands = band_blocks(textpage.extractBLOCKS(), rect.height)
-        tables = [PageTable(found.bbox, clean_grid(found.grid)) for found in extract_tables(page)]
+        found_tables = extract_tables(page, textpage=textpage)
+        tables = [PageTable(found.bbox, clean_grid(found.grid)) for found in found_tables]
         if image_boxes is None:
             image_boxes = [tuple(info["bbox"]) for info in page.get_image_info()]
         rotation = page.rotation
