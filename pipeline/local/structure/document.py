@@ -78,5 +78,6 @@ def _sample_stats(document: pymupdf.Document) -> FontStats:
             # reports the failure.
             continue
         memo.put(("bands", index), bands)
-        profiles.append(page_fonts(index, lines, page.rect.height))
+        in_bands = {block.number for block in bands}
+        profiles.append(page_fonts(index, lines, page.rect.height, in_bands))
     return font_stats(profiles)

@@ -51,7 +51,11 @@ class FontStats:
     title_size: float | None
 
     def is_heading_size(self, size: float) -> bool:
-        return size >= self.body_size * HEADING_RATIO and size >= self.body_size + HEADING_MIN_STEP
+        return (
+            self.body_size > 0
+            and size >= self.body_size * HEADING_RATIO
+            and size >= self.body_size + HEADING_MIN_STEP
+        )
 
     @property
     def top_level(self) -> int:
@@ -78,11 +82,16 @@ def sample_pages(page_count: int) -> list[int]:
     return sorted(index for index in picks if 0 <= index < page_count)[:MAX_SAMPLE_PAGES]
 
 
-def page_fonts(page_index: int, lines: Sequence[TextLine], page_height: float) -> PageFonts:
-    """The font profile of one page's (horizontal, visible) lines."""
+def page_fonts(
+    page_index: int, lines: Sequence[TextLine], page_height: float, skip_blocks: set[int]
+) -> PageFonts:
+    """The font profile of one page's horizontal lines outside the `skip_blocks` (those in
+    the header and footer bands)."""
     chars: Counter[float] = Counter()
     short: list[tuple[float, float]] = []
-    body_lines = [line for line in lines if line.horizontal and not line.invisible]
+    body_lines = [
+        line for line in lines if line.horizontal and line.block_number not in skip_blocks
+    ]
     for line in body_lines:
         chars[line.size] += len(line.text)
     for _number, group in groupby(body_lines, key=lambda line: line.block_number):

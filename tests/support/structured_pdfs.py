@@ -1,0 +1,223 @@
+"""Generated PDFs whose structure is known: headings at three levels, lists, a figure with its
+caption, two columns, running headers and footers, banners, accents drawn as separate glyphs,
+a text layer without spaces, and an invisible OCR layer written in scrambled order."""
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import pymupdf
+
+__all__ = [
+    "ACCENT_FONT",
+    "make_accents_pdf",
+    "make_banner_page_pdf",
+    "make_ocr_layer_pdf",
+    "make_run_together_pdf",
+    "make_running_furniture_pdf",
+    "make_sections_pdf",
+    "make_two_column_structured_pdf",
+]
+
+ACCENT_FONT = "cjk"
+"""MuPDF's built-in Droid Sans Fallback: it has the spacing accents, combining marks and
+ligature glyphs the Base-14 fonts lack."""
+
+_BODY = 11.0
+_LEADING = 14.0
+
+
+def _write_lines(
+    page: pymupdf.Page,
+    x: float,
+    y: float,
+    lines: Sequence[str],
+    *,
+    size: float = _BODY,
+    font: str = "helv",
+) -> float:
+    """Write lines one below the other from baseline `y`; returns the next free baseline."""
+    for line in lines:
+        page.insert_text((x, y), line, fontsize=size, fontname=font)
+        y += _LEADING if size <= _BODY else size * 1.3
+    return y
+
+
+def _grey_pixmap(width: int, height: int) -> pymupdf.Pixmap:
+    pixmap = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, width, height), False)
+    pixmap.clear_with(200)
+    return pixmap
+
+
+def make_sections_pdf(path: Path) -> None:
+    """One page: a title, sections at three levels (16 pt, 13 pt, bold 11 pt), paragraphs (one
+    with words broken at line ends), a bulleted list with a nested item, a numbered list and
+    a figure with its caption."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font(ACCENT_FONT).buffer)
+    y = _write_lines(page, 72, 80, ["Growing Under Glass"], size=24, font="hebo")
+    y = _write_lines(page, 72, y + 12, ["1 Introduction"], size=16, font="hebo")
+    y = _write_lines(
+        page,
+        72,
+        y + 4,
+        [
+            "Records kept in the archive are irretrie-",
+            "vably lost once deleted; the state-of-the-",
+            "art design lets the teams co-",
+            "operate, and co-operate is how the guide spells it.",
+        ],
+    )
+    y = _write_lines(page, 72, y + 10, ["1.1 Background"], size=13, font="hebo")
+    y = _write_lines(page, 72, y + 4, ["Glasshouses keep the heat of the sun inside."])
+    y = _write_lines(page, 72, y + 10, ["Watering schedule"], font="hebo")
+    y = _write_lines(page, 72, y + 4, ["The plants are watered twice a day."])
+    y += 10
+    for marker, x, text in [
+        ("\u2022", 80, "Tomatoes need warmth"),
+        ("\u2022", 96, "and a lot of light"),
+        ("\u2022", 80, "Lettuce prefers shade"),
+    ]:
+        page.insert_text((x, y), marker, fontsize=_BODY, fontname="F0")
+        page.insert_text((x + 10, y), text, fontsize=_BODY, fontname="helv")
+        y += _LEADING
+    y = _write_lines(page, 80, y + 10, ["1. Sow the seeds", "2. Water the trays"])
+    figure = pymupdf.Rect(72, y + 10, 272, y + 110)
+    page.insert_image(figure, pixmap=_grey_pixmap(40, 20))
+    _write_lines(page, 72, figure.y1 + 16, ["Figure 1: Seedlings under glass."], size=9)
+    document.save(path)
+    document.close()
+
+
+TWO_COLUMN_LEFT = (
+    ("The left column starts with its first", "paragraph, written over two lines."),
+    ("Its second paragraph follows after", "a gap and also takes two lines."),
+)
+TWO_COLUMN_RIGHT = (
+    ("The right column is read only after", "the whole left column is done."),
+    ("Its last paragraph closes the page", "with two more lines of text."),
+)
+
+
+def make_two_column_structured_pdf(path: Path) -> None:
+    """A full-width heading over two columns of two paragraphs each."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    _write_lines(page, 72, 80, ["Two Columns of Notes"], size=18, font="hebo")
+    for x, column in ((72, TWO_COLUMN_LEFT), (320, TWO_COLUMN_RIGHT)):
+        y = 130.0
+        for paragraph in column:
+            y = _write_lines(page, x, y, paragraph) + 12
+    document.save(path)
+    document.close()
+
+
+RUNNING_HEADER = "Greenhouse Quarterly Report"
+
+
+def make_running_furniture_pdf(path: Path, pages: int = 3) -> None:
+    """Pages with the same running header, a `Page N of M` footer and their own body text."""
+    document = pymupdf.open()
+    for number in range(1, pages + 1):
+        page = document.new_page(width=612, height=792)
+        page.insert_text((72, 40), RUNNING_HEADER, fontsize=9, fontname="helv")
+        page.insert_text((270, 765), f"Page {number} of {pages}", fontsize=9, fontname="helv")
+        _write_lines(page, 72, 110, [f"Body text of page {number} talks about crop {number}."])
+    document.save(path)
+    document.close()
+
+
+BANNER = "Downloaded from https://example.org/archive on 1 May 2026"
+
+
+def make_banner_page_pdf(path: Path) -> None:
+    """A one-page document with a download banner at the top and a bare page number below."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    page.insert_text((72, 30), BANNER, fontsize=8, fontname="helv")
+    _write_lines(page, 72, 110, ["A single page about orchids."])
+    page.insert_text((300, 770), "7", fontsize=9, fontname="helv")
+    document.save(path)
+    document.close()
+
+
+def make_accents_pdf(path: Path) -> None:
+    """Accents drawn as separate glyphs over their letters (`J\u00b4an Min\u00b4a\u02c7c`, as
+    TeX writes them), a combining acute after its letter, ligature glyphs and a drop cap."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    font = pymupdf.Font(ACCENT_FONT)
+    page.insert_font(fontname="F0", fontbuffer=font.buffer)
+    x, y = 72.0, 100.0
+    for letter, accent in [
+        ("J", None), ("a", "\u00b4"), ("n", None), (" ", None),
+        ("M", None), ("i", None), ("n", None), ("a", "\u00b4"), ("c", "\u02c7"),
+        (" ", None), ("w", None), ("r", None), ("o", None), ("t", None), ("e", None),
+    ]:  # fmt: skip
+        if accent is not None:
+            offset = (font.text_length(letter, _BODY) - font.text_length(accent, _BODY)) / 2
+            page.insert_text((x + offset, y - 1), accent, fontsize=_BODY, fontname="F0")
+        page.insert_text((x, y), letter, fontsize=_BODY, fontname="F0")
+        x += font.text_length(letter, _BODY)
+    page.insert_text((72, 140), "Cafe\u0301 \ufb01nal o\ufb03ce", fontsize=_BODY, fontname="F0")
+    page.insert_text((72, 210), "G", fontsize=40, fontname="helv")
+    _write_lines(page, 106, 182, ["reen plants grow towards", "the light of the window."])
+    document.save(path)
+    document.close()
+
+
+RUN_TOGETHER_WORDS = ("Composition", "of", "the", "pretraining", "data", "for", "the", "model")
+
+
+def make_run_together_pdf(path: Path) -> None:
+    """A line whose words are placed with small gaps and no space characters (MuPDF inserts
+    none below about 0.15 of the font size)."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    x = 72.0
+    for word in RUN_TOGETHER_WORDS:
+        page.insert_text((x, 100), word, fontsize=_BODY, fontname="helv")
+        x += pymupdf.get_text_length(word, fontname="helv", fontsize=_BODY) + 1.3
+    _write_lines(page, 72, 140, ["A normal line follows it."])
+    document.save(path)
+    document.close()
+
+
+OCR_PARAGRAPHS = (
+    (
+        "Invoice 4711 covers the spring delivery of seedlings",
+        "shipped to the northern greenhouse on the first of May",
+        "together with forty bags of soil and two rolls of fleece",
+        "packed on pallets and checked by the receiving team",
+    ),
+    (
+        "The total amount due for this delivery is 1200 euros",
+        "payable within thirty days to the account shown below",
+        "quoting the invoice number and the customer reference",
+        "late payments are charged interest at the legal rate",
+    ),
+)
+
+
+def make_ocr_layer_pdf(path: Path, seed: int = 7) -> None:
+    """A scanned page (an image over the whole page) with an invisible text layer whose words
+    are written in scrambled order, as OCR tools emit them."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    page.insert_image(page.rect, pixmap=_grey_pixmap(100, 130))
+    words: list[tuple[float, float, str]] = []
+    y = 120.0
+    for paragraph in OCR_PARAGRAPHS:
+        for line in paragraph:
+            x = 72.0
+            for word in line.split():
+                words.append((x, y, word))
+                x += pymupdf.get_text_length(word + " ", fontname="helv", fontsize=12)
+            y += 16
+        y += 30
+    random.Random(seed).shuffle(words)
+    for x, y, word in words:
+        page.insert_text((x, y), word, fontsize=12, fontname="helv", render_mode=3)
+    document.save(path)
+    document.close()

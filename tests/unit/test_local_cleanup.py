@@ -1,0 +1,142 @@
+"""Pure rules of the local tier's structure: clean-up, accents, spacing, lists, captions,
+furniture and heading levels."""
+
+import pytest
+
+from pipeline.local.structure.accents import Glyph, join_accents
+from pipeline.local.structure.captions import is_caption
+from pipeline.local.structure.cleanup import clean_text, hyphenated_words, join_lines
+from pipeline.local.structure.fonts import FontStats
+from pipeline.local.structure.furniture import BandBlock, band_blocks, furniture_kinds
+from pipeline.local.structure.lists import DepthTracker, ListStart, list_start
+from pipeline.local.structure.spacing import looks_run_together, restore_spaces
+from schemas.blocks import BlockKind
+
+
+@pytest.mark.parametrize(
+    ("lines", "keep", "joined"),
+    [
+        (["irretrie-", "vably lost"], set(), "irretrievably lost"),
+        (["the state-of-the-", "art design"], set(), "the state-of-the-art design"),
+        (["teams co-", "operate"], {"co-operate"}, "teams co-operate"),
+        (["teams co-", "operate"], set(), "teams cooperate"),
+        (["Jean-", "Pierre came"], set(), "Jean-Pierre came"),
+        (["pages 3 -", "5 and"], set(), "pages 3 - 5 and"),
+        (["soft\u00ad", "ware"], set(), "software"),
+        (["one line", "two lines"], set(), "one line two lines"),
+    ],
+)
+def test_line_end_hyphens(lines: list[str], keep: set[str], joined: str) -> None:
+    assert join_lines(lines, keep) == joined
+
+
+def test_hyphenated_words_and_clean_text() -> None:
+    assert hyphenated_words(["a co-operate and state-of-the-art x-", "9-5"]) == {
+        "co-operate",
+        "state-of-the-art",
+    }
+    assert clean_text(" \ufb01nal  o\ufb03ce\u200b Cafe\u0301 ") == "final office Caf\u00e9"
+
+
+def test_spacing_accent_joins_the_letter_it_is_drawn_over() -> None:
+    glyphs = [
+        Glyph("J", 0.0, 5.0, 10.0),
+        Glyph("\u00b4", 6.0, 9.0, 10.0),
+        Glyph("a", 5.0, 10.0, 10.0),
+        Glyph("n", 10.0, 15.0, 10.0),
+        Glyph("\u02c7", 16.0, 19.0, 10.0),
+        Glyph(" ", 19.0, 19.5, 10.0),
+        Glyph("c", 15.0, 20.0, 10.0),
+    ]
+    assert "".join(g.char for g in join_accents(glyphs)) == "J\u00e1n\u010d"
+
+
+def test_accent_over_nothing_and_dotless_i() -> None:
+    lone = [Glyph("a", 0.0, 5.0, 10.0), Glyph("\u00b4", 20.0, 23.0, 10.0)]
+    assert "".join(g.char for g in join_accents(lone)) == "a\u00b4"
+    dotless = [Glyph("\u00b4", 1.0, 3.0, 10.0), Glyph("\u0131", 0.0, 4.0, 10.0)]
+    assert "".join(g.char for g in join_accents(dotless)) == "\u00ed"
+
+
+def test_spaces_from_gaps_only_on_run_together_lines() -> None:
+    assert looks_run_together("Compositionofthepretrainingdata") is True
+    assert looks_run_together("ordinary words in a line") is False
+    glyphs = [
+        Glyph("o", 0.0, 5.0, 10.0),
+        Glyph("f", 5.0, 8.0, 10.0),
+        Glyph("t", 9.2, 12.0, 10.0),
+        Glyph("o", 12.0, 17.0, 10.0),
+    ]
+    assert "".join(g.char for g in restore_spaces(glyphs)) == "of to"
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("\u2022 Tomatoes", ListStart("\u2022", "Tomatoes", bullet=True)),
+        ("\u2022Tomatoes", ListStart("\u2022", "Tomatoes", bullet=True)),
+        ("- dash item", ListStart("-", "dash item", bullet=True)),
+        ("3. Third", ListStart("3.", "Third", bullet=False)),
+        ("(a) first", ListStart("(a)", "first", bullet=False)),
+        ("iv) fourth", ListStart("iv)", "fourth", bullet=False)),
+        ("3.5 million people", None),
+        ("-5 degrees", None),
+        ("Plain text", None),
+    ],
+)
+def test_list_markers(text: str, start: ListStart | None) -> None:
+    assert list_start(text) == start
+
+
+def test_list_depth_follows_marker_indentation() -> None:
+    depths = DepthTracker()
+    assert [depths.depth(x) for x in (80.0, 96.0, 97.0, 112.0, 80.0, 96.0)] == [0, 1, 1, 2, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "near", "caption"),
+    [
+        ("Figure 3: Growth of seedlings", False, True),
+        ("Fig. 2. Layout", False, True),
+        ("TABLE IV - Results", False, True),
+        ("Table 2 shows the results of the trial.", False, False),
+        ("Figure 3 Growth of seedlings", True, True),
+        ("Figure 3 Growth of seedlings", False, False),
+    ],
+)
+def test_captions(text: str, near: bool, caption: bool) -> None:
+    box = (72.0, 300.0, 300.0, 312.0)
+    visual = (72.0, 200.0, 300.0, 290.0) if near else (72.0, 500.0, 300.0, 600.0)
+    assert is_caption(text, box, [visual]) is caption
+
+
+def test_band_blocks_and_furniture_kinds() -> None:
+    height, width = 792.0, 612.0
+    own = band_blocks(
+        [
+            (72.0, 30.0, 200.0, 42.0, "Annual Report 2026\n", 0, 0),
+            (72.0, 100.0, 500.0, 400.0, "Body text that changes.\n", 1, 0),
+            (300.0, 700.0, 400.0, 712.0, "Chapter notes in the footer\n", 2, 0),
+            (300.0, 755.0, 310.0, 767.0, "12\n", 3, 0),
+        ],
+        height,
+    )
+    assert own == (
+        BandBlock(0, (72.0, 30.0, 200.0, 42.0), "annual report 0", True, True),
+        BandBlock(2, (300.0, 700.0, 400.0, 712.0), "chapter notes in the footer", False, False),
+        BandBlock(3, (300.0, 755.0, 310.0, 767.0), "0", False, True),
+    )
+    neighbour = (BandBlock(7, (72.0, 31.0, 201.0, 43.0), "annual report 0", True, True),)
+    assert furniture_kinds(own, [neighbour], width, height) == {
+        0: BlockKind.PAGE_HEADER,
+        3: BlockKind.PAGE_NUMBER,
+    }
+    assert furniture_kinds(own, [], width, height) == {3: BlockKind.PAGE_NUMBER}
+
+
+def test_heading_levels_below_a_title() -> None:
+    stats = FontStats(body_size=10.0, tiers=(20.0, 14.0, 12.0), title_size=20.0)
+    assert [stats.level_of(size) for size in (14.0, 12.0, 13.5)] == [2, 3, 2]
+    assert stats.bold_body_level == 4
+    untitled = FontStats(body_size=10.0, tiers=(14.0, 12.0), title_size=None)
+    assert [untitled.level_of(14.0), untitled.level_of(12.0), untitled.bold_body_level] == [1, 2, 3]

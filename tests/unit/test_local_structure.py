@@ -1,0 +1,181 @@
+"""The local tier's structure on generated PDFs whose structure is known: blocks (kinds, levels,
+markers, texts) and the page Markdown are asserted exactly."""
+
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from pipeline.local.native_text import extract_native_page
+from pipeline.local.ocr_engine import OcrEngine
+from pipeline.local.pdf_page import local_pdf_page
+from pipeline.local.structure.document import document_font_stats
+from pipeline.local.structure.memo import document_memo
+from pipeline.sources.pdf import open_pdf
+from schemas.blocks import Block, BlockKind
+from tests.support.structured_pdfs import (
+    BANNER,
+    RUNNING_HEADER,
+    make_accents_pdf,
+    make_banner_page_pdf,
+    make_ocr_layer_pdf,
+    make_run_together_pdf,
+    make_running_furniture_pdf,
+    make_sections_pdf,
+    make_two_column_structured_pdf,
+)
+
+Summary = tuple[str, int | None, str | None, int, str]
+
+
+def _summary(blocks: list[Block]) -> list[Summary]:
+    return [(b.kind.value, b.level, b.marker, b.depth, b.text) for b in blocks]
+
+
+def _page(tmp_path: Path, maker: object, index: int = 0) -> tuple[pymupdf.Document, int]:
+    path = tmp_path / "structured.pdf"
+    maker(path)  # type: ignore[operator]
+    return open_pdf(path), index
+
+
+HYPHENATED = (
+    "Records kept in the archive are irretrievably lost once deleted; the state-of-the-art "
+    "design lets the teams co-operate, and co-operate is how the guide spells it."
+)
+
+
+def test_headings_at_three_levels_lists_figure_and_caption(tmp_path: Path) -> None:
+    document, index = _page(tmp_path, make_sections_pdf)
+    data = extract_native_page(document, index).data
+    assert _summary(data.blocks) == [
+        ("title", 1, None, 0, "Growing Under Glass"),
+        ("section_header", 2, None, 0, "1 Introduction"),
+        ("paragraph", None, None, 0, HYPHENATED),
+        ("section_header", 3, None, 0, "1.1 Background"),
+        ("paragraph", None, None, 0, "Glasshouses keep the heat of the sun inside."),
+        ("section_header", 4, None, 0, "Watering schedule"),
+        ("paragraph", None, None, 0, "The plants are watered twice a day."),
+        ("list_item", None, "\u2022", 0, "Tomatoes need warmth"),
+        ("list_item", None, "\u2022", 1, "and a lot of light"),
+        ("list_item", None, "\u2022", 0, "Lettuce prefers shade"),
+        ("list_item", None, "1.", 0, "Sow the seeds"),
+        ("list_item", None, "2.", 0, "Water the trays"),
+        ("figure", None, None, 0, ""),
+        ("caption", None, None, 0, "Figure 1: Seedlings under glass."),
+    ]
+    assert data.blocks[12].bbox == (72.0, 390.9, 272.0, 490.9)
+    assert data.markdown == (
+        "# Growing Under Glass\n\n"
+        "## 1 Introduction\n\n"
+        f"{HYPHENATED}\n\n"
+        "### 1.1 Background\n\n"
+        "Glasshouses keep the heat of the sun inside.\n\n"
+        "#### Watering schedule\n\n"
+        "The plants are watered twice a day.\n\n"
+        "- Tomatoes need warmth\n"
+        "  - and a lot of light\n"
+        "- Lettuce prefers shade\n"
+        "1. Sow the seeds\n"
+        "2. Water the trays\n\n"
+        "Figure 1: Seedlings under glass."
+    )
+
+
+def test_two_columns_are_read_column_by_column_under_a_full_width_title(
+    tmp_path: Path,
+) -> None:
+    document, index = _page(tmp_path, make_two_column_structured_pdf)
+    data = extract_native_page(document, index).data
+    assert [b.kind.value for b in data.blocks] == ["title"] + ["paragraph"] * 4
+    assert data.markdown == (
+        "# Two Columns of Notes\n\n"
+        "The left column starts with its first paragraph, written over two lines.\n\n"
+        "Its second paragraph follows after a gap and also takes two lines.\n\n"
+        "The right column is read only after the whole left column is done.\n\n"
+        "Its last paragraph closes the page with two more lines of text."
+    )
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_running_header_and_page_numbers_are_furniture(tmp_path: Path, index: int) -> None:
+    document, _ = _page(tmp_path, make_running_furniture_pdf)
+    data = extract_native_page(document, index).data
+    number = index + 1
+    body = f"Body text of page {number} talks about crop {number}."
+    assert _summary(data.blocks) == [
+        ("page_header", None, None, 0, RUNNING_HEADER),
+        ("paragraph", None, None, 0, body),
+        ("page_number", None, None, 0, f"Page {number} of 3"),
+    ]
+    assert [b.furniture for b in data.blocks] == [True, False, True]
+    assert data.markdown == body
+    assert data.text == body
+
+
+def test_a_page_reads_the_same_whichever_pages_were_read_before(tmp_path: Path) -> None:
+    path = tmp_path / "running.pdf"
+    make_running_furniture_pdf(path, pages=5)
+    in_order = open_pdf(path)
+    sequential = [extract_native_page(in_order, index).data for index in range(5)]
+    alone = extract_native_page(open_pdf(path), 3).data
+    assert alone == sequential[3]
+    assert ("bands", 4) in document_memo(in_order)._values
+
+
+def test_one_page_banner_and_bare_page_number_are_furniture(tmp_path: Path) -> None:
+    document, index = _page(tmp_path, make_banner_page_pdf)
+    data = extract_native_page(document, index).data
+    assert _summary(data.blocks) == [
+        ("page_header", None, None, 0, BANNER),
+        ("paragraph", None, None, 0, "A single page about orchids."),
+        ("page_number", None, None, 0, "7"),
+    ]
+    assert data.markdown == "A single page about orchids."
+
+
+def test_accents_ligatures_and_drop_cap_are_joined(tmp_path: Path) -> None:
+    document, index = _page(tmp_path, make_accents_pdf)
+    data = extract_native_page(document, index).data
+    assert _summary(data.blocks) == [
+        ("paragraph", None, None, 0, "J\u00e1n Min\u00e1\u010d wrote"),
+        ("paragraph", None, None, 0, "Caf\u00e9 final office"),
+        ("paragraph", None, None, 0, "Green plants grow towards the light of the window."),
+    ]
+    assert data.markdown == (
+        "J\u00e1n Min\u00e1\u010d wrote\n\n"
+        "Caf\u00e9 final office\n\n"
+        "Green plants grow towards the light of the window."
+    )
+
+
+def test_spaces_are_restored_where_the_layer_has_none(tmp_path: Path) -> None:
+    document, index = _page(tmp_path, make_run_together_pdf)
+    page = document.load_page(index)
+    assert page.get_text().splitlines()[0] == "Compositionofthepretrainingdataforthemodel"
+    data = extract_native_page(document, index).data
+    assert data.markdown == (
+        "Composition of the pretraining data for the model\n\nA normal line follows it."
+    )
+
+
+def test_invisible_ocr_layer_in_scrambled_order_is_read_line_by_line(tmp_path: Path) -> None:
+    document, index = _page(tmp_path, make_ocr_layer_pdf)
+    assert document.load_page(index).get_text().split()[:3] != ["Invoice", "4711", "covers"]
+    data = local_pdf_page(document, index, True, OcrEngine(threads=1)).data
+    assert data.engine == "pymupdf-text"
+    assert data.markdown == (
+        "Invoice 4711 covers the spring delivery of seedlings shipped to the northern "
+        "greenhouse on the first of May together with forty bags of soil and two rolls of "
+        "fleece packed on pallets and checked by the receiving team\n\n"
+        "The total amount due for this delivery is 1200 euros payable within thirty days to "
+        "the account shown below quoting the invoice number and the customer reference late "
+        "payments are charged interest at the legal rate"
+    )
+    assert [b.kind for b in data.blocks] == [BlockKind.PARAGRAPH, BlockKind.PARAGRAPH]
+
+
+def test_font_statistics_come_from_the_sample_and_are_read_once(tmp_path: Path) -> None:
+    document, _ = _page(tmp_path, make_sections_pdf)
+    stats = document_font_stats(document)
+    assert (stats.body_size, stats.tiers, stats.title_size) == (11.0, (24.0, 16.0, 13.0), 24.0)
+    assert document_font_stats(document) is stats
