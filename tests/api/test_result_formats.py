@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from schemas.api_keys import Scope
 from schemas.blocks import Block, BlockKind, GridCell, TableGrid
 from schemas.enums import ErrorCategory
 from schemas.extractions import PageContentData, PageSize
@@ -28,6 +29,7 @@ from storage.database import transaction
 from storage.ledger import ExtractionRecord, claim_job, complete_job, fail_job
 from tests.integration.ledger_helpers import document_with_jobs
 from tests.support.cli import ingest_cli, reports_by_name
+from tests.support.keys import bearer, new_token
 from tests.support.media import SPEECH_WORDS
 from tests.support.workers import REPO_ROOT, worker_environment
 from workers.context import CollectingEnqueuer, build_context
@@ -38,6 +40,7 @@ MARKDOWN = "text/markdown; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 BOX = (0.0, 0.0, 100.0, 20.0)
+INTERNAL_FAILURE = "render failed at http://vllm-moe:8000/v1: ConnectError"
 
 
 class RecordingDispatcher:
@@ -106,12 +109,17 @@ def _third_page() -> PageContentData:
 
 
 @pytest.fixture
-def known_document(any_engine: Engine, tmp_path: Path) -> Iterator[tuple[TestClient, str, str]]:
-    """(client, id of a finished 3-page document whose page 2 failed, id of an unfinished one)."""
-    settings = Settings(
+def known_settings(any_engine: Engine, tmp_path: Path) -> Settings:
+    return Settings(
         database_url=any_engine.url.render_as_string(hide_password=False),
         blob_root=str(tmp_path / "blobs"),
     )
+
+
+@pytest.fixture
+def known_document(known_settings: Settings) -> Iterator[tuple[TestClient, str, str]]:
+    """(client, id of a finished 3-page document whose page 2 failed, id of an unfinished one)."""
+    settings = known_settings
     context = build_context(settings, CollectingEnqueuer())
     blobs = BlobStore(Path(settings.blob_root))
     document_id, job_ids = document_with_jobs(context.sessions, blobs, 3)
@@ -125,7 +133,7 @@ def known_document(any_engine: Engine, tmp_path: Path) -> Iterator[tuple[TestCli
                 record = ExtractionRecord(kind="page_content", data=data, provenance={})
                 complete_job(session, job_id, "worker", record)
             else:
-                fail_job(session, job_id, "worker", ErrorCategory.PAGE_ERROR, "unreadable")
+                fail_job(session, job_id, "worker", ErrorCategory.PAGE_ERROR, INTERNAL_FAILURE)
     assert finalize_document(context, document_id)
     context.engine.dispose()
     with TestClient(create_app(settings, RecordingDispatcher())) as client:
@@ -245,6 +253,28 @@ def test_an_invalid_format_is_422_and_an_unfinished_document_409_in_every_format
         missing = _get(client, "no-such-document", result_format)
         assert missing.status_code == 404
         assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_failure_messages_reach_non_admin_keys_without_internals(
+    known_document: tuple[TestClient, str, str], known_settings: Settings
+) -> None:
+    _, document_id, _ = known_document
+    keyed = known_settings.model_copy(update={"auth": "keys"})
+    with TestClient(create_app(keyed, RecordingDispatcher())) as client:
+        sessions = client.app.state.greenhouse.sessions  # type: ignore[attr-defined]
+        reader = bearer(new_token(sessions, "reader", {Scope.READ}, {"c"}))
+        admin = bearer(new_token(sessions, "admin", set(Scope), None))
+        url = f"/v1/documents/{document_id}/result"
+        shown = client.get(url, headers=reader).json()["data"]["pages"][1]["error"]
+        assert shown == {
+            "category": "page_error",
+            "message": "render failed at <internal address>: <internal error>",
+        }
+        as_admin = client.get(url, headers=admin).json()["data"]["pages"][1]["error"]
+        assert as_admin == {"category": "page_error", "message": INTERNAL_FAILURE}
+        markdown = client.get(url, params={"format": "markdown"}, headers=reader).text
+        assert "vllm" not in markdown and "ConnectError" not in markdown
+        assert client.get(url, params={"format": "markdown"}).status_code == 401
 
 
 # --- real ingestion: a PDF, an image, an audio file and a video --------------------------
