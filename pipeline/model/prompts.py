@@ -57,39 +57,19 @@ class StructuredPrompt:
     """A bound for this kind of answer; None: the engine's policy or the client's default."""
 
 
-def _quadruple(description: str, bounds: Mapping[str, int]) -> dict[str, Any]:
-    return {
-        "type": "array",
-        "description": description,
-        "items": {"type": "integer", **bounds},
-        "minItems": 4,
-        "maxItems": 4,
-    }
+def _quadruple(minimum: int, maximum: int | None = None) -> dict[str, Any]:
+    bounds = {"minimum": minimum} | ({} if maximum is None else {"maximum": maximum})
+    return {"type": "array", "items": {"type": "integer", **bounds}, "minItems": 4, "maxItems": 4}
 
 
-_BOX = _quadruple(
-    "[x0, y0, x1, y1], left-top to right-bottom, in 0..1000 of the image size",
-    {"minimum": 0, "maximum": NORMALISED_EXTENT},
-)
+# No descriptions: PAGE_CONTENT_INSTRUCTIONS defines every key, and the schema restated after
+# them stays short (it is part of every request's prompt).
 _TABLE: dict[str, Any] = {
     "type": "object",
-    "description": "Tables only: the cell grid",
     "properties": {
-        "header_rows": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "How many top rows are column headers; omitted when none",
-        },
-        "rows": {
-            "type": "array",
-            "description": 'Every row, one string per column; "" for an empty or covered cell',
-            "items": {"type": "array", "items": {"type": "string"}},
-        },
-        "spans": {
-            "type": "array",
-            "description": "Merged cells only: [row, col, rows, cols] of each, 0-based",
-            "items": _quadruple("[row, col, rows, cols]", {"minimum": 0}),
-        },
+        "header_rows": {"type": "integer", "minimum": 0},
+        "rows": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+        "spans": {"type": "array", "items": _quadruple(0)},
     },
     "required": ["rows"],
     "additionalProperties": False,
@@ -98,26 +78,11 @@ _BLOCK: dict[str, Any] = {
     "type": "object",
     "properties": {
         "kind": {"type": "string", "enum": [kind.value for kind in BlockKind]},
-        "bbox": _BOX,
-        "text": {
-            "type": "string",
-            "description": 'The text, written once; LaTeX for a formula; "" for a table',
-        },
-        "level": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_HEADING_LEVEL,
-            "description": "Titles and section headers only: 1 = top",
-        },
-        "marker": {
-            "type": "string",
-            "description": "List items only: the bullet or number as printed",
-        },
-        "depth": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "List items only: nesting depth, 0 = top; omitted when 0",
-        },
+        "bbox": _quadruple(0, NORMALISED_EXTENT),
+        "text": {"type": "string"},
+        "level": {"type": "integer", "minimum": 1, "maximum": MAX_HEADING_LEVEL},
+        "marker": {"type": "string"},
+        "depth": {"type": "integer", "minimum": 0},
         "table": _TABLE,
     },
     "required": ["kind", "bbox", "text"],
@@ -125,13 +90,7 @@ _BLOCK: dict[str, Any] = {
 }
 PAGE_CONTENT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "blocks": {
-            "type": "array",
-            "description": "Every block of the page in reading order",
-            "items": _BLOCK,
-        },
-    },
+    "properties": {"blocks": {"type": "array", "items": _BLOCK}},
     "required": ["blocks"],
     "additionalProperties": False,
 }
@@ -158,8 +117,9 @@ kept out of "text"; depth 0 for a top-level item, 1 for an item nested in it, an
 cell. "header_rows": how many top rows are column headers. A cell merged across rows or \
 columns is written once at its top-left position, with "" at the positions it covers, and \
 listed in "spans" as [row, column, rows spanned, columns spanned], counted from 0.
-Leave out "level", "marker", "depth", "header_rows", "spans" and "table" where they do not \
-apply. If the page has no text, answer {"blocks":[]}.
+Leave out "level", "marker", "depth" and "table" where they do not apply, "depth" when it is \
+0, "header_rows" and "spans" when there are none. If the page has no text, answer \
+{"blocks":[]}.
 Answer with one JSON object and nothing else. It must follow this JSON schema:
 """
 
