@@ -34,7 +34,7 @@ _MD_EMPHASIS_STAR = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
 _MD_EMPHASIS_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])")
 _MD_STRIKE = re.compile(r"~~(.+?)~~")
 _MD_CODE = re.compile(r"`+")
-_MD_LINE_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*+•]\s+|\d{1,3}[.)]\s+(?=\D))")
+_MD_LINE_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*+]\s+)")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -67,7 +67,9 @@ def normalise(text: str) -> str:
 
 
 def body_line(line: str) -> str:
-    """One output line as plain text: heading/list/quote markers and table pipes removed."""
+    """One output line as plain text: heading, bullet and quote markers and table pipes removed.
+
+    List numbers stay: they are printed on the page and checks may quote them."""
     if _TABLE_RULE.match(line) and "-" in line:
         return ""
     line = _MD_LINE_PREFIX.sub("", line)

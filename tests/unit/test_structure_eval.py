@@ -29,7 +29,7 @@ def test_normalise_folds_ligatures_accents_markdown_and_spaces() -> None:
 
 def test_body_text_drops_markdown_structure() -> None:
     output = "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- item one\n2. second"
-    assert body_text(output) == "Title a b 1 2 item one second"
+    assert body_text(output) == "Title a b 1 2 item one 2. second"
 
 
 def test_best_substring_match_reports_distance_and_span() -> None:
