@@ -7,6 +7,7 @@ operation is filled in here, from the routes themselves rather than by hand:
   recursion limit; larger than api/middleware.py's cap),
 - 422 everywhere (a NUL byte in the path or query is refused before routing),
 - 500 everywhere (the catch-all still answers in the error shape),
+- the error body on a route's declared 4xx/5xx that names no content of its own,
 - the `X-Request-ID` header on every response,
 - the bearer security scheme on the keyed operations.
 """
@@ -97,7 +98,9 @@ def _add_boundary_responses(app: FastAPI, spec: dict[str, Any]) -> None:
                         "description": ERROR_DESCRIPTIONS[status],
                         "content": {"application/json": {"schema": error_ref}},
                     }
-            for response in responses.values():
+            for status, response in responses.items():
+                if status.startswith(("4", "5")) and "content" not in response:
+                    response["content"] = {"application/json": {"schema": error_ref}}
                 response.setdefault("headers", {})[REQUEST_ID_HEADER] = {
                     "description": "The request's id (the client's, when it sent a sane one).",
                     "schema": {"type": "string"},

@@ -32,7 +32,10 @@ SEQ_MAX = 2**31 - 1
     status_code=202,
     response_model=DocumentOut,
     openapi_extra=UPLOAD_REQUEST_BODY,
-    responses=errors(413),
+    responses={
+        200: {"model": DocumentOut, "description": "A duplicate: the existing document."},
+        **errors(413),
+    },
 )
 async def upload_document(
     request: Request, response: Response, state: State, caller: WriteCaller

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import OptionalCaller
 from api.state import ApiState, api_state
+from schemas.api import ReadinessOut
 from storage.database import ping
 
 router = APIRouter(tags=["health"])
@@ -24,7 +25,14 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"model": ReadinessOut, "description": "Every check answered."},
+        503: {"model": ReadinessOut, "description": "A check failed (the body says which)."},
+    },
+)
 def readyz(state: Annotated[ApiState, Depends(api_state)], caller: OptionalCaller) -> JSONResponse:
     """200 when the database (and the broker, if configured) answer; 503 otherwise."""
     checks: dict[str, str] = {"database": _check_database(state)}

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from api.auth import AdminCaller
 from api.errors import ApiError, not_found
+from api.openapi import errors
 from api.state import ApiState, api_state
 from schemas.api_keys import (
     InvalidKeySpecError,
@@ -44,7 +45,7 @@ def list_all(caller: AdminCaller, state: State) -> list[KeyOut]:
         return [key_out(record) for record in list_keys(session)]
 
 
-@router.delete("/{key_id}", response_model=KeyOut)
+@router.delete("/{key_id}", response_model=KeyOut, responses=errors(404))
 def revoke(key_id: str, caller: AdminCaller, state: State) -> KeyOut:
     """Revoke a key: it fails from the next request on (idempotent)."""
     del caller

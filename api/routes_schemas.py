@@ -27,7 +27,15 @@ router = APIRouter(prefix="/v1/schemas", tags=["schemas"])
 State = Annotated[ApiState, Depends(api_state)]
 
 
-@router.post("", status_code=201, response_model=SchemaOut, responses=errors(409))
+@router.post(
+    "",
+    status_code=201,
+    response_model=SchemaOut,
+    responses={
+        200: {"model": SchemaOut, "description": "The same schema was already registered."},
+        **errors(409),
+    },
+)
 def create(body: SchemaIn, response: Response, state: State, caller: AdminCaller) -> SchemaOut:
     """Register a schema: 201, or 200 when the same schema is registered again; 409 when the
     name holds a different one; 422 when the schema is too large or too deep, holds values a

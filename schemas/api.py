@@ -101,6 +101,13 @@ class ExtractionPage(BaseModel):
     next_cursor: str | None
 
 
+class ReadinessOut(BaseModel):
+    """GET /readyz: 200 when every check is "ok", 503 otherwise (same body)."""
+
+    status: str = Field(description="ready or not_ready")
+    checks: dict[str, str] = Field(description="database (and broker): ok, or why not")
+
+
 class ErrorInfoOut(BaseModel):
     """What went wrong with a request."""
 

@@ -39,7 +39,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def assert_error(response, status: int, code: str) -> dict:
     """The response is `status` in the error shape, and its request id is the header's."""
     assert response.status_code == status, response.text
-    error = response.json()["error"]
+    error: dict = response.json()["error"]
     assert error["code"] == code
     assert error["request_id"] == response.headers["x-request-id"]
     return error

@@ -47,7 +47,9 @@ def obj(**properties: dict) -> dict:
 def test_non_finite_numbers_are_refused_at_their_pointer(
     client: TestClient, literal: str, shown: str
 ) -> None:
-    schema = f'{{"type": "object", "properties": {{"n": {{"type": "number", "maximum": {literal}}}}}}}'
+    schema = (
+        f'{{"type": "object", "properties": {{"n": {{"type": "number", "maximum": {literal}}}}}}}'
+    )
     error = assert_error(post_raw(client, schema), 422, "invalid_schema")
     assert error["detail"] == [f"#/properties/n/maximum: {shown} is not a finite number"]
     assert client.get("/v1/schemas").json()["items"] == []
