@@ -2,8 +2,10 @@
 
 import json
 
+import pymupdf
 import pytest
 
+from pipeline.local.native_text import extract_native_page
 from pipeline.model.answers import schema_errors
 from pipeline.model.page_answer import (
     answer_from_blocks,
@@ -14,6 +16,7 @@ from pipeline.model.prompts import PAGE_CONTENT_SCHEMA
 from pipeline.model.table_answer import grid_from_answer, grid_to_answer
 from schemas.blocks import Block, BlockKind, GridCell, TableGrid
 from schemas.extractions import PageSize
+from tests.support.documents import TABLE_HEADER, TABLE_ROWS, make_text_pdf
 
 PAGE = PageSize(width=500, height=1000)
 
@@ -153,3 +156,20 @@ def test_blocks_become_the_answer_a_faithful_model_gives_and_read_back_the_same(
 
 def test_a_box_is_normalised_to_integers_within_0_to_1000():
     assert normalise_box((-5.0, 0.4, 250.0, 1200.0), PAGE) == [0, 0, 500, 1000]
+
+
+def test_a_local_tier_page_with_a_table_is_said_once_and_read_back(tmp_path):
+    pdf = tmp_path / "table.pdf"
+    make_text_pdf(pdf, 1, table_on_page=1)
+    with pymupdf.open(pdf) as document:
+        data = extract_native_page(document, 0).data
+    answer = answer_from_blocks(data.blocks, data.page)
+    assert schema_errors(answer, PAGE_CONTENT_SCHEMA) == []
+    (table,) = [block for block in answer["blocks"] if block["kind"] == "table"]
+    assert (table["text"], table["table"]["rows"]) == ("", [TABLE_HEADER, *TABLE_ROWS])
+    written = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    for cell in TABLE_ROWS[0]:
+        assert written.count(f'"{cell}"') == 1  # in the grid, nowhere else
+    back = page_content_from_answer(answer, data.page, data.engine)
+    assert (back.text, back.markdown) == (data.text, data.markdown)
+    assert [b.kind for b in back.blocks] == [b.kind for b in data.blocks]
