@@ -13,7 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import pymupdf
 
@@ -33,10 +33,10 @@ _MAX_PAIRED = 24
 """Above this many crossings a rule is paired with its neighbours only, bounding the cost."""
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """An axis-aligned rule: `horizontal` ones run from x0 to x1 at y; vertical ones the
-    other way round (x0 == x1 is their x, y0..y1 their extent). `weight` is its thickness."""
+    other way round (x0 == x1 is their x, y0..y1 their extent). `weight` is its thickness.
+    A tuple, not a dataclass: a vector-heavy page has thousands."""
 
     horizontal: bool
     x0: float
@@ -84,7 +84,15 @@ def read_rules(page: pymupdf.Page) -> PageRules:
         for item in path["items"]:
             operator = item[0]
             if operator == "l":
-                rules.extend(_line_rule(item[1], item[2], stroke_width, index))
+                (ax, ay), (bx, by) = item[1], item[2]
+                if abs(ay - by) <= 1.0 and abs(ax - bx) >= _MIN_RULE_LENGTH:
+                    y = (ay + by) / 2
+                    rules.append(Rule(True, min(ax, bx), y, max(ax, bx), y, stroke_width, (index,)))
+                elif abs(ax - bx) <= 1.0 and abs(ay - by) >= _MIN_RULE_LENGTH:
+                    x = (ax + bx) / 2
+                    rules.append(
+                        Rule(False, x, min(ay, by), x, max(ay, by), stroke_width, (index,))
+                    )
             elif operator == "re":
                 rules.extend(_rect_rules(item[1], stroke_width, index))
                 _collect_fill(path, item[1], fills)
@@ -197,19 +205,6 @@ def _line_then_start(rule: Rule) -> tuple[float, float]:
     if rule.horizontal:
         return (round(rule.y0), rule.x0)
     return (round(rule.x0), rule.y0)
-
-
-def _line_rule(
-    start: Sequence[float], end: Sequence[float], weight: float, path: int
-) -> list[Rule]:
-    (ax, ay), (bx, by) = start, end
-    if abs(ay - by) <= 1.0 and abs(ax - bx) >= _MIN_RULE_LENGTH:
-        y = (ay + by) / 2
-        return [Rule(True, min(ax, bx), y, max(ax, bx), y, weight, (path,))]
-    if abs(ax - bx) <= 1.0 and abs(ay - by) >= _MIN_RULE_LENGTH:
-        x = (ax + bx) / 2
-        return [Rule(False, x, min(ay, by), x, max(ay, by), weight, (path,))]
-    return []
 
 
 def _rect_rules(box: Sequence[float], stroke_width: float, path: int) -> list[Rule]:

@@ -14,7 +14,8 @@ The page's words (and its "dict", for boldness) may be passed in by a caller tha
 already; otherwise words are read once per page and the dict only around found tables.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,6 +43,7 @@ _MIN_FILLED_SHARE = 0.1
 _OFF_PAGE = 2.0
 _MAX_CELL_LINES = 30
 _BOLD = 16
+_LONG_WORD = 3
 
 
 @dataclass(frozen=True)
@@ -69,21 +71,23 @@ def extract_tables(
         for region in find_ruled_regions(page_rules.rules)
         if _holds_words(region.bbox, text.words())
     ]
-    ruled = _ruled_tables(page, regions, page_rules, text.words())
+    rotated = bool(page.rotation) and not _runs_across(text.words())
+    view_words = _in_view(text.words(), page.rotation_matrix) if rotated else text.words()
+    ruled = _ruled_tables(page, regions, page_rules, view_words, rotated)
     region_rules = [rule for region in regions for rule in region.rules]
-    drawn = StyleHints(fills=page_rules.fills, rules=region_rules)
-    drafts: list[tuple[DraftTable, StyleHints | None]] = [(draft, drawn) for draft in ruled]
-    excluded = [draft.bbox for draft in ruled]
-    for draft in find_borderless_tables(text.words(), excluded):
-        drafts.append((draft, None))
+    drawn = StyleHints() if rotated else StyleHints(fills=page_rules.fills, rules=region_rules)
     found: list[FoundTable] = []
-    for draft, hints in drafts:
+    for draft in ruled:
         keep_currency_with_numbers(draft)
-        styled = replace(hints or StyleHints(), spans=text.spans(draft.bbox))
-        draft.header_rows = detect_header_rows(draft, styled)
-        if draft.header_rows == 0 and hints is not None:
-            draft.header_rows = 1 if prepend_header_above(draft, text.words()) else 0
-        found.append(FoundTable(bbox=rounded_box(draft.bbox), grid=to_table_grid(draft)))
+        spans = text.spans(draft.bbox) if not rotated else []
+        draft.header_rows = detect_header_rows(draft, replace(drawn, spans=spans))
+        if draft.header_rows == 0:
+            draft.header_rows = 1 if prepend_header_above(draft, view_words) else 0
+        found.append(_found(draft, page.derotation_matrix if rotated else None))
+    excluded = [table.bbox for table in found]
+    for draft in find_borderless_tables(text.words(), excluded):
+        draft.header_rows = detect_header_rows(draft, StyleHints(spans=text.spans(draft.bbox)))
+        found.append(_found(draft, None))
     return sorted(found, key=lambda table: (table.bbox[1], table.bbox[0]))
 
 
@@ -92,9 +96,11 @@ def _ruled_tables(
     regions: Sequence[RuledRegion],
     page_rules: PageRules,
     words: Sequence[Word],
+    rotated_view: bool,
 ) -> list[DraftTable]:
     """One `find_tables` call clipped to the ruled regions and given only their drawings; its
-    tables as filled grids."""
+    tables as filled grids. On a rotated page the table is found where its text runs upright:
+    in unrotated space, or in the rotated view (`words` are then in that view)."""
     if not regions:
         return []
     clip = pymupdf.Rect(
@@ -103,12 +109,13 @@ def _ruled_tables(
         max(region.bbox[2] for region in regions),
         max(region.bbox[3] for region in regions),
     )
-    if page.rotation:
-        finder = page.find_tables(clip=clip, use_layout=False)
+    if rotated_view:
+        finder = page.find_tables(clip=clip * page.rotation_matrix, use_layout=False)
     else:
         indices = sorted(frozenset().union(*(region.paths for region in regions)))
         paths = [_as_drawing(page_rules.drawings[index]) for index in indices]
-        finder = page.find_tables(clip=clip, use_layout=False, paths=paths)
+        with _unrotated(page):
+            finder = page.find_tables(clip=clip, use_layout=False, paths=paths)
     if finder is None:
         return []
     drafts: list[DraftTable] = []
@@ -120,6 +127,50 @@ def _ruled_tables(
         if _holds_a_table(draft, page.rect):
             drafts.append(draft)
     return drafts
+
+
+def _runs_across(words: Sequence[Word]) -> bool:
+    """Most words run left to right in unrotated page space (wider than tall)."""
+    long_words = [word for word in words if len(word[4]) >= _LONG_WORD]
+    across = sum(1 for word in long_words if word[2] - word[0] > word[3] - word[1])
+    return across * 2 >= len(long_words)
+
+
+@contextmanager
+def _unrotated(page: pymupdf.Page) -> Iterator[None]:
+    """The page with rotation 0 for the duration (as `find_tables` does itself otherwise),
+    so tables are found in the space where the page's text runs upright."""
+    rotation = page.rotation
+    if rotation:
+        page.set_rotation(0)
+    try:
+        yield
+    finally:
+        if rotation:
+            page.set_rotation(rotation)
+
+
+def _found(draft: DraftTable, back: pymupdf.Matrix | None) -> FoundTable:
+    """The finished table; a draft built in a rotated page's view is mapped back to the
+    unrotated coordinates of the page's text."""
+    if back is not None:
+        draft.bbox = _mapped(draft.bbox, back)
+        for cell in draft.cells:
+            cell.bbox = _mapped(cell.bbox, back)
+    return FoundTable(bbox=rounded_box(draft.bbox), grid=to_table_grid(draft))
+
+
+def _mapped(box: BBox, matrix: pymupdf.Matrix) -> BBox:
+    return rounded_box(tuple(pymupdf.Rect(box) * matrix))
+
+
+def _in_view(words: Sequence[Word], matrix: pymupdf.Matrix) -> list[Word]:
+    """Words moved into a rotated page's view, where `find_tables` reports its cells."""
+    moved: list[Word] = []
+    for word in words:
+        x0, y0, x1, y1 = pymupdf.Rect(word[:4]) * matrix
+        moved.append((x0, y0, x1, y1, *word[4:]))
+    return moved
 
 
 def _holds_a_table(draft: DraftTable, page_rect: pymupdf.Rect) -> bool:

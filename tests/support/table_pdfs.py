@@ -16,6 +16,7 @@ __all__ = [
     "make_header_style_pdf",
     "make_ledger_pdf",
     "make_prose_and_list_pdf",
+    "make_rotated_table_pdf",
     "make_sign_column_pdf",
 ]
 
@@ -238,4 +239,29 @@ def make_chart_pdf(path: Path, gridlines: bool) -> None:
     for start, end in pairwise(points):
         page.draw_line(start, end, color=(0.8, 0, 0), width=1)
     page.insert_text((left, bottom + 40), "Figure 1: Yield per year", fontsize=9, fontname="helv")
+    _save(document, path)
+
+
+ROTATED_ROWS = [("Item", "Price"), ("Seeds", "4.50"), ("Tools", "85.50")]
+
+
+def make_rotated_table_pdf(path: Path, rotation: int, drawn_for_display: bool) -> None:
+    """A page with /Rotate `rotation` and a ruled 3x2 table: drawn upright in the page's
+    unrotated space, or (`drawn_for_display`) turned so that it reads upright once displayed,
+    as landscape pages are."""
+    source = pymupdf.open()
+    landscape = source.new_page(width=792, height=612)
+    cells = [
+        TableCell(row, col, text)
+        for row, values in enumerate(ROTATED_ROWS)
+        for col, text in enumerate(values)
+    ]
+    draw_ruled_table(landscape, [72.0, 200.0, 300.0], [100.0, 122.0, 144.0, 166.0], cells)
+    document, page = _new_page()
+    if drawn_for_display:
+        page.show_pdf_page(page.rect, source, 0, rotate=rotation)
+    else:
+        draw_ruled_table(page, [72.0, 200.0, 300.0], [100.0, 122.0, 144.0, 166.0], cells)
+    page.set_rotation(rotation)
+    source.close()
     _save(document, path)

@@ -19,6 +19,7 @@ from tests.support.table_pdfs import (
     make_header_style_pdf,
     make_ledger_pdf,
     make_prose_and_list_pdf,
+    make_rotated_table_pdf,
     make_sign_column_pdf,
 )
 
@@ -200,3 +201,22 @@ def test_words_passed_by_the_caller_are_used(tmp_path: Path) -> None:
     words = [word for word in page.get_text("words") if word[4] != "Tools"]
     (table,) = extract_tables(page, words=words)
     assert table.grid.rows()[2] == ["", "£85.50"]
+
+
+@pytest.mark.parametrize(("rotation", "drawn_for_display"), [(90, False), (90, True), (270, True)])
+def test_a_table_on_a_rotated_page_is_read_where_its_text_runs_upright(
+    tmp_path: Path, rotation: int, drawn_for_display: bool
+) -> None:
+    path = tmp_path / "rotated.pdf"
+    make_rotated_table_pdf(path, rotation, drawn_for_display)
+    page = pymupdf.open(path)[0]
+    assert page.rotation == rotation
+    (table,) = extract_tables(page)
+    assert table.grid.rows() == [["Item", "Price"], ["Seeds", "4.50"], ["Tools", "85.50"]]
+    assert table.grid.header_rows == 1
+    words = page.get_text("words")
+    x0, y0, x1, y1 = table.bbox
+    inside = [
+        w[4] for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1
+    ]
+    assert sorted(inside) == ["4.50", "85.50", "Item", "Price", "Seeds", "Tools"]
