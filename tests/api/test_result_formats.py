@@ -329,7 +329,13 @@ def test_a_pdf_in_every_format(
     bodies = _rendered(client, document_id)
     markdown = bodies["markdown"]
     assert re.findall(r"^<!-- page (\d+) -->$", markdown, re.MULTILINE) == ["1", "2", "3", "4"]
-    assert re.search(r"^(#+ )?Harvest by crop$", markdown, re.MULTILINE)
+    assert re.search(
+        r"^<!-- page 2 -->\n\n#{1,6} Harvest by crop\n\n"
+        r"The table below lists the harvest of the quarter in kilograms and the revenue\.\n\n"
+        r"\| Crop ",
+        markdown,
+        re.MULTILINE,
+    )
     assert (
         "| Crop | Kilograms | Revenue (EUR) |\n"
         "| --- | --- | --- |\n"
