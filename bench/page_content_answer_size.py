@@ -19,7 +19,8 @@ and serialised twice as the answer a faithful model would write, as compact JSON
 
 Every new answer is also read back with `page_content_from_answer`: the page's derived text and
 Markdown should equal the local tier's (boxes are quantised to 0..1000, so only text is
-compared); a local grid whose cells overlap cannot be said in any answer and is flagged.
+compared); a local grid whose cells overlap or leave holes cannot be said in any answer and is
+flagged.
 With --fake-pages N the first N text pages also go through `extract_page_on_moe` against the fake
 vLLM server (a test double: it proves the schema is accepted and its answer parses, nothing about
 a real model). Progress on stderr.
@@ -76,7 +77,7 @@ class PageSizes:
     old_chars: int
     new_chars: int
     round_trip: bool
-    overlapping_cells: bool
+    irregular_grid: bool
 
 
 def progress(message: str) -> None:
@@ -124,23 +125,19 @@ def measure(path: str, page_number: int, data: PageContentData) -> PageSizes:
         old_chars=len(compact(old_answer(data))),
         new_chars=len(compact(new)),
         round_trip=(back.text, back.markdown) == (data.text, data.markdown),
-        overlapping_cells=any(_overlaps(b.table) for b in data.blocks if b.table is not None),
+        irregular_grid=any(_irregular(b.table) for b in data.blocks if b.table is not None),
     )
 
 
-def _overlaps(grid: TableGrid) -> bool:
-    """True when two cells of the grid cover the same position (no answer can say that)."""
-    seen: set[tuple[int, int]] = set()
-    for cell in grid.cells:
-        area = {
-            (r, c)
-            for r in range(cell.row, cell.row + cell.row_span)
-            for c in range(cell.col, cell.col + cell.col_span)
-        }
-        if area & seen:
-            return True
-        seen |= area
-    return False
+def _irregular(grid: TableGrid) -> bool:
+    """True when a position of the grid has no cell or two (no answer can say either)."""
+    covered: list[tuple[int, int]] = [
+        (r, c)
+        for cell in grid.cells
+        for r in range(cell.row, cell.row + cell.row_span)
+        for c in range(cell.col, cell.col + cell.col_span)
+    ]
+    return len(covered) != len(set(covered)) or len(covered) != grid.n_rows * grid.n_cols
 
 
 def open_document(path: Path) -> pymupdf.Document:
@@ -258,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = [p for p in pages if not p.round_trip]
     print(f"read back to the same text and Markdown: {len(pages) - len(failed)}/{len(pages)}")
     for page in failed:
-        why = " (the local grid has overlapping cells)" if page.overlapping_cells else ""
+        why = " (a local grid has overlapping cells or holes)" if page.irregular_grid else ""
         print(f"  differs: {page.path} p{page.page}{why}")
     print(f"skipped: {len(skipped)}")
     for reason in skipped:

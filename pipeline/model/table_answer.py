@@ -3,10 +3,10 @@
 The answer writes a table as its full grid (`rows`, one string per column), the number of
 header rows, and its merged cells as [row, col, rows, cols] quadruples (`spans`, anchored at
 the top-left position). Reading forgives the model's quirks: ragged rows are padded with empty
-cells; rows and columns with no text and no merged cell are dropped; spans are clipped to the
-grid; a span that overlaps an earlier one, starts outside the grid or covers one position is
-ignored. A merged cell's text is its top-left position's, or the first text written at a
-position it covers when that one is empty.
+cells; an empty row (`[]`) no merged cell covers is dropped, blank cells are kept (forms have
+empty fields); spans are clipped to the grid; a span that overlaps an earlier one, starts
+outside the grid or covers one position is ignored. A merged cell's text is its top-left
+position's, or the first text written at a position it covers when that one is empty.
 """
 
 from collections.abc import Mapping, Sequence
@@ -20,41 +20,32 @@ Position = tuple[int, int]
 
 
 def grid_from_answer(table: Mapping[str, Any]) -> TableGrid | None:
-    """The grid of an answer's `table` object; None when it holds no cell with text."""
+    """The grid of an answer's `table` object; None when no cell has text."""
     rows = [[str(text).strip() for text in row] for row in table.get("rows", [])]
     n_cols = max((len(row) for row in rows), default=0)
     texts = [row + [""] * (n_cols - len(row)) for row in rows]
-    owners, extents = _merged_cells(table.get("spans", []), len(texts), n_cols)
-
-    def used(position: Position) -> bool:
-        return bool(texts[position[0]][position[1]]) or position in owners
-
-    kept_rows = [r for r in range(len(texts)) if any(used((r, c)) for c in range(n_cols))]
-    kept_cols = [c for c in range(n_cols) if any(used((r, c)) for r in range(len(texts)))]
-    if not kept_rows or not kept_cols:
+    if not any(any(row) for row in texts):
         return None
-    new_row = {old: new for new, old in enumerate(kept_rows)}
-    new_col = {old: new for new, old in enumerate(kept_cols)}
-    header_rows = sum(1 for r in kept_rows if r < int(table.get("header_rows", 0)))
+    owners, extents = _merged_cells(table.get("spans", []), len(texts), n_cols)
+    kept = [r for r, row in enumerate(rows) if row or any((r, c) in owners for c in range(n_cols))]
+    header_rows = sum(1 for r in kept if r < int(table.get("header_rows", 0)))
     cells = []
-    for r in kept_rows:
-        for c in kept_cols:
+    for new_row, r in enumerate(kept):
+        for c in range(n_cols):
             if owners.get((r, c), (r, c)) != (r, c):
                 continue  # covered by a merged cell
             row_span, col_span = extents.get((r, c), (1, 1))
             cells.append(
                 GridCell(
-                    row=new_row[r],
-                    col=new_col[c],
+                    row=new_row,
+                    col=c,
                     row_span=row_span,
                     col_span=col_span,
                     text=_merged_text(texts, (r, c), row_span, col_span),
-                    header=new_row[r] < header_rows,
+                    header=new_row < header_rows,
                 )
             )
-    return TableGrid(
-        n_rows=len(kept_rows), n_cols=len(kept_cols), header_rows=header_rows, cells=cells
-    )
+    return TableGrid(n_rows=len(kept), n_cols=n_cols, header_rows=header_rows, cells=cells)
 
 
 def grid_to_answer(grid: TableGrid) -> dict[str, Any]:

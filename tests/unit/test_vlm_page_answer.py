@@ -47,14 +47,14 @@ def test_a_grid_with_a_header_and_merged_cells():
     assert grid.rows() == [["Year", "Sales", None], ["2024", "1", "2"], [None, "3", "4"]]
 
 
-def test_ragged_rows_are_padded_and_empty_rows_and_columns_dropped():
+def test_ragged_rows_are_padded_and_empty_rows_dropped_but_blank_cells_kept():
     grid = grid_from_answer(
         {"header_rows": 2, "rows": [["a", "", "b"], [], ["", "", ""], [" c "], ["d", ""]]}
     )
     assert grid is not None
-    assert grid.rows() == [["a", "b"], ["c", ""], ["d", ""]]
-    assert grid.header_rows == 1  # the second header row was empty
-    assert (grid.n_rows, grid.n_cols, len(grid.cells)) == (3, 2, 6)
+    assert grid.rows() == [["a", "", "b"], ["", "", ""], ["c", "", ""], ["d", "", ""]]
+    assert grid.header_rows == 1  # the second header row was []
+    assert (grid.n_rows, grid.n_cols, len(grid.cells)) == (4, 3, 12)
 
 
 def test_spans_are_clipped_and_overlapping_or_degenerate_ones_ignored():
@@ -78,8 +78,8 @@ def test_a_merged_cell_takes_the_text_written_where_it_covers():
     assert cells(grid)[0] == (0, 0, 1, 2, "total", False)
 
 
-def test_a_merged_empty_row_is_kept():
-    grid = grid_from_answer({"rows": [["a", "b"], ["", ""]], "spans": [[0, 0, 2, 1]]})
+def test_an_empty_row_a_merged_cell_covers_is_kept():
+    grid = grid_from_answer({"rows": [["a", "b"], []], "spans": [[0, 0, 2, 1]]})
     assert grid is not None
     assert (grid.n_rows, grid.rows()) == (2, [["a", "b"], [None, ""]])
 
