@@ -15,6 +15,7 @@ import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.caller import UNRESTRICTED, Caller
 from api.errors import ApiError
@@ -37,7 +38,9 @@ BEARER = "bearer"
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def _authenticate(request: Request, state: ApiState) -> Caller:
+async def _authenticate(request: Request, state: ApiState) -> Caller:
+    """On the event loop: a key verified moments ago costs no thread hop; a look-up in the
+    ledger runs in the thread pool."""
     if state.keys is None:
         return UNRESTRICTED
     header = request.headers.get("authorization")
@@ -46,15 +49,20 @@ def _authenticate(request: Request, state: ApiState) -> Caller:
             401, "unauthorized", "send an API key: Authorization: Bearer <key>", headers=CHALLENGE
         )
     scheme, _, token = header.partition(" ")
-    caller = state.keys.verify(token.strip()) if scheme.lower() == BEARER else None
+    token = token.strip()
+    caller = None
+    if scheme.lower() == BEARER:
+        caller = state.keys.remembered(token) or await run_in_threadpool(state.keys.verify, token)
     if caller is None:
         raise ApiError(401, "unauthorized", "the API key is invalid or revoked", headers=CHALLENGE)
     return caller
 
 
 def _caller_with(scope: Scope):  # type: ignore[no-untyped-def]
-    def dependency(request: Request, state: Annotated[ApiState, Depends(api_state)]) -> Caller:
-        caller = _authenticate(request, state)
+    async def dependency(
+        request: Request, state: Annotated[ApiState, Depends(api_state)]
+    ) -> Caller:
+        caller = await _authenticate(request, state)
         if scope not in caller.scopes:
             raise ApiError(403, "forbidden", f"this key lacks the {scope.value!r} scope")
         return caller
@@ -62,12 +70,12 @@ def _caller_with(scope: Scope):  # type: ignore[no-untyped-def]
     return dependency
 
 
-def _optional_caller(
+async def _optional_caller(
     request: Request, state: Annotated[ApiState, Depends(api_state)]
 ) -> Caller | None:
     """The caller when a valid key (or none, auth disabled) is sent; None otherwise, no error."""
     try:
-        return _authenticate(request, state)
+        return await _authenticate(request, state)
     except ApiError:
         return None
 

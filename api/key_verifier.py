@@ -29,14 +29,20 @@ class KeyVerifier:
         self._lock = threading.Lock()
         self._verified: dict[str, tuple[Caller, float]] = {}
 
+    def remembered(self, token: str) -> Caller | None:
+        """The key of a token verified less than `trust_seconds` ago (no database access)."""
+        with self._lock:
+            entry = self._verified.get(_digest(token))
+        if entry is not None and entry[1] > self._clock():
+            return entry[0]
+        return None
+
     def verify(self, token: str) -> Caller | None:
         """The key of an active token, else None."""
-        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        known = self.remembered(token)
+        if known is not None:
+            return known
         now = self._clock()
-        with self._lock:
-            remembered = self._verified.get(digest)
-        if remembered is not None and remembered[1] > now:
-            return remembered[0]
         with transaction(self._sessions) as session:
             record = verify_token(session, token)
         if record is None:
@@ -46,7 +52,7 @@ class KeyVerifier:
             with self._lock:
                 if len(self._verified) >= CACHE_MAX_ENTRIES:
                     self._verified.clear()
-                self._verified[digest] = (key, now + self._trust_seconds)
+                self._verified[_digest(token)] = (key, now + self._trust_seconds)
         return key
 
     def forget(self, key_id: str) -> None:
@@ -57,6 +63,10 @@ class KeyVerifier:
                 for digest, entry in self._verified.items()
                 if entry[0].key_id != key_id
             }
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _verified(record: KeyRecord) -> Caller:

@@ -8,7 +8,7 @@ Three apps on one migrated database (default: a fresh SQLite file; pass a Postgr
 measure there) serve `GET /v1/documents/{id}` for one stored document through Starlette's
 TestClient, in rounds that alternate between them so drift hits all three alike:
 
-- **disabled**: GREENHOUSE_AUTH=disabled, no header (the baseline);
+- **disabled**: GREENHOUSE_AUTH=disabled, the same header, ignored (the baseline);
 - **keys, trusted**: a bearer key, verified keys trusted for the default 2 s (the steady state
   of a client sending the same key: a digest and a dictionary look-up);
 - **keys, looked up**: a bearer key, `auth_cache_seconds=0`: every request reads the key row
@@ -117,7 +117,7 @@ def main() -> int:
 
         with_key = {"Authorization": f"Bearer {token}"}
         variants = {
-            "disabled": (settings("disabled"), {}),
+            "disabled": (settings("disabled"), with_key),
             "keys, trusted": (settings("keys"), with_key),
             "keys, looked up": (settings("keys", trust_seconds=0), with_key),
         }
