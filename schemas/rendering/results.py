@@ -6,6 +6,7 @@ stored per-page blocks (HTML is not converted from Markdown); `include_furniture
 headers, footers, page numbers and footnotes back in.
 """
 
+import re
 from enum import StrEnum
 from typing import Any, Final
 
@@ -46,6 +47,10 @@ MEDIA_TYPES: Final = {
 }
 
 
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+"""A BCP 47 tag for `<html lang>`; a transcript of several languages ('de+en') gets none."""
+
+
 class UnknownResultKindError(ValueError):
     """The result is of a kind with no Markdown, HTML or text form."""
 
@@ -72,8 +77,10 @@ def render_result(
     else:
         raise UnknownResultKindError(f"a {kind!r} result has no {result_format.value} form")
     if result_format == ResultFormat.HTML:
-        language = str(data["language"]) if kind == TRANSCRIPT else None
-        rendered = html_document(title, rendered, language)
+        language = str(data.get("language", "")) if kind == TRANSCRIPT else ""
+        rendered = html_document(
+            title, rendered, language if _LANGUAGE_TAG.match(language) else None
+        )
     return rendered + "\n"
 
 

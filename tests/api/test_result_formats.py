@@ -6,6 +6,8 @@ and a failed page, completed through the ledger and finalised by the worker code
 exact Markdown, HTML and text.
 """
 
+import io
+import json
 import re
 import shutil
 import subprocess
@@ -19,13 +21,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from cli.show import NO_RESULT, show_result
 from schemas.api_keys import Scope
 from schemas.blocks import Block, BlockKind, GridCell, TableGrid
 from schemas.enums import ErrorCategory
 from schemas.extractions import PageContentData, PageSize
+from schemas.rendering.results import ResultFormat
 from schemas.settings import Settings
 from storage.blobs import BlobStore
-from storage.database import transaction
+from storage.database import make_engine, make_session_factory, transaction
 from storage.ledger import ExtractionRecord, claim_job, complete_job, fail_job
 from tests.integration.ledger_helpers import document_with_jobs
 from tests.support.cli import ingest_cli, reports_by_name
@@ -275,6 +279,39 @@ def test_failure_messages_reach_non_admin_keys_without_internals(
         markdown = client.get(url, params={"format": "markdown"}, headers=reader).text
         assert "vllm" not in markdown and "ConnectError" not in markdown
         assert client.get(url, params={"format": "markdown"}).status_code == 401
+
+
+def test_show_result_prints_what_the_api_serves_and_exits_1_without_a_result(
+    known_document: tuple[TestClient, str, str], known_settings: Settings
+) -> None:
+    client, document_id, unfinished_id = known_document
+    engine = make_engine(known_settings.database_url)
+    sessions = make_session_factory(engine)
+    for result_format in ResultFormat:
+        out, err = io.StringIO(), io.StringIO()
+        code = show_result(
+            sessions, document_id, result_format, include_furniture=True, out=out, err=err
+        )
+        assert (code, err.getvalue()) == (0, "")
+        served = _get(client, document_id, result_format.value, include_furniture="true")
+        if result_format == ResultFormat.JSON:
+            assert json.loads(out.getvalue()) == served.json()
+        else:
+            assert out.getvalue() == served.text
+    err = io.StringIO()
+    code = show_result(
+        sessions,
+        unfinished_id,
+        ResultFormat.MARKDOWN,
+        include_furniture=False,
+        out=io.StringIO(),
+        err=err,
+    )
+    assert code == NO_RESULT
+    assert err.getvalue() == (
+        f"greenhouse: document {unfinished_id} is still processing; try again when it finishes\n"
+    )
+    engine.dispose()
 
 
 # --- real ingestion: a PDF, an image, an audio file and a video --------------------------

@@ -299,3 +299,9 @@ def test_render_result_makes_a_standalone_html_page() -> None:
     assert render_result("transcript", data, ResultFormat.MARKDOWN, title="x") == (
         "**[00:00:01]** ask not\n"
     )
+
+
+def test_a_transcript_of_several_languages_gets_no_html_lang() -> None:
+    data = {"text": "", "segments": [], "language": "de+en", "engine": "moonshine"}
+    page = render_result("transcript", data, ResultFormat.HTML, title="t")
+    assert "<html>\n" in page and "lang=" not in page
