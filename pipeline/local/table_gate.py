@@ -80,6 +80,9 @@ def read_rules(page: pymupdf.Page) -> PageRules:
     rules: list[Rule] = []
     fills: list[Fill] = []
     for index, path in enumerate(drawings):
+        x0, y0, x1, y1 = path["rect"]
+        if x1 - x0 < _MIN_RULE_LENGTH and y1 - y0 < _MIN_RULE_LENGTH:
+            continue  # a dot or a glyph fragment: no rule in it
         stroke_width = float(path.get("width") or 0.0) if "s" in path["type"] else 0.0
         for item in path["items"]:
             operator = item[0]

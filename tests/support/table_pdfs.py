@@ -18,6 +18,7 @@ __all__ = [
     "make_prose_and_list_pdf",
     "make_rotated_table_pdf",
     "make_sign_column_pdf",
+    "make_trailing_signs_pdf",
 ]
 
 _FONT_SIZE = 10.0
@@ -125,6 +126,27 @@ def make_sign_column_pdf(path: Path) -> None:
         TableCell(2, 2, "85.50"),
     ]
     draw_ruled_table(page, xs, ys, cells)
+    _save(document, path)
+
+
+def make_trailing_signs_pdf(path: Path) -> None:
+    """Two ruled tables: signs in a ruled column after the amounts ("1.200,00" then "£"),
+    and signs printed at the end of the label before the amount ("Total $" then "1,285.50")."""
+    document, page = _new_page()
+    after = [("Item", "Price", ""), ("Seeds", "1.200,00", "£"), ("Tools", "85,50", "£")]
+    draw_ruled_table(
+        page,
+        [72.0, 200.0, 300.0, 316.0],
+        [100.0, 122.0, 144.0, 166.0],
+        [TableCell(r, c, text) for r, row in enumerate(after) for c, text in enumerate(row)],
+    )
+    labels = [("Total $", "1,285.50"), ("Tax $", "64.30")]
+    draw_ruled_table(
+        page,
+        [72.0, 200.0, 300.0],
+        [260.0, 282.0, 304.0],
+        [TableCell(r, c, text) for r, row in enumerate(labels) for c, text in enumerate(row)],
+    )
     _save(document, path)
 
 

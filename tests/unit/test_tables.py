@@ -21,6 +21,7 @@ from tests.support.table_pdfs import (
     make_prose_and_list_pdf,
     make_rotated_table_pdf,
     make_sign_column_pdf,
+    make_trailing_signs_pdf,
 )
 
 Cell = tuple[int, int, int, int, str, bool]
@@ -96,6 +97,22 @@ def test_a_column_of_currency_signs_joins_the_amounts(tmp_path: Path) -> None:
     assert table_markdown(grid) == (
         "| Item | Amount |\n| --- | --- |\n| Seeds | £1,200.00 |\n| Tools | £85.50 |"
     )
+
+
+def test_signs_after_the_amounts_or_at_the_end_of_the_label_join_the_amounts(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "trailing.pdf"
+    make_trailing_signs_pdf(path)
+    suffixed, labelled = extract_tables(pymupdf.open(path)[0])
+    assert (suffixed.grid.n_cols, suffixed.grid.header_rows) == (2, 1)
+    assert suffixed.grid.rows() == [
+        ["Item", "Price"],
+        ["Seeds", "1.200,00 £"],
+        ["Tools", "85,50 £"],
+    ]
+    assert (labelled.grid.n_cols, labelled.grid.header_rows) == (2, 0)
+    assert labelled.grid.rows() == [["Total", "$1,285.50"], ["Tax", "$64.30"]]
 
 
 @pytest.mark.parametrize(("style", "header_rows"), [("bold", 1), ("fill", 1), ("rule", 1)])
