@@ -147,8 +147,7 @@ class _MultipartUpload:
             filename = raw_filename.decode("utf-8", "replace")
             if len(filename) > FILENAME_MAX_LENGTH:
                 raise invalid(f"the filename is longer than {FILENAME_MAX_LENGTH} characters")
-            if (problem := text_problem(filename)) is not None:
-                raise invalid(f"the filename {problem}")
+            _require_storable("the filename", filename)
             self.filename = filename or None
         self._writer = part.writer = self._blobs.writer(self._max_bytes)
 
@@ -174,12 +173,20 @@ class _MultipartUpload:
         if part.name is None:
             return
         try:
-            self.fields[part.name] = part.value.decode("utf-8")
+            value = part.value.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise invalid(f"the form field {part.name!r} is not UTF-8") from exc
+        _require_storable(f"the form field {part.name!r}", value)
+        self.fields[part.name] = value
 
     def _on_end(self) -> None:
         self.finished = True
+
+
+def _require_storable(what: str, value: str) -> None:
+    problem = text_problem(value)
+    if problem is not None:
+        raise invalid(f"{what} {problem}")
 
 
 def multipart_boundary(request: Request) -> bytes:

@@ -193,3 +193,17 @@ def test_malformed_multipart_bodies_are_422_with_nothing_stored(
     assert not_multipart.status_code == 422
     assert _files(blob_root) == []
     assert _document_ids(base_url) == []
+
+
+def test_text_the_ledger_cannot_store_is_422_with_nothing_stored(
+    base_url: str, blob_root: Path
+) -> None:
+    nul_collection = _post_file(base_url, b"%PDF-nul", "a.pdf", collection="in\x00valid")
+    nul_filename = _post_stream(base_url, _multipart_stream(100, filename="a\x00.pdf"))
+    assert nul_collection.status_code == nul_filename.status_code == 422
+    assert nul_collection.json()["error"]["message"] == (
+        "the form field 'collection' contains a NUL character"
+    )
+    assert nul_filename.json()["error"]["message"] == "the filename contains a NUL character"
+    assert _files(blob_root) == []
+    assert _document_ids(base_url) == []
