@@ -12,6 +12,7 @@ from pipeline.errors import PipelineError
 from pipeline.local.structure.cleanup import clean_grid
 from pipeline.local.structure.document import (
     TEXT_FLAGS,
+    breaks_words_at_line_ends,
     document_font_stats,
     neighbour_bands,
     remember_bands,
@@ -56,6 +57,7 @@ def extract_native_page(
         facts = PageFacts(
             page_index=page_index,
             stats=document_font_stats(document),
+            breaks_words=breaks_words_at_line_ends(document),
             furniture=furniture_kinds(
                 bands, neighbour_bands(document, page_index), rect.width, rect.height
             ),

@@ -13,6 +13,13 @@ from pipeline.local.structure.spacing import looks_run_together, restore_spaces
 from schemas.blocks import BlockKind
 
 
+def test_word_processors_hyphens_are_real_and_prefixes_keep_theirs() -> None:
+    assert join_lines(["performance-", "enhancing"], set(), breaks_words=False) == (
+        "performance-enhancing"
+    )
+    assert join_lines(["self-", "publishing"], set()) == "self-publishing"
+
+
 @pytest.mark.parametrize(
     ("lines", "keep", "joined"),
     [
@@ -122,16 +129,44 @@ def test_band_blocks_and_furniture_kinds() -> None:
         height,
     )
     assert own == (
-        BandBlock(0, (72.0, 30.0, 200.0, 42.0), "annual report 0", True, True),
-        BandBlock(2, (300.0, 700.0, 400.0, 712.0), "chapter notes in the footer", False, False),
-        BandBlock(3, (300.0, 755.0, 310.0, 767.0), "0", False, True),
+        BandBlock(0, (72.0, 30.0, 200.0, 42.0), "annual report 0", True, False, False, True),
+        BandBlock(
+            2,
+            (300.0, 700.0, 400.0, 712.0),
+            "chapter notes in the footer",
+            False,
+            False,
+            False,
+            False,
+        ),
+        BandBlock(3, (300.0, 755.0, 310.0, 767.0), "0", False, True, False, True),
     )
-    neighbour = (BandBlock(7, (72.0, 31.0, 201.0, 43.0), "annual report 0", True, True),)
+    neighbour = (
+        BandBlock(7, (72.0, 31.0, 201.0, 43.0), "annual report 0", True, False, False, True),
+    )
     assert furniture_kinds(own, [neighbour], width, height) == {
         0: BlockKind.PAGE_HEADER,
         3: BlockKind.PAGE_NUMBER,
     }
     assert furniture_kinds(own, [], width, height) == {3: BlockKind.PAGE_NUMBER}
+
+
+def test_a_footer_block_holding_a_page_number_is_furniture_on_its_own() -> None:
+    own = band_blocks(
+        [
+            (72.0, 100.0, 500.0, 400.0, "Body text.\n", 0, 0),
+            (355.0, 755.0, 547.0, 764.0, "Chapter 2. Roles and duties\n11\n", 1, 0),
+            (72.0, 755.0, 300.0, 764.0, "7-45\n", 2, 0),
+            (400.0, 760.0, 500.0, 770.0, "SPEKTRUM \u00b7 JANUAR 2006\n", 3, 0),
+            (400.0, 30.0, 500.0, 40.0, "EDITORIAL\n", 4, 0),
+        ],
+        792.0,
+    )
+    assert furniture_kinds(own, [], 612.0, 792.0) == {
+        1: BlockKind.PAGE_FOOTER,
+        2: BlockKind.PAGE_NUMBER,
+        3: BlockKind.PAGE_FOOTER,
+    }
 
 
 def test_heading_levels_below_a_title() -> None:

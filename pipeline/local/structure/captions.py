@@ -1,5 +1,6 @@
 """Captions: a block that starts with `Figure 3:`, `Fig. 2.`, `Table IV -` and the like, or with
-`Figure 3` alone when it stands next to a figure or table."""
+`Figure 3 Growth` (a capital after the number, not `Table 2 shows`) when it stands next to
+a figure or table."""
 
 import re
 from collections.abc import Sequence
@@ -13,10 +14,10 @@ NEAR = 36.0
 
 _LABEL = (
     r"^(?:figure|fig\.|table|tab\.|chart|exhibit|listing|algorithm|scheme|plate"
-    r"|abbildung|abb\.|tabelle|tableau|tabla|figura)\s*(?:\d+(?:\.\d+)*|[IVXLC]+)[a-z]?"
+    r"|abbildung|abb\.|tabelle|tableau|tabla|figura)\s*(?:\d+(?:[.\-\u2013]\d+)*|[IVXLC]+)[a-z]?"
 )
 _STRICT = re.compile(_LABEL + r"\s*(?:[.:|]|[-\u2013\u2014]\s)", re.IGNORECASE)
-_LOOSE = re.compile(_LABEL + r"\b", re.IGNORECASE)
+_LOOSE = re.compile(_LABEL + r"\s+[^\W\d_]", re.IGNORECASE)
 
 
 def is_caption(text: str, bbox: BBox, visuals: Sequence[BBox]) -> bool:
@@ -24,7 +25,10 @@ def is_caption(text: str, bbox: BBox, visuals: Sequence[BBox]) -> bool:
     the label, lies next to one of the page's figures or tables)."""
     if _STRICT.match(text):
         return True
-    return _LOOSE.match(text) is not None and any(_near(bbox, box) for box in visuals)
+    loose = _LOOSE.match(text)
+    if loose is None or not text[loose.end() - 1].isupper():
+        return False
+    return any(_near(bbox, box) for box in visuals)
 
 
 def _near(first: BBox, second: BBox) -> bool:

@@ -25,7 +25,8 @@ _LIGATURES = str.maketrans(
         "\ufeff": None,
     }
 )
-_HYPHENS = ("-", "\u2010", "\u00ad")
+_SPACE_AFTER_LIGATURE = re.compile(r"([\ufb01-\ufb06]) (?=[^\W\d_])")
+"""fi, fl, ffi, ffl, ft, st end hardly any word; ff does (`off`, `Stoff`), so it is left out."""
 _SOFT_HYPHEN = "\u00ad"
 _HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 _WORD_END = re.compile(r"([^\W\d_][\w-]*)[-\u2010\u00ad]$")
@@ -33,8 +34,14 @@ _WORD_START = re.compile(r"^([^\W\d_]+)")
 
 
 def clean_text(text: str) -> str:
-    """Ligatures expanded, zero-width characters dropped, NFC, runs of whitespace as one space."""
+    """Ligatures expanded (without the space some layers put after them: `Erﬁ nder`),
+    zero-width characters dropped, NFC, runs of whitespace as one space."""
+    text = _SPACE_AFTER_LIGATURE.sub(r"\1", text)
     return " ".join(unicodedata.normalize("NFC", text.translate(_LIGATURES)).split())
+
+
+_PREFIXES = frozenset({"self", "non", "well", "cross", "half", "quasi", "semi", "multi", "post"})
+"""Prefixes that keep their hyphen before a line break (`self-` + `publishing`)."""
 
 
 def clean_grid(grid: TableGrid) -> TableGrid:
@@ -51,13 +58,15 @@ def hyphenated_words(texts: Iterable[str]) -> set[str]:
     return {match.group(0).lower() for text in texts for match in _HYPHENATED.finditer(text)}
 
 
-def join_lines(lines: Sequence[str], keep_hyphenated: set[str]) -> str:
+def join_lines(lines: Sequence[str], keep_hyphenated: set[str], breaks_words: bool = True) -> str:
     """The lines of one block as one text; a word broken at a line end is joined.
 
-    A line-end hyphen is dropped when the next line starts with a lower-case letter, the part
-    before it is one plain word (not itself a compound such as `state-of-the-`), and the
-    hyphenated form does not occur elsewhere on the page (`keep_hyphenated`); otherwise it
-    stays and the two parts are joined without a space. A soft hyphen is always dropped."""
+    A line-end hyphen is dropped when the document hyphenates words at line ends
+    (`breaks_words`), the next line starts with a lower-case letter, the part before it is
+    one plain word (not a compound such as `state-of-the-`, not a prefix that keeps its
+    hyphen such as `self-`) and the hyphenated form does not occur elsewhere on the page
+    (`keep_hyphenated`); otherwise it stays and the two parts are joined without a space. A
+    soft hyphen is always dropped."""
     text = ""
     for line in lines:
         if not text:
@@ -65,7 +74,7 @@ def join_lines(lines: Sequence[str], keep_hyphenated: set[str]) -> str:
         elif _WORD_END.search(text) is None:
             text = f"{text} {line}"
         elif _starts_lower(line):
-            text = _join_broken_word(text, line, keep_hyphenated)
+            text = _join_broken_word(text, line, keep_hyphenated, breaks_words)
         elif text.endswith(_SOFT_HYPHEN):
             text = text[:-1] + line
         else:
@@ -77,7 +86,7 @@ def _starts_lower(line: str) -> bool:
     return bool(line) and line[0].islower()
 
 
-def _join_broken_word(text: str, line: str, keep_hyphenated: set[str]) -> str:
+def _join_broken_word(text: str, line: str, keep_hyphenated: set[str], breaks_words: bool) -> str:
     end = _WORD_END.search(text)
     start = _WORD_START.match(line)
     if text.endswith(_SOFT_HYPHEN):
@@ -85,6 +94,6 @@ def _join_broken_word(text: str, line: str, keep_hyphenated: set[str]) -> str:
     if end is None or start is None or "-" in end.group(1):
         return text + line
     hyphenated = f"{end.group(1)}-{start.group(1)}".lower()
-    if hyphenated in keep_hyphenated:
+    if not breaks_words or end.group(1).lower() in _PREFIXES or hyphenated in keep_hyphenated:
         return text + line
     return text[:-1] + line

@@ -15,13 +15,39 @@ from pipeline.local.structure.memo import document_memo
 from pipeline.sources.mupdf import mupdf_errors
 from schemas.enums import ErrorCategory
 
-__all__ = ["TEXT_FLAGS", "document_font_stats", "neighbour_bands", "remember_bands"]
+__all__ = [
+    "TEXT_FLAGS",
+    "breaks_words_at_line_ends",
+    "document_font_stats",
+    "neighbour_bands",
+    "remember_bands",
+]
 
-TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
-"""One text page per page read: ligatures expanded by MuPDF, no MuPDF de-hyphenation (ours
-keeps compounds), images left out."""
+TEXT_FLAGS = (
+    pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_LIGATURES
+)
+"""One text page per page read: ligatures kept for `cleanup` to expand (it also drops the
+space some layers put after one), no MuPDF de-hyphenation (ours keeps compounds), images
+left out."""
 
 _STATS_KEY = "font-stats"
+_HYPHENATION_KEY = "breaks-words"
+_TYPESETTERS = ("tex", "indesign", "quark", "framemaker", "scribus")
+_WORD_PROCESSORS = ("word", "office", "writer", "google", "quartz", "pages")
+
+
+def breaks_words_at_line_ends(document: pymupdf.Document) -> bool:
+    """Does the document's producer hyphenate words at line ends? Typesetters (TeX,
+    InDesign, ...) do; word processors (Word, LibreOffice, Google Docs, macOS printing) do not,
+    so their line-end hyphens are real (`performance-` + `enhancing`). Unknown: yes."""
+    return document_memo(document).get(_HYPHENATION_KEY, lambda: _typeset(document.metadata))
+
+
+def _typeset(metadata: dict[str, str] | None) -> bool:
+    made_by = f"{(metadata or {}).get('creator') or ''} {(metadata or {}).get('producer') or ''}"
+    if any(name in made_by.lower() for name in _TYPESETTERS):
+        return True
+    return not any(name in made_by.lower() for name in _WORD_PROCESSORS)
 
 
 def document_font_stats(document: pymupdf.Document) -> FontStats:

@@ -15,7 +15,7 @@ MAX_FIGURE_SHARE = 0.8
 
 
 def figure_boxes(image_boxes: Iterable[BBox], width: float, height: float) -> list[BBox]:
-    """The image placements that are figures, clipped to the page, without duplicates."""
+    """The image placements that are figures, clipped to the page, overlapping ones merged."""
     area = max(width * height, 1.0)
     found: list[BBox] = []
     for x0, y0, x1, y1 in image_boxes:
@@ -24,6 +24,31 @@ def figure_boxes(image_boxes: Iterable[BBox], width: float, height: float) -> li
         if min(box_width, box_height) < MIN_FIGURE_SIDE:
             continue
         share = box_width * box_height / area
-        if MIN_FIGURE_SHARE <= share <= MAX_FIGURE_SHARE and box not in found:
+        if MIN_FIGURE_SHARE <= share <= MAX_FIGURE_SHARE:
             found.append(box)
-    return found
+    return _merged(found)
+
+
+def _merged(boxes: list[BBox]) -> list[BBox]:
+    """Overlapping placements (the pieces of one drawing) as one figure each, in input order."""
+    merged: list[BBox] = []
+    for box in boxes:
+        while True:
+            overlapping = [other for other in merged if _overlap(box, other)]
+            if not overlapping:
+                break
+            merged = [other for other in merged if other not in overlapping]
+            box = (
+                min(box[0], *(o[0] for o in overlapping)),
+                min(box[1], *(o[1] for o in overlapping)),
+                max(box[2], *(o[2] for o in overlapping)),
+                max(box[3], *(o[3] for o in overlapping)),
+            )
+        merged.append(box)
+    return merged
+
+
+def _overlap(first: BBox, second: BBox) -> bool:
+    return min(first[2], second[2]) > max(first[0], second[0]) and min(first[3], second[3]) > max(
+        first[1], second[1]
+    )

@@ -25,16 +25,18 @@ __all__ = [
 ]
 
 TOP_BAND = 0.1
-BOTTOM_BAND = 0.15
+BOTTOM_BAND = 0.18
 """The top and bottom bands, as shares of the page height (page numbers sit higher than
 running heads sit low)."""
 NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
 _SIMILARITY = 0.85
 _MAX_BAND_CHARS = 200
 _POSITION_SLACK = 0.015
+_MAX_CAPS_FOOTER = 80
 
 _PAGE_NUMBER = re.compile(
-    r"^(?:page|p\.|pg\.?|seite|pagina|página)?\s*[-\u2013\u2014(\[]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})"
+    r"^(?:page|p\.|pg\.?|seite|pagina|página)?\s*[-\u2013\u2014(\[]?\s*"
+    r"(?:(?:\d{1,3}\s?[-\u2013.]\s?)?\d{1,4}|[ivxlcdm]{1,7})"
     r"\s*[-\u2013\u2014)\]]?\s*(?:(?:of|/|von|de)\s*\d{1,4})?$",
     re.IGNORECASE,
 )
@@ -56,6 +58,10 @@ class BandBlock:
     bbox: BBox
     key: str
     top: bool
+    numbered: bool
+    """One of its lines is a page number (a footer line "Chapter 2 ... 11" holds one)."""
+    capitals: bool
+    """Its letters are all capitals (and it has some)."""
     outermost: bool
     """No other text block lies beyond it (above a header, below a footer)."""
 
@@ -76,7 +82,9 @@ def band_blocks(
             outermost = not any(other[3] <= y0 and other[5] != number for other in texts)
         else:
             outermost = not any(other[1] >= y1 and other[5] != number for other in texts)
-        found.append(BandBlock(number, (x0, y0, x1, y1), key, top, outermost))
+        numbered = any(_PAGE_NUMBER.match(_key(line)) for line in text.splitlines())
+        capitals = any(char.isalpha() for char in text) and text == text.upper()
+        found.append(BandBlock(number, (x0, y0, x1, y1), key, top, numbered, capitals, outermost))
     return tuple(found)
 
 
@@ -97,9 +105,17 @@ def furniture_kinds(
         number_only = _PAGE_NUMBER.match(block.key) is not None
         if number_only and (repeated or block.outermost):
             kinds[block.number] = BlockKind.PAGE_NUMBER
-        elif repeated or (block.outermost and _BANNER.search(block.key)):
+        elif repeated or (block.outermost and _single_page_furniture(block)):
             kinds[block.number] = BlockKind.PAGE_HEADER if block.top else BlockKind.PAGE_FOOTER
     return kinds
+
+
+def _single_page_furniture(block: BandBlock) -> bool:
+    """An outermost band block that holds a page number, reads as a banner, or is a short
+    all-capitals footer line (`SPEKTRUM DER WISSENSCHAFT · JANUAR 2006`)."""
+    if block.numbered or _BANNER.search(block.key):
+        return True
+    return not block.top and len(block.key) <= _MAX_CAPS_FOOTER and block.capitals
 
 
 def margin_stamp(line: TextLine) -> bool:

@@ -1,5 +1,6 @@
 """Headings and their levels from the document's font statistics: a short block set larger than
-the body text ranks by its size tier; a short bold block in the body size ranks below them.
+the body text ranks by its size tier; a short bold block in the body size ranks below them,
+and a single short italic line (a run-in style heading standing alone) below that.
 The largest size, used once on the first page, is the title."""
 
 import re
@@ -16,6 +17,8 @@ MAX_HEADING_LINES = 3
 MAX_HEADING_CHARS = 160
 MAX_BOLD_HEADING_WORDS = 12
 MAX_SENTENCE_WORDS = 8
+MAX_ITALIC_HEADING_WORDS = 8
+_CLAUSE_ENDS = (".", ",", ";", ":", "!", "?")
 _SIZE_SLACK = 0.5
 _LETTER = re.compile(r"[^\W\d_]")
 _NUMBERING = re.compile(r"^(?:\d{1,2}|[A-Z])((?:\.\d{1,2}){0,4})\.?\s+[^\W\d_]")
@@ -46,6 +49,16 @@ def heading_of(
     )
     if bold_body:
         return _section(text, stats.bold_body_level, stats)
+    italic_body = (
+        len(lines) == 1
+        and lines[0].italic
+        and abs(size - stats.body_size) <= _SIZE_SLACK
+        and len(text.split()) <= MAX_ITALIC_HEADING_WORDS
+        and text[0].isupper()
+        and not text.endswith(_CLAUSE_ENDS)
+    )
+    if italic_body:
+        return _section(text, stats.bold_body_level + 1, stats)
     return None
 
 

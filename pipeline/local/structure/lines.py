@@ -17,6 +17,7 @@ from schemas.blocks import BBox
 __all__ = ["TextLine", "read_lines", "rounded_box"]
 
 _BOLD_FLAG = 16
+_ITALIC_FLAG = 2
 _FILLED_OR_STROKED = 16 | 32
 _HORIZONTAL_TOLERANCE = 0.05
 
@@ -32,6 +33,7 @@ class TextLine:
     text: str
     size: float
     bold: bool
+    italic: bool = False
     invisible: bool = False
     horizontal: bool = True
 
@@ -72,13 +74,15 @@ def read_lines(page_dict: dict[str, Any], raw_dict: RawDict | None) -> list[Text
 
 def _line(block_number: int, line: dict[str, Any], text: str) -> TextLine:
     weights: Counter[float] = Counter()
-    bold = invisible = total = 0
+    bold = italic = invisible = total = 0
     for span in line["spans"]:
         count = len(span["text"].strip())
         total += count
         weights[round(span["size"] * 2) / 2] += count
         if span["flags"] & _BOLD_FLAG:
             bold += count
+        if span["flags"] & _ITALIC_FLAG:
+            italic += count
         if not span.get("char_flags", _FILLED_OR_STROKED) & _FILLED_OR_STROKED:
             invisible += count
     size = weights.most_common(1)[0][0] if weights else 0.0
@@ -89,6 +93,7 @@ def _line(block_number: int, line: dict[str, Any], text: str) -> TextLine:
         text=text,
         size=size,
         bold=total > 0 and bold * 2 > total,
+        italic=total > 0 and italic * 2 > total,
         invisible=total > 0 and invisible * 2 > total,
         horizontal=abs(direction[1]) <= _HORIZONTAL_TOLERANCE and direction[0] > 0,
     )

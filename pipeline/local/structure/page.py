@@ -37,6 +37,8 @@ class PageFacts:
 
     page_index: int
     stats: FontStats
+    breaks_words: bool = True
+    """The producer hyphenates words at line ends (see `document.breaks_words_at_line_ends`)."""
     furniture: dict[int, BlockKind] = field(default_factory=dict)
     """Source block number → furniture kind (from the band comparison)."""
 
@@ -137,7 +139,7 @@ def _text_block(
     facts: PageFacts,
     depths: DepthTracker,
 ) -> Block:
-    text = join_lines([line.text for line in group], keep_hyphenated)
+    text = join_lines([line.text for line in group], keep_hyphenated, facts.breaks_words)
     bbox = _union([line.bbox for line in group])
     if is_caption(text, bbox, visuals):
         depths.reset()
@@ -170,7 +172,7 @@ def _furniture_blocks(
     ordered = sorted(lines, key=lambda line: (line.bbox[1], line.bbox[0]))
     for group in group_lines(ordered):
         kind = _furniture_kind(group[0], facts) or BlockKind.PAGE_HEADER
-        text = join_lines([line.text for line in group], keep_hyphenated)
+        text = join_lines([line.text for line in group], keep_hyphenated, facts.breaks_words)
         bbox = _union([line.bbox for line in group])
         blocks.append(Block(index=0, kind=kind, text=text, bbox=bbox))
     return blocks

@@ -34,6 +34,8 @@ def _continues(previous: TextLine, line: TextLine) -> bool:
         return False
     if abs(previous.size - line.size) > SIZE_TOLERANCE or previous.bold != line.bold:
         return False
+    if previous.italic != line.italic:
+        return False
     gap = line.bbox[1] - previous.bbox[3]
     if line.bbox[1] < previous.bbox[1] or gap > PARAGRAPH_GAP * max(previous.size, line.size):
         return False
