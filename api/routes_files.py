@@ -22,7 +22,13 @@ State = Annotated[ApiState, Depends(api_state)]
     "/{document_id}/file",
     response_class=FileResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The original file."},
+        200: {
+            "description": "The original file, with its sniffed media type.",
+            "content": {
+                media_type.value: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in MediaType
+            },
+        },
         404: {"description": "No such document, or its file is missing from the blob store."},
     },
 )
