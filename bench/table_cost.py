@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         regions, new, old = results["gate_after"], results["total_after"], results["total_before"]
         totals.count("passed_before", results["gate_before"] >= 6)
         totals.count("passed_after", bool(regions))
+        totals.count("finder_after", any(_holds_words(r.bbox, words) for r in regions))
         totals.count("tables_before", old)
         totals.count("tables_after", len(new))
         totals.count("table_pages_before", old > 0)
@@ -122,6 +123,11 @@ def _best(repeat: int, call: Callable[[], T]) -> tuple[float, T]:
         best = min(best, time.perf_counter() - start)
     assert result is not None or repeat > 0
     return best * 1000, result  # type: ignore[return-value]
+
+
+def _holds_words(box: tuple[float, ...], words: list[Any]) -> bool:
+    inside = [w for w in words if box[0] <= (w[0] + w[2]) / 2 <= box[2]]
+    return sum(1 for w in inside if box[1] <= (w[1] + w[3]) / 2 <= box[3]) >= 2
 
 
 def _overlaps(first: tuple[float, ...], second: tuple[float, ...]) -> bool:
@@ -175,6 +181,10 @@ def _report(totals: _Totals) -> None:
             f"{max(costs['total_after'], default=0):.1f}",
         ),
         ("pages passing the gate before / after", _pair(counts, "passed")),
+        (
+            "after: pages where find_tables runs (regions with text)",
+            str(counts.get("finder_after", 0)),
+        ),
         ("pages with tables before / after", _pair(counts, "table_pages")),
         ("tables before / after", _pair(counts, "tables")),
         ("after: borderless tables (outside ruled regions)", str(counts.get("borderless", 0))),
