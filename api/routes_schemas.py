@@ -43,7 +43,7 @@ def create(body: SchemaIn, response: Response, state: State, caller: AdminCaller
     (unsupported keywords, `$ref` cycles or dangling `$ref`s, unsafe `pattern`s), with the
     offending JSON pointers in `detail`."""
     del caller
-    _check(body.json_schema)
+    check_registrable(body.json_schema)
     try:
         with transaction(state.sessions) as session:
             row, created = register_schema(session, body.name, body.json_schema, body.description)
@@ -88,7 +88,7 @@ def show(name: str, state: State, caller: ReadCaller) -> SchemaOut:
         return _out(row)
 
 
-def _check(schema: dict[str, Any]) -> None:
+def check_registrable(schema: dict[str, Any]) -> None:
     """422 unless the schema is within the limits, storable, valid and enforceable; the cheap
     bounded checks run first, so `check_schema` only ever sees a schema of bounded size."""
     oversized = find_oversized(schema)

@@ -32,8 +32,11 @@ class _Node:
 
 
 def find_oversized(schema: object) -> list[SchemaProblem]:
-    """The caps `schema` exceeds (depth first: nothing deeper is walked)."""
+    """The caps `schema` exceeds. Depth is checked first (nothing deeper is walked), and the
+    walk stops once the strings and keys seen alone pass the size cap, so a huge schema costs
+    no more than one at the cap."""
     properties = 0
+    text_bytes = 0
     for node in _walk(schema):
         if node.depth > SCHEMA_MAX_DEPTH:
             return [
@@ -45,6 +48,12 @@ def find_oversized(schema: object) -> list[SchemaProblem]:
             ]
         if node.parent_keyword == "properties":
             properties += 1
+        if isinstance(node.value, str):
+            text_bytes += len(node.value)
+        elif isinstance(node.value, Mapping):
+            text_bytes += sum(len(str(key)) for key in node.value)
+        if text_bytes > SCHEMA_MAX_BYTES:
+            return [_too_large(f"is more than {SCHEMA_MAX_BYTES} bytes")]
     problems = []
     if properties > SCHEMA_MAX_PROPERTIES:
         problems.append(
@@ -56,14 +65,16 @@ def find_oversized(schema: object) -> list[SchemaProblem]:
         )
     size = len(json.dumps(schema, separators=(",", ":"), ensure_ascii=True))
     if size > SCHEMA_MAX_BYTES:
-        problems.append(
-            SchemaProblem(
-                "",
-                "maxBytes",
-                f"is {size} bytes as compact ASCII JSON; at most {SCHEMA_MAX_BYTES} are accepted",
-            )
-        )
+        problems.append(_too_large(f"is {size} bytes"))
     return problems
+
+
+def _too_large(how_large: str) -> SchemaProblem:
+    return SchemaProblem(
+        "",
+        "maxBytes",
+        f"{how_large} as compact ASCII JSON; at most {SCHEMA_MAX_BYTES} are accepted",
+    )
 
 
 def find_unstorable(value: object) -> list[SchemaProblem]:
