@@ -205,7 +205,11 @@ async def receive_upload(request: Request, blobs: BlobStore, max_bytes: int) -> 
     FORM_FIELDS_MAX_BYTES, 422 for a malformed body or a missing file; raised as
     AbandonedUploadError while the rest of the body is unread. On any failure nothing stays
     in the blob store."""
-    upload = _MultipartUpload(blobs, multipart_boundary(request), max_bytes)
+    try:
+        boundary = multipart_boundary(request)
+    except ApiError as refusal:
+        raise AbandonedUploadError.of(refusal) from refusal
+    upload = _MultipartUpload(blobs, boundary, max_bytes)
     body_limit = max_bytes + FORM_FIELDS_MAX_BYTES
     received = 0
     pending = bytearray()
