@@ -5,6 +5,7 @@
   before any route runs (PostgreSQL cannot compare text with NUL).
 - Bodies other than multipart uploads are capped: a declared `Content-Length` over the cap is
   a 413 at once, and a body streamed past it stops with a 413 as soon as it crosses the cap.
+- A JSON body holding NUL, a lone surrogate or a non-finite number is a 422 (api/json_body.py).
 - Any exception no handler took becomes a 500 in the error shape with the request id, and its
   traceback is logged server-side only.
 """
@@ -17,10 +18,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
+from api.json_body import BodyTooLargeError, body_problems, is_json, read_body, replay
 from schemas.text_rules import text_problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -29,13 +30,6 @@ JSON_BODY_MAX_BYTES = 256 * 1024
 
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _log = logging.getLogger("greenhouse.api")
-
-
-class BodyTooLargeError(HTTPException):
-    """A non-multipart body crossed JSON_BODY_MAX_BYTES while it was read."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body exceeds the limit of {limit} bytes")
 
 
 class BoundaryMiddleware:
@@ -66,10 +60,25 @@ class BoundaryMiddleware:
 
         refusal = _refusal(scope, headers, self.body_max_bytes)
         if refusal is not None:
-            status, body = refusal
-            body["error"]["request_id"] = request_id
-            await _send_json(send_with_id, status, body)
+            status, refused = refusal
+            refused["error"]["request_id"] = request_id
+            await _send_json(send_with_id, status, refused)
             return
+        if is_json(headers):
+            try:
+                body = await read_body(receive, self.body_max_bytes)
+            except BodyTooLargeError as exc:
+                too_large = error_body("too_large", str(exc.detail), request_id=request_id)
+                await _send_json(send_with_id, 413, too_large)
+                return
+            problems = body_problems(body)
+            if problems:
+                invalid = error_body(
+                    "invalid_request", "the request is not valid", problems, request_id
+                )
+                await _send_json(send_with_id, 422, invalid)
+                return
+            receive = replay(body, receive)
         try:
             await self.app(scope, self._capped(headers, receive), send_with_id)
         except Exception:
@@ -78,12 +87,12 @@ class BoundaryMiddleware:
             )
             if started:
                 raise
-            body = error_body(
+            failed = error_body(
                 "internal_error",
                 "the server failed to handle this request; quote the request id when reporting it",
                 request_id=request_id,
             )
-            await _send_json(send_with_id, 500, body)
+            await _send_json(send_with_id, 500, failed)
 
     def _capped(self, headers: Headers, receive: Receive) -> Receive:
         if _is_multipart(headers):

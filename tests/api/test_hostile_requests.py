@@ -81,6 +81,26 @@ def test_a_nul_byte_in_a_form_field_is_a_422(client: TestClient, fields: dict) -
     assert client.get("/v1/documents").json()["items"] == []
 
 
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ('{"name": "k\\u0000", "scopes": ["read"], "collections": ["*"]}', ["body", "name"]),
+        (
+            '{"name": "k", "scopes": ["read"], "collections": ["a\\ud800"]}',
+            ["body", "collections", "0"],
+        ),
+        ('{"name": "k", "scopes": ["read"], "collections": ["*"], "x": NaN}', ["body", "x"]),
+    ],
+)
+def test_a_json_body_with_unstorable_values_is_a_422_on_any_route(
+    client: TestClient, body: str, loc: list[str]
+) -> None:
+    response = client.post("/v1/keys", content=body, headers={"content-type": "application/json"})
+    error = assert_error(response, 422, "invalid_request")
+    assert [problem["loc"] for problem in error["detail"]] == [loc]
+    assert client.get("/v1/keys").json() == []
+
+
 def test_a_filename_over_1000_characters_is_a_422_and_nothing_is_stored(
     client: TestClient, app: FastAPI, tmp_path: Path
 ) -> None:

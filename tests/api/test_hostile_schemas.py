@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from api.errors import ApiError
+from api.routes_schemas import check_registrable
 from schemas.schema_limits import SCHEMA_MAX_BYTES, SCHEMA_MAX_DEPTH, SCHEMA_MAX_PROPERTIES
 from schemas.settings import Settings
 from tests.api.test_documents_api import RecordingDispatcher
@@ -50,8 +52,13 @@ def test_non_finite_numbers_are_refused_at_their_pointer(
     schema = (
         f'{{"type": "object", "properties": {{"n": {{"type": "number", "maximum": {literal}}}}}}}'
     )
-    error = assert_error(post_raw(client, schema), 422, "invalid_schema")
-    assert error["detail"] == [f"#/properties/n/maximum: {shown} is not a finite number"]
+    error = assert_error(post_raw(client, schema), 422, "invalid_request")
+    assert error["detail"] == [
+        {
+            "loc": ["body", "json_schema", "properties", "n", "maximum"],
+            "msg": f"{shown} is not a finite number",
+        }
+    ]
     assert client.get("/v1/schemas").json()["items"] == []
 
 
@@ -59,18 +66,29 @@ def test_lone_surrogates_and_nul_in_schema_strings_and_keys_are_refused(
     client: TestClient,
 ) -> None:
     value = '{"type": "object", "properties": {"a": {"type": "string", "title": "x\\ud800"}}}'
-    error = assert_error(post_raw(client, value), 422, "invalid_schema")
+    error = assert_error(post_raw(client, value), 422, "invalid_request")
     assert error["detail"] == [
-        "#/properties/a/title: the string is not valid Unicode (it holds a lone surrogate)"
+        {
+            "loc": ["body", "json_schema", "properties", "a", "title"],
+            "msg": "the string is not valid Unicode (it holds a lone surrogate)",
+        }
     ]
     key = '{"type": "object", "properties": {"b\\udfff": {"type": "string"}}}'
-    error = assert_error(post_raw(client, key), 422, "invalid_schema")
+    error = assert_error(post_raw(client, key), 422, "invalid_request")
     assert error["detail"] == [
-        "#/properties/b\\udfff: the key is not valid Unicode (it holds a lone surrogate)"
+        {
+            "loc": ["body", "json_schema", "properties", "b\\udfff"],
+            "msg": "the key is not valid Unicode (it holds a lone surrogate)",
+        }
     ]
     nul = '{"type": "object", "properties": {"c": {"enum": ["ok", "n\\u0000"]}}}'
-    error = assert_error(post_raw(client, nul), 422, "invalid_schema")
-    assert error["detail"] == ["#/properties/c/enum/1: the string contains a NUL character"]
+    error = assert_error(post_raw(client, nul), 422, "invalid_request")
+    assert error["detail"] == [
+        {
+            "loc": ["body", "json_schema", "properties", "c", "enum", "1"],
+            "msg": "the string contains a NUL character",
+        }
+    ]
 
 
 @pytest.mark.parametrize("description", ['"nul \\u0000"', '"half \\ud83d"'])
@@ -80,6 +98,15 @@ def test_a_description_that_cannot_be_stored_is_refused(
     response = post_raw(client, json.dumps(obj(a={"type": "string"})), description)
     error = assert_error(response, 422, "invalid_request")
     assert error["detail"][0]["loc"] == ["body", "description"]
+    assert client.get("/v1/schemas").json()["items"] == []
+
+
+def test_the_registration_check_itself_refuses_unstorable_values() -> None:
+    schema = obj(n={"type": "number", "maximum": float("inf")})
+    with pytest.raises(ApiError) as refused:
+        check_registrable(schema)
+    assert (refused.value.status, refused.value.code) == (422, "invalid_schema")
+    assert refused.value.detail == ["#/properties/n/maximum: inf is not a finite number"]
 
 
 def test_a_schema_over_the_size_cap_is_refused_before_validation(client: TestClient) -> None:
