@@ -1,11 +1,12 @@
-"""What table detection costs per page, before and after the cdrawings gate, in one run.
+"""What table detection costs per page, before and after, step by step, in one run.
 
     .venv/bin/python -m bench.table_cost /work/shared/corpus/pdf [--repeat 3]
 
 "Before" is the previous implementation (kept below): `get_drawings()` counting six ruling
 segments, then `find_tables(use_layout=False)` on the whole page, `table.header` (which
-renders the top row) and the page's words. "After" is `pipeline.local.tables.extract_tables`,
-given the caller's text page as `native_text` does (and alone), with its steps timed apart.
+renders the top row) and the page's words. "After" is `pipeline.local.tables.extract_tables`
+(a `get_cdrawings()` gate, cells from the rules, no `find_tables`), given the caller's text
+page as `native_text` does (and alone), with its steps timed apart.
 Each page is timed with every variant in turn, the best of `--repeat` runs; figures are means
 per page in milliseconds and after/before ratios of the sums. The corpus is only read.
 """
@@ -29,6 +30,7 @@ STEPS = {
     "gate_before": "before: gate, get_drawings() + count of segments",
     "total_before": "before: whole table step",
     "gate_after": "after: gate, get_cdrawings() + crossing rules",
+    "cells_after": "after: cells from the rules of regions with text",
     "words_after": "after: words from the caller's text page",
     "borderless_after": "after: borderless scan of those words",
     "total_after": "after: whole table step (caller's text page)",
@@ -56,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.local.structure.document import TEXT_FLAGS
     from pipeline.local.table_borderless import find_borderless_tables
+    from pipeline.local.table_cells import table_cell_boxes
     from pipeline.local.table_gate import find_ruled_regions, read_rules
     from pipeline.local.tables import extract_tables
 
@@ -68,10 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         totals.pages += 1
         textpage = page.get_textpage(flags=TEXT_FLAGS)
         words = textpage.extractWORDS()
+        texty = [r for r in new_gate(page) if _holds_words(r.bbox, words)]
         timed = {
             "gate_before": partial(_count_ruling_segments, page),
             "total_before": partial(_before_extract, page),
             "gate_after": partial(new_gate, page),
+            "cells_after": partial(_cells, table_cell_boxes, texty),
             "words_after": textpage.extractWORDS,
             "borderless_after": partial(find_borderless_tables, words),
             "total_after": partial(extract_tables, page, textpage=textpage),
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         regions, new, old = results["gate_after"], results["total_after"], results["total_before"]
         totals.count("passed_before", results["gate_before"] >= 6)
         totals.count("passed_after", bool(regions))
-        totals.count("finder_after", any(_holds_words(r.bbox, words) for r in regions))
+        totals.count("texty_after", bool(texty))
         totals.count("tables_before", old)
         totals.count("tables_after", len(new))
         totals.count("table_pages_before", old > 0)
@@ -123,6 +128,10 @@ def _best(repeat: int, call: Callable[[], T]) -> tuple[float, T]:
         best = min(best, time.perf_counter() - start)
     assert result is not None or repeat > 0
     return best * 1000, result  # type: ignore[return-value]
+
+
+def _cells(finder: Callable[[Any], list[Any]], regions: list[Any]) -> list[Any]:
+    return [finder(region.rules) for region in regions]
 
 
 def _holds_words(box: tuple[float, ...], words: list[Any]) -> bool:
@@ -182,8 +191,8 @@ def _report(totals: _Totals) -> None:
         ),
         ("pages passing the gate before / after", _pair(counts, "passed")),
         (
-            "after: pages where find_tables runs (regions with text)",
-            str(counts.get("finder_after", 0)),
+            "after: pages with a ruled region holding text",
+            str(counts.get("texty_after", 0)),
         ),
         ("pages with tables before / after", _pair(counts, "table_pages")),
         ("tables before / after", _pair(counts, "tables")),

@@ -1,12 +1,11 @@
 """The cheap gate before table detection: where on a page do horizontal and vertical rules cross?
 
-One `get_cdrawings()` (the C-built drawing list, several times cheaper than `get_drawings()`)
-gives the page's axis-aligned rules. Rules linked by crossings form groups; a group is a
-ruled region when it closes at least two cells (two horizontal rules each crossing the same
-two vertical rules, and six crossings or more). Axis ticks, underlines, a single frame and
-the strokes of a figure close no two cells, so their pages skip `find_tables` altogether;
-pages that pass run it clipped to the regions. The gate also keeps what header detection
-reads later: each rule's thickness and the page's filled rectangles.
+One `get_cdrawings()` (the C-built drawing list, cheaper than `get_drawings()`) gives the
+page's axis-aligned rules. Rules linked by crossings form groups; a group is a ruled region
+when it closes at least two cells (two horizontal rules each crossing the same two vertical
+rules, and six crossings or more). Axis ticks, underlines, a single frame and the strokes of
+a figure close no two cells, so their pages stop here. The gate also keeps what header
+detection reads later: each rule's thickness and the page's filled rectangles.
 """
 
 from bisect import bisect_left, bisect_right
@@ -44,7 +43,6 @@ class Rule(NamedTuple):
     x1: float
     y1: float
     weight: float
-    paths: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -57,21 +55,18 @@ class Fill:
 
 @dataclass(frozen=True)
 class RuledRegion:
-    """Rules that close cells: the region to clip `find_tables` to, its rules and the
-    indices of the drawing paths they come from."""
+    """Rules that close cells: where they are and the rules themselves."""
 
     bbox: BBox
     rules: tuple[Rule, ...]
-    paths: frozenset[int]
 
 
 @dataclass(frozen=True)
 class PageRules:
-    """A page's drawings reduced to rules and fills, and the raw path list they index."""
+    """A page's drawings reduced to rules and fills."""
 
     rules: list[Rule]
     fills: list[Fill]
-    drawings: list[dict[str, Any]]
 
 
 def read_rules(page: pymupdf.Page) -> PageRules:
@@ -79,7 +74,7 @@ def read_rules(page: pymupdf.Page) -> PageRules:
     drawings: list[dict[str, Any]] = page.get_cdrawings()
     rules: list[Rule] = []
     fills: list[Fill] = []
-    for index, path in enumerate(drawings):
+    for path in drawings:
         x0, y0, x1, y1 = path["rect"]
         if x1 - x0 < _MIN_RULE_LENGTH and y1 - y0 < _MIN_RULE_LENGTH:
             continue  # a dot or a glyph fragment: no rule in it
@@ -90,22 +85,20 @@ def read_rules(page: pymupdf.Page) -> PageRules:
                 (ax, ay), (bx, by) = item[1], item[2]
                 if abs(ay - by) <= 1.0 and abs(ax - bx) >= _MIN_RULE_LENGTH:
                     y = (ay + by) / 2
-                    rules.append(Rule(True, min(ax, bx), y, max(ax, bx), y, stroke_width, (index,)))
+                    rules.append(Rule(True, min(ax, bx), y, max(ax, bx), y, stroke_width))
                 elif abs(ax - bx) <= 1.0 and abs(ay - by) >= _MIN_RULE_LENGTH:
                     x = (ax + bx) / 2
-                    rules.append(
-                        Rule(False, x, min(ay, by), x, max(ay, by), stroke_width, (index,))
-                    )
+                    rules.append(Rule(False, x, min(ay, by), x, max(ay, by), stroke_width))
             elif operator == "re":
-                rules.extend(_rect_rules(item[1], stroke_width, index))
+                rules.extend(_rect_rules(item[1], stroke_width))
                 _collect_fill(path, item[1], fills)
             elif operator == "qu":
                 quad = pymupdf.Quad(item[1])
                 if quad.is_rectangular:
                     box = tuple(quad.rect)
-                    rules.extend(_rect_rules(box, stroke_width, index))
+                    rules.extend(_rect_rules(box, stroke_width))
                     _collect_fill(path, box, fills)
-    return PageRules(rules=rules, fills=fills, drawings=drawings)
+    return PageRules(rules=rules, fills=fills)
 
 
 def find_ruled_regions(rules: Sequence[Rule]) -> list[RuledRegion]:
@@ -162,11 +155,7 @@ def _region(rules: Iterable[Rule]) -> RuledRegion:
     y0 = min(rule.y0 for rule in members) - _REGION_PADDING
     x1 = max(rule.x1 for rule in members) + _REGION_PADDING
     y1 = max(rule.y1 for rule in members) + _REGION_PADDING
-    return RuledRegion(
-        bbox=(x0, y0, x1, y1),
-        rules=members,
-        paths=frozenset(path for rule in members for path in rule.paths),
-    )
+    return RuledRegion(bbox=(x0, y0, x1, y1), rules=members)
 
 
 def _joined(rules: Iterable[Rule]) -> list[Rule]:
@@ -186,7 +175,6 @@ def _joined(rules: Iterable[Rule]) -> list[Rule]:
                         max(last.x1, end),
                         last.y1,
                         max(last.weight, rule.weight),
-                        last.paths + rule.paths,
                     )
                 else:
                     joined[-1] = Rule(
@@ -196,7 +184,6 @@ def _joined(rules: Iterable[Rule]) -> list[Rule]:
                         last.x1,
                         max(last.y1, end),
                         max(last.weight, rule.weight),
-                        last.paths + rule.paths,
                     )
                 continue
         joined.append(rule)
@@ -210,7 +197,7 @@ def _line_then_start(rule: Rule) -> tuple[float, float]:
     return (round(rule.x0), rule.y0)
 
 
-def _rect_rules(box: Sequence[float], stroke_width: float, path: int) -> list[Rule]:
+def _rect_rules(box: Sequence[float], stroke_width: float) -> list[Rule]:
     x0, y0, x1, y1 = (
         min(box[0], box[2]),
         min(box[1], box[3]),
@@ -220,17 +207,17 @@ def _rect_rules(box: Sequence[float], stroke_width: float, path: int) -> list[Ru
     width, height = x1 - x0, y1 - y0
     if height <= _THIN and width >= _MIN_RULE_LENGTH:
         y = (y0 + y1) / 2
-        return [Rule(True, x0, y, x1, y, max(height, stroke_width), (path,))]
+        return [Rule(True, x0, y, x1, y, max(height, stroke_width))]
     if width <= _THIN and height >= _MIN_RULE_LENGTH:
         x = (x0 + x1) / 2
-        return [Rule(False, x, y0, x, y1, max(width, stroke_width), (path,))]
+        return [Rule(False, x, y0, x, y1, max(width, stroke_width))]
     if width < _MIN_RULE_LENGTH or height < _MIN_RULE_LENGTH:
         return []
     return [
-        Rule(True, x0, y0, x1, y0, stroke_width, (path,)),
-        Rule(True, x0, y1, x1, y1, stroke_width, (path,)),
-        Rule(False, x0, y0, x0, y1, stroke_width, (path,)),
-        Rule(False, x1, y0, x1, y1, stroke_width, (path,)),
+        Rule(True, x0, y0, x1, y0, stroke_width),
+        Rule(True, x0, y1, x1, y1, stroke_width),
+        Rule(False, x0, y0, x0, y1, stroke_width),
+        Rule(False, x1, y0, x1, y1, stroke_width),
     ]
 
 

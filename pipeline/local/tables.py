@@ -1,29 +1,30 @@
-"""Tables of a native-text page: ruled ones with `find_tables`, borderless ones from alignment.
+"""Tables of a native-text page: ruled ones from their rules, borderless ones from alignment.
 
 Steps, each in its own module:
-- `table_gate`: one `get_cdrawings()`; `find_tables` runs only where horizontal and vertical
-  rules cross and close cells, clipped to that region and given only its drawings.
-- `table_grid`: anchor cells with row and column spans from the detected cell boxes, text
-  from the page's words.
+- `table_gate`: one `get_cdrawings()`; the regions where horizontal and vertical rules cross
+  and close cells. Pages without such a region (that holds text) stop here.
+- `table_cells`: the cells those rules close (the lines strategy of `find_tables`, without
+  its per-glyph text extraction, which is most of its cost and which nothing here uses).
+- `table_grid`: anchor cells with row and column spans, text from the page's words.
 - `table_currency`: currency signs kept with their amounts.
 - `table_header`: header rows from style (bold, shading, a heavier rule) or text over numbers;
   a header line printed just above the rules becomes the first row.
 - `table_borderless`: aligned, partly numeric rows with no rules.
 
-The page's words (and its "dict", for boldness) may be passed in by a caller that has them
-already; otherwise words are read once per page and the dict only around found tables.
+The page's text may be passed in by a caller that has read it already (its text page, or its
+words and "dict"); otherwise words are read once per page and the dict only around tables.
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pymupdf
 
 from pipeline.local.table_borderless import find_borderless_tables
+from pipeline.local.table_cells import table_cell_boxes
 from pipeline.local.table_currency import keep_currency_with_numbers
-from pipeline.local.table_gate import PageRules, RuledRegion, find_ruled_regions, read_rules
+from pipeline.local.table_gate import Rule, find_ruled_regions, read_rules
 from pipeline.local.table_grid import (
     DraftTable,
     Word,
@@ -60,7 +61,7 @@ def extract_tables(
     page_dict: dict[str, Any] | None = None,
     textpage: pymupdf.TextPage | None = None,
 ) -> list[FoundTable]:
-    """The page's tables, top to bottom.
+    """The page's tables, top to bottom, in the page's unrotated coordinates (as its text).
 
     A caller that has read the page's text already passes it on, so it is not read again:
     its `textpage`, or its `get_text("words")` tuples and its `get_text("dict")`."""
@@ -71,19 +72,11 @@ def extract_tables(
         for region in find_ruled_regions(page_rules.rules)
         if _holds_words(region.bbox, text.words())
     ]
-    rotated = bool(page.rotation) and not _runs_across(text.words())
-    view_words = _in_view(text.words(), page.rotation_matrix) if rotated else text.words()
-    ruled = _ruled_tables(page, regions, page_rules, view_words, rotated)
-    region_rules = [rule for region in regions for rule in region.rules]
-    drawn = StyleHints() if rotated else StyleHints(fills=page_rules.fills, rules=region_rules)
     found: list[FoundTable] = []
-    for draft in ruled:
-        keep_currency_with_numbers(draft)
-        spans = text.spans(draft.bbox) if not rotated else []
-        draft.header_rows = detect_header_rows(draft, replace(drawn, spans=spans))
-        if draft.header_rows == 0:
-            draft.header_rows = 1 if prepend_header_above(draft, view_words) else 0
-        found.append(_found(draft, page.derotation_matrix if rotated else None))
+    if regions:
+        found.extend(
+            _ruled_tables(page, [region.rules for region in regions], text, page_rules.fills)
+        )
     excluded = [table.bbox for table in found]
     for draft in find_borderless_tables(text.words(), excluded):
         draft.header_rows = detect_header_rows(draft, StyleHints(spans=text.spans(draft.bbox)))
@@ -93,40 +86,38 @@ def extract_tables(
 
 def _ruled_tables(
     page: pymupdf.Page,
-    regions: Sequence[RuledRegion],
-    page_rules: PageRules,
-    words: Sequence[Word],
-    rotated_view: bool,
-) -> list[DraftTable]:
-    """One `find_tables` call clipped to the ruled regions and given only their drawings; its
-    tables as filled grids. On a rotated page the table is found where its text runs upright:
-    in unrotated space, or in the rotated view (`words` are then in that view)."""
-    if not regions:
-        return []
-    clip = pymupdf.Rect(
-        min(region.bbox[0] for region in regions),
-        min(region.bbox[1] for region in regions),
-        max(region.bbox[2] for region in regions),
-        max(region.bbox[3] for region in regions),
-    )
-    if rotated_view:
-        finder = page.find_tables(clip=clip * page.rotation_matrix, use_layout=False)
-    else:
-        indices = sorted(frozenset().union(*(region.paths for region in regions)))
-        paths = [_as_drawing(page_rules.drawings[index]) for index in indices]
-        with _unrotated(page):
-            finder = page.find_tables(clip=clip, use_layout=False, paths=paths)
-    if finder is None:
-        return []
-    drafts: list[DraftTable] = []
-    for table in finder.tables:
-        draft = draft_from_cell_boxes(table.cells)
-        if draft is None or draft.n_rows * draft.n_cols < 2:
-            continue
-        fill_cell_texts(draft, words)
-        if _holds_a_table(draft, page.rect):
-            drafts.append(draft)
-    return drafts
+    region_rules: Sequence[Sequence[Rule]],
+    text: "_PageText",
+    fills: Sequence[Any],
+) -> list[FoundTable]:
+    """The tables the regions' rules close, with text, spans, currency and header rows.
+
+    On a rotated page whose text runs upright only once displayed (a landscape page), the
+    rules and words are turned into the displayed view first and the result turned back."""
+    view = page.rotation_matrix if page.rotation and not _runs_across(text.words()) else None
+    words = _in_view(text.words(), view) if view is not None else text.words()
+    area = page.rect if view is not None else page.rect * page.derotation_matrix
+    all_rules = [rule for rules in region_rules for rule in rules]
+    hints = StyleHints() if view is not None else StyleHints(fills=fills, rules=all_rules)
+    found: list[FoundTable] = []
+    for rules in region_rules:
+        in_view = _rules_in_view(rules, view) if view is not None else rules
+        for boxes in table_cell_boxes(in_view):
+            draft = draft_from_cell_boxes(boxes)
+            if draft is None:
+                continue
+            fill_cell_texts(draft, words)
+            if not _holds_a_table(draft, area):
+                continue
+            keep_currency_with_numbers(draft)
+            spans = text.spans(draft.bbox) if view is None else []
+            draft.header_rows = detect_header_rows(
+                draft, StyleHints(spans=spans, fills=hints.fills, rules=hints.rules)
+            )
+            if draft.header_rows == 0:
+                draft.header_rows = 1 if prepend_header_above(draft, words) else 0
+            found.append(_found(draft, page.derotation_matrix if view is not None else None))
+    return found
 
 
 def _runs_across(words: Sequence[Word]) -> bool:
@@ -134,20 +125,6 @@ def _runs_across(words: Sequence[Word]) -> bool:
     long_words = [word for word in words if len(word[4]) >= _LONG_WORD]
     across = sum(1 for word in long_words if word[2] - word[0] > word[3] - word[1])
     return across * 2 >= len(long_words)
-
-
-@contextmanager
-def _unrotated(page: pymupdf.Page) -> Iterator[None]:
-    """The page with rotation 0 for the duration (as `find_tables` does itself otherwise),
-    so tables are found in the space where the page's text runs upright."""
-    rotation = page.rotation
-    if rotation:
-        page.set_rotation(0)
-    try:
-        yield
-    finally:
-        if rotation:
-            page.set_rotation(rotation)
 
 
 def _found(draft: DraftTable, back: pymupdf.Matrix | None) -> FoundTable:
@@ -165,7 +142,7 @@ def _mapped(box: BBox, matrix: pymupdf.Matrix) -> BBox:
 
 
 def _in_view(words: Sequence[Word], matrix: pymupdf.Matrix) -> list[Word]:
-    """Words moved into a rotated page's view, where `find_tables` reports its cells."""
+    """Words moved into a rotated page's displayed view."""
     moved: list[Word] = []
     for word in words:
         x0, y0, x1, y1 = pymupdf.Rect(word[:4]) * matrix
@@ -173,12 +150,27 @@ def _in_view(words: Sequence[Word], matrix: pymupdf.Matrix) -> list[Word]:
     return moved
 
 
+def _rules_in_view(rules: Sequence[Rule], matrix: pymupdf.Matrix) -> list[Rule]:
+    """Rules moved into a rotated page's displayed view (a quarter turn swaps their axis)."""
+    moved: list[Rule] = []
+    for rule in rules:
+        start = pymupdf.Point(rule.x0, rule.y0) * matrix
+        end = pymupdf.Point(rule.x1, rule.y1) * matrix
+        x0, x1 = sorted((start.x, end.x))
+        y0, y1 = sorted((start.y, end.y))
+        moved.append(Rule(x1 - x0 >= y1 - y0, x0, y0, x1, y1, rule.weight))
+    return moved
+
+
 def _holds_a_table(draft: DraftTable, page_rect: pymupdf.Rect) -> bool:
-    """Not a figure's grid (text in too few cells), nor a frame around the page's prose
-    (reaching off the page, or a cell holding a page's worth of lines)."""
+    """Not a figure's grid (text in too few cells), a framed box of text (text in one
+    column), nor a frame around the page's prose (reaching off the page, or a cell holding a
+    page's worth of lines)."""
     filled = [cell.text for cell in draft.cells if cell.text.strip()]
     if len(filled) < max(_MIN_FILLED_CELLS, _MIN_FILLED_SHARE * len(draft.cells)):
         return False
+    if len({cell.col for cell in draft.cells if cell.text.strip()}) < 2:
+        return False  # a framed box of text (a code listing, a note), not a table
     x0, y0, x1, y1 = draft.bbox
     off_page = (
         x0 < page_rect.x0 - _OFF_PAGE
@@ -201,28 +193,6 @@ def _holds_words(box: BBox, words: Sequence[Word]) -> bool:
             if count >= _MIN_FILLED_CELLS:
                 return True
     return False
-
-
-def _as_drawing(path: dict[str, Any]) -> dict[str, Any]:
-    """A `get_cdrawings()` path in the shape `get_drawings()` gives and `find_tables` reads."""
-    items: list[tuple[Any, ...]] = []
-    for item in path["items"]:
-        operator = item[0]
-        if operator == "re":
-            items.append((operator, pymupdf.Rect(item[1]), *item[2:]))
-        elif operator == "qu":
-            items.append((operator, pymupdf.Quad(item[1])))
-        else:
-            items.append((operator, *(pymupdf.Point(point) for point in item[1:])))
-    return {
-        "type": path["type"],
-        "rect": pymupdf.Rect(path["rect"]),
-        "items": items,
-        "closePath": path.get("closePath", False),
-        "color": path.get("color"),
-        "fill": path.get("fill"),
-        "width": path.get("width") or 0.0,
-    }
 
 
 class _PageText:

@@ -13,6 +13,7 @@ __all__ = [
     "draw_ruled_table",
     "make_borderless_pdf",
     "make_chart_pdf",
+    "make_framed_listing_pdf",
     "make_header_style_pdf",
     "make_ledger_pdf",
     "make_prose_and_list_pdf",
@@ -286,4 +287,21 @@ def make_rotated_table_pdf(path: Path, rotation: int, drawn_for_display: bool) -
         draw_ruled_table(page, [72.0, 200.0, 300.0], [100.0, 122.0, 144.0, 166.0], cells)
     page.set_rotation(rotation)
     source.close()
+    _save(document, path)
+
+
+LISTING = ["def add(a, b):", "    return a + b", "", "print(add(3, 5))"]
+
+
+def make_framed_listing_pdf(path: Path) -> None:
+    """A code listing in a frame with a title bar and a narrow gutter ruled off on its left:
+    its rules close cells, but all its text is in one column."""
+    document, page = _new_page()
+    left, top, right, bottom = 72.0, 100.0, 400.0, 200.0
+    page.draw_rect(pymupdf.Rect(left, top, right, bottom), color=(0, 0, 0), width=0.5)
+    page.draw_line((left, top + 20), (right, top + 20), color=(0, 0, 0), width=0.5)
+    page.draw_line((left + 12, top), (left + 12, bottom), color=(0, 0, 0), width=0.5)
+    page.insert_text((left + 18, top + 14), "example.py", fontsize=9, fontname="helv")
+    for index, line in enumerate(LISTING):
+        page.insert_text((left + 18, top + 40 + 14 * index), line, fontsize=9, fontname="cour")
     _save(document, path)

@@ -16,6 +16,7 @@ from schemas.rendering.markdown import table_markdown
 from tests.support.table_pdfs import (
     make_borderless_pdf,
     make_chart_pdf,
+    make_framed_listing_pdf,
     make_header_style_pdf,
     make_ledger_pdf,
     make_prose_and_list_pdf,
@@ -174,41 +175,38 @@ def test_two_column_prose_and_a_list_are_not_tables(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("gridlines", [False, True])
-def test_a_chart_drawn_with_lines_is_not_a_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gridlines: bool
-) -> None:
+def test_a_chart_drawn_with_lines_is_not_a_table(tmp_path: Path, gridlines: bool) -> None:
     path = tmp_path / "chart.pdf"
     make_chart_pdf(path, gridlines=gridlines)
     page = pymupdf.open(path)[0]
-    calls: list[Any] = []
-    original = pymupdf.Page.find_tables
-
-    def counting(self: pymupdf.Page, *args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(pymupdf.Page, "find_tables", counting)
     assert extract_tables(page) == []
-    assert calls == []
     assert len(find_ruled_regions(read_rules(page).rules)) == (1 if gridlines else 0)
 
 
-def test_the_gate_clips_find_tables_to_the_ruled_region(
+def test_a_framed_listing_is_not_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "listing.pdf"
+    make_framed_listing_pdf(path)
+    page = pymupdf.open(path)[0]
+    assert len(find_ruled_regions(read_rules(page).rules)) == 1
+    assert extract_tables(page) == []
+
+
+def test_ruled_cells_come_from_the_gate_rules_without_find_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "ledger.pdf"
     make_ledger_pdf(path)
     page = pymupdf.open(path)[0]
-    clips: list[pymupdf.Rect] = []
-    original = pymupdf.Page.find_tables
-
-    def recording(self: pymupdf.Page, *args: Any, **kwargs: Any) -> Any:
-        clips.append(kwargs["clip"])
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(pymupdf.Page, "find_tables", recording)
-    extract_tables(page)
-    assert [(clip.x0, clip.y0, clip.x1, clip.y1) for clip in clips] == [(70.0, 128.0, 482.0, 220.0)]
+    calls: list[Any] = []
+    monkeypatch.setattr(pymupdf.Page, "find_tables", lambda *args, **kwargs: calls.append(1))
+    (table,) = extract_tables(page)
+    assert calls == []
+    assert table.bbox == (72.0, 130.0, 480.0, 218.0)
+    assert [cell.bbox for cell in table.grid.cells[:3]] == [
+        (72.0, 130.0, 200.0, 174.0),
+        (200.0, 130.0, 340.0, 152.0),
+        (340.0, 130.0, 480.0, 174.0),
+    ]
 
 
 def test_words_passed_by_the_caller_are_used(tmp_path: Path) -> None:
