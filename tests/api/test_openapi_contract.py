@@ -28,7 +28,7 @@ from schemas.settings import Settings
 from tests.api.test_documents_api import RecordingDispatcher
 from tests.support.keys import new_token
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 25
 """Hypothesis examples per operation and generation mode: the whole run stays well under a
 minute on two cores. Checks: every schemathesis check but `positive_data_acceptance`, since a
 schema-valid request may still be refused on meaning (an unregistered schema name is a 422)."""
