@@ -8,6 +8,7 @@ its character extraction (a Python loop over every glyph of the page, 80 % of it
 the output never uses: the cells' text comes from the words the caller already has.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -34,9 +35,11 @@ def table_cell_boxes(rules: Sequence[Rule]) -> list[list[BBox]]:
     vertical = _snapped_and_joined([r for r in members if not r.horizontal], horizontal=False)
     h_rules_at: dict[_Point, set[int]] = defaultdict(set)
     v_rules_at: dict[_Point, set[int]] = defaultdict(set)
+    xs = [x for x, _, _ in vertical]  # sorted: _snapped_and_joined sorts by position
     for h_index, (y, x0, x1) in enumerate(horizontal):
-        for v_index, (x, y0, y1) in enumerate(vertical):
-            if x0 - _CROSS <= x <= x1 + _CROSS and y0 - _CROSS <= y <= y1 + _CROSS:
+        for v_index in range(bisect_left(xs, x0 - _CROSS), bisect_right(xs, x1 + _CROSS)):
+            x, y0, y1 = vertical[v_index]
+            if y0 - _CROSS <= y <= y1 + _CROSS:
                 h_rules_at[x, y].add(h_index)
                 v_rules_at[x, y].add(v_index)
     points_on_h: dict[int, list[_Point]] = defaultdict(list)

@@ -8,7 +8,8 @@ import pymupdf
 import pytest
 
 from pipeline.local.native_text import extract_native_page
-from pipeline.local.table_gate import find_ruled_regions, read_rules
+from pipeline.local.table_cells import table_cell_boxes
+from pipeline.local.table_gate import Rule, find_ruled_regions, read_rules
 from pipeline.local.tables import extract_tables
 from pipeline.sources.pdf import open_pdf
 from schemas.blocks import BlockKind, TableGrid
@@ -235,3 +236,17 @@ def test_a_table_on_a_rotated_page_is_read_where_its_text_runs_upright(
         w[4] for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1
     ]
     assert sorted(inside) == ["4.50", "85.50", "Item", "Price", "Seeds", "Tools"]
+
+
+def test_rules_open_at_the_sides_still_close_their_outer_cells() -> None:
+    rules = [Rule(True, 0.0, y, 30.0, y, 0.5) for y in (0.0, 10.0, 20.0)]
+    rules += [Rule(False, x, 0.0, x, 20.0, 0.5) for x in (10.0, 20.0)]
+    (cells,) = table_cell_boxes(rules)
+    assert sorted(cells) == [
+        (0.0, 0.0, 10.0, 10.0),
+        (0.0, 10.0, 10.0, 20.0),
+        (10.0, 0.0, 20.0, 10.0),
+        (10.0, 10.0, 20.0, 20.0),
+        (20.0, 0.0, 30.0, 10.0),
+        (20.0, 10.0, 30.0, 20.0),
+    ]
