@@ -5,6 +5,8 @@ One MuPDF text page per page serves the lines, their fonts and the header/footer
 neighbouring pages' bands come from `structure.document`, read once per open document."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pymupdf
 
@@ -16,8 +18,10 @@ from pipeline.local.structure.document import (
     document_font_stats,
     neighbour_bands,
     remember_bands,
+    remember_fonts,
 )
 from pipeline.local.structure.figures import figure_boxes
+from pipeline.local.structure.fonts import page_fonts
 from pipeline.local.structure.furniture import band_blocks, furniture_kinds
 from pipeline.local.structure.lines import read_lines
 from pipeline.local.structure.page import PageFacts, PageTable, page_blocks
@@ -28,32 +32,55 @@ from schemas.blocks import BBox
 from schemas.enums import ErrorCategory
 from schemas.extractions import PageContent, PageContentData, PageSize, Provenance
 
-__all__ = ["ENGINE_NAME", "extract_native_page"]
+__all__ = ["ENGINE_NAME", "NativePage", "extract_native_page", "read_native_page"]
 
 ENGINE_NAME = "pymupdf-text"
 
 
-def extract_native_page(
-    document: pymupdf.Document, page_index: int, image_boxes: Sequence[BBox] | None = None
-) -> PageContent:
-    """Extract one page's text layer as typed blocks; raise PipelineError(PAGE_ERROR) if the
-    page is unreadable. `image_boxes` are the page's image placements when the caller has
-    already listed them (the text-layer check does), else they are listed here."""
-    damaged = document.is_repaired
-    if damaged:
+@dataclass(frozen=True)
+class NativePage:
+    """One page read once: the page, its MuPDF text page and that text page's "dict"."""
+
+    page: pymupdf.Page
+    textpage: pymupdf.TextPage
+    page_dict: dict[str, Any]
+
+
+def read_native_page(document: pymupdf.Document, page_index: int) -> NativePage:
+    """Load a page and extract its text page and "dict" (the one text extraction of the
+    page, shared by the text-layer check and the blocks); raise PdfError(PAGE_ERROR)."""
+    if document.is_repaired:
         pymupdf.TOOLS.mupdf_warnings(reset=True)
     with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
         page = document.load_page(page_index)
         textpage = page.get_textpage(flags=TEXT_FLAGS)
-        lines = read_lines(textpage.extractDICT(), textpage.extractRAWDICT)
+        return NativePage(page, textpage, textpage.extractDICT())
+
+
+def extract_native_page(
+    document: pymupdf.Document,
+    page_index: int,
+    image_boxes: Sequence[BBox] | None = None,
+    read: NativePage | None = None,
+) -> PageContent:
+    """Extract one page's text layer as typed blocks; raise PipelineError(PAGE_ERROR) if the
+    page is unreadable. `read` is the page as `read_native_page` read it and `image_boxes`
+    its image placements, when the caller has them already (the text-layer check does)."""
+    if read is None:
+        read = read_native_page(document, page_index)
+    page, textpage = read.page, read.textpage
+    with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
+        lines = read_lines(read.page_dict, textpage.extractRAWDICT)
         rect = page.rect
         bands = band_blocks(textpage.extractBLOCKS(), rect.height)
-        found_tables = extract_tables(page, textpage=textpage)
+        found_tables = extract_tables(page, page_dict=read.page_dict, textpage=textpage)
         tables = [PageTable(found.bbox, clean_grid(found.grid)) for found in found_tables]
         if image_boxes is None:
             image_boxes = [tuple(info["bbox"]) for info in page.get_image_info()]
         rotation = page.rotation
         remember_bands(document, page_index, bands)
+        in_bands = {block.number for block in bands}
+        remember_fonts(document, page_index, page_fonts(page_index, lines, rect.height, in_bands))
         facts = PageFacts(
             page_index=page_index,
             stats=document_font_stats(document),
@@ -62,7 +89,7 @@ def extract_native_page(
                 bands, neighbour_bands(document, page_index), rect.width, rect.height
             ),
         )
-    if damaged and not lines:
+    if document.is_repaired and not lines:
         _fail_if_parser_complained(page_index)
     figures = figure_boxes(image_boxes, rect.width, rect.height)
     blocks = page_blocks(lines, tables, figures, facts)

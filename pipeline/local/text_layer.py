@@ -1,5 +1,9 @@
-"""Is a PDF page's text layer usable, or does the page need OCR? Pure measures plus a verdict."""
+"""Is a PDF page's text layer usable, or does the page need OCR? Pure measures plus a verdict.
 
+The text is measured on the page's "dict" extraction, the same one the native-text engine
+builds its blocks from (a caller that has it passes it in, so the page is read once)."""
+
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,10 +25,19 @@ __all__ = [
 
 Rect = tuple[float, float, float, float]
 
-_INVISIBLE_RENDER_MODE = 3
+_FILLED_OR_STROKED = 16 | 32
+"""MuPDF character flags: a glyph neither filled nor stroked is invisible (render mode 3)."""
+_DICT_FLAGS = (
+    pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_LIGATURES
+)
 _REPLACEMENT_CHAR = 0xFFFD
 _PRIVATE_USE_RANGES = ((0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
 _MAX_RECTS_FOR_UNION = 2000
+_GARBAGE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ue000-\uf8ff\ufffd"
+    "\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
+)
+"""`is_garbage_code_point` as a pattern (whitespace controls excluded: they are not counted)."""
 
 
 class TextLayerVerdict(StrEnum):
@@ -52,7 +65,7 @@ class TextLayerAssessment:
     """Measures of one page's text layer and the verdict drawn from them.
 
     Chars exclude whitespace; coverages are fractions of the page area covered by the union
-    of text-span boxes and of image placements; garbage chars are U+FFFD (glyphs MuPDF could
+    of text-line boxes and of image placements; garbage chars are U+FFFD (glyphs MuPDF could
     not map to Unicode), private-use code points and control characters.
     """
 
@@ -67,6 +80,8 @@ class TextLayerAssessment:
     has_drawings: bool | None
     verdict: TextLayerVerdict
     reason: str
+    image_boxes: tuple[Rect, ...] = ()
+    """Where images are placed on the page (the native-text engine's figures)."""
 
     @property
     def needs_ocr(self) -> bool:
@@ -78,17 +93,23 @@ class _TextMeasures:
     chars: int
     invisible_chars: int
     garbage_chars: int
-    span_rects: list[Rect]
+    line_rects: list[Rect]
 
 
 def assess_text_layer(
-    page: pymupdf.Page, thresholds: TextLayerThresholds = TextLayerThresholds()
+    page: pymupdf.Page,
+    thresholds: TextLayerThresholds = TextLayerThresholds(),
+    page_dict: dict[str, Any] | None = None,
 ) -> TextLayerAssessment:
-    """Measure the page's text layer and decide whether it is usable or the page needs OCR."""
+    """Measure the page's text layer and decide whether it is usable or the page needs OCR.
+
+    `page_dict` is the page's "dict" extraction when the caller has read it already."""
     area = max(page.rect.width * page.rect.height, 1e-9)
-    text = _measure_text(page.get_texttrace())
-    image_rects = [info["bbox"] for info in page.get_image_info()]
-    text_coverage = union_area(text.span_rects, page.rect) / area
+    if page_dict is None:
+        page_dict = page.get_text("dict", flags=_DICT_FLAGS)
+    text = _measure_text(line for block in page_dict["blocks"] for line in block.get("lines", ()))
+    image_rects: list[Rect] = [_rect(info["bbox"]) for info in page.get_image_info()]
+    text_coverage = union_area(text.line_rects, page.rect) / area
     image_coverage = union_area(image_rects, page.rect) / area
     garbage_ratio = text.garbage_chars / text.chars if text.chars else 0.0
     visible = text.chars - text.invisible_chars
@@ -113,6 +134,7 @@ def assess_text_layer(
         has_drawings=has_drawings,
         verdict=verdict,
         reason=reason,
+        image_boxes=tuple(image_rects),
     )
 
 
@@ -141,24 +163,28 @@ def _verdict(
     return TextLayerVerdict.TEXT, f"{usable_chars} usable characters"
 
 
-def _measure_text(spans: Iterable[dict[str, Any]]) -> _TextMeasures:
+def _measure_text(lines: Iterable[dict[str, Any]]) -> _TextMeasures:
     chars = invisible = garbage = 0
     rects: list[Rect] = []
-    for span in spans:
-        counted = [int(c[0]) for c in span["chars"] if not _is_space(int(c[0]))]
-        if not counted:
-            continue
-        chars += len(counted)
-        garbage += sum(1 for code in counted if is_garbage_code_point(code))
-        if span["type"] == _INVISIBLE_RENDER_MODE or span["opacity"] == 0:
-            invisible += len(counted)
-        x0, y0, x1, y1 = span["bbox"]
-        rects.append((float(x0), float(y0), float(x1), float(y1)))
+    for line in lines:
+        line_chars = 0
+        for span in line["spans"]:
+            text = span["text"]
+            counted = len("".join(text.split()))
+            line_chars += counted
+            garbage += len(_GARBAGE.findall(text))
+            hidden = not span.get("char_flags", _FILLED_OR_STROKED) & _FILLED_OR_STROKED
+            if hidden or span.get("alpha", 255) == 0:
+                invisible += counted
+        if line_chars:
+            chars += line_chars
+            rects.append(_rect(line["bbox"]))
     return _TextMeasures(chars, invisible, garbage, rects)
 
 
-def _is_space(code: int) -> bool:
-    return 0 <= code <= 0x10FFFF and chr(code).isspace()
+def _rect(values: Sequence[float]) -> Rect:
+    x0, y0, x1, y1 = values
+    return (float(x0), float(y0), float(x1), float(y1))
 
 
 def is_garbage_code_point(code: int) -> bool:
@@ -183,18 +209,24 @@ def count_unmapped_fonts(page: pymupdf.Page) -> int:
 
 
 def union_area(rects: Sequence[Sequence[float]], clip: pymupdf.Rect) -> float:
-    """Area of the union of rectangles, clipped to `clip` (sweep over x with merged y-runs)."""
+    """Area of the union of rectangles, clipped to `clip` (sweep over x keeping the boxes that
+    span the current slice, merging their y-runs)."""
     boxes = [
         (max(r[0], clip.x0), max(r[1], clip.y0), min(r[2], clip.x1), min(r[3], clip.y1))
         for r in rects[:_MAX_RECTS_FOR_UNION]
     ]
-    boxes = [b for b in boxes if b[2] > b[0] and b[3] > b[1]]
+    boxes = sorted((b for b in boxes if b[2] > b[0] and b[3] > b[1]), key=lambda b: b[0])
     xs = sorted({x for b in boxes for x in (b[0], b[2])})
     total = 0.0
+    active: list[tuple[float, float, float, float]] = []
+    start = 0
     for left, right in pairwise(xs):
-        runs = sorted((b[1], b[3]) for b in boxes if b[0] <= left and b[2] >= right)
+        while start < len(boxes) and boxes[start][0] <= left:
+            active.append(boxes[start])
+            start += 1
+        active = [b for b in active if b[2] > left]  # x1 is a sweep point, so x1 >= right
         covered, reach = 0.0, float("-inf")
-        for top, bottom in runs:
+        for top, bottom in sorted((b[1], b[3]) for b in active):
             if bottom <= reach:
                 continue
             covered += bottom - max(top, reach)

@@ -2,6 +2,7 @@
 combining mark placed over a letter is joined with that letter into one character
 (`J\u00b4an` becomes `J\u00e1n`)."""
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ SPACING_ACCENTS = {
 }
 """Spacing accent glyph → the combining mark it stands for."""
 
+_LOOSE_ACCENT = re.compile(
+    "[" + "".join(sorted(SPACING_ACCENTS)) + "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff"
+    "\u20d0-\u20ff\ufe20-\ufe2f]"
+)
 _DOTLESS = {"\u0131": "i", "\u0237": "j"}
 _MIN_OVERLAP = 0.3
 
@@ -44,7 +49,7 @@ class Glyph:
 
 def has_loose_accent(text: str) -> bool:
     """True when the text holds a spacing accent or a combining mark (cheap pre-check)."""
-    return any(char in SPACING_ACCENTS or unicodedata.combining(char) for char in text)
+    return _LOOSE_ACCENT.search(text) is not None
 
 
 def join_accents(glyphs: Sequence[Glyph]) -> list[Glyph]:
@@ -55,7 +60,7 @@ def join_accents(glyphs: Sequence[Glyph]) -> list[Glyph]:
     while index < len(result):
         glyph = result[index]
         mark = SPACING_ACCENTS.get(glyph.char) or (
-            glyph.char if unicodedata.combining(glyph.char) else None
+            glyph.char if _LOOSE_ACCENT.fullmatch(glyph.char) else None
         )
         base_index = _base_under(result, index) if mark else None
         if mark is None or base_index is None:

@@ -8,7 +8,13 @@ from collections.abc import Callable
 import pymupdf
 
 from pipeline.errors import PdfError
-from pipeline.local.structure.fonts import FontStats, font_stats, page_fonts, sample_pages
+from pipeline.local.structure.fonts import (
+    FontStats,
+    PageFonts,
+    font_stats,
+    page_fonts,
+    sample_pages,
+)
 from pipeline.local.structure.furniture import NEIGHBOUR_OFFSETS, BandBlock, band_blocks
 from pipeline.local.structure.lines import read_lines
 from pipeline.local.structure.memo import document_memo
@@ -21,6 +27,7 @@ __all__ = [
     "document_font_stats",
     "neighbour_bands",
     "remember_bands",
+    "remember_fonts",
 ]
 
 TEXT_FLAGS = (
@@ -62,6 +69,11 @@ def remember_bands(
     document_memo(document).put(("bands", page_index), bands)
 
 
+def remember_fonts(document: pymupdf.Document, page_index: int, fonts: PageFonts) -> None:
+    """Keep a page's font profile, from its own extraction, for the statistics' sample."""
+    document_memo(document).put(("fonts", page_index), fonts)
+
+
 def neighbour_bands(document: pymupdf.Document, page_index: int) -> list[tuple[BandBlock, ...]]:
     """The band blocks of the pages around `page_index` (read once per open document)."""
     memo = document_memo(document)
@@ -90,20 +102,27 @@ def _band_reader(
 
 
 def _sample_stats(document: pymupdf.Document) -> FontStats:
-    profiles = []
     memo = document_memo(document)
-    for index in sample_pages(document.page_count):
+    profiles = [
+        memo.get(("fonts", index), _fonts_reader(document, index))
+        for index in sample_pages(document.page_count)
+    ]
+    return font_stats([profile for profile in profiles if profile is not None])
+
+
+def _fonts_reader(document: pymupdf.Document, page_index: int) -> Callable[[], PageFonts | None]:
+    def read() -> PageFonts | None:
         try:
-            with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {index + 1} cannot be read"):
-                page = document.load_page(index)
+            with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
+                page = document.load_page(page_index)
                 textpage = page.get_textpage(flags=TEXT_FLAGS)
                 lines = read_lines(textpage.extractDICT(), raw_dict=None)
                 bands = band_blocks(textpage.extractBLOCKS(), page.rect.height)
         except PdfError:
             # A sample page that cannot be read is left out of the statistics; its own job
             # reports the failure.
-            continue
-        memo.put(("bands", index), bands)
-        in_bands = {block.number for block in bands}
-        profiles.append(page_fonts(index, lines, page.rect.height, in_bands))
-    return font_stats(profiles)
+            return None
+        document_memo(document).put(("bands", page_index), bands)
+        return page_fonts(page_index, lines, page.rect.height, {block.number for block in bands})
+
+    return read

@@ -93,11 +93,11 @@ def page_fonts(
         line for line in lines if line.horizontal and line.block_number not in skip_blocks
     ]
     for line in body_lines:
-        chars[line.size] += len(line.text)
+        chars[line.size] += line.chars
     for _number, group in groupby(body_lines, key=lambda line: line.block_number):
         block = list(group)
         size = dominant_size(block)
-        length = sum(len(line.text) for line in block)
+        length = sum(line.chars for line in block)
         if len(block) <= SHORT_BLOCK_LINES and length <= SHORT_BLOCK_CHARS:
             middle = (block[0].bbox[1] + block[-1].bbox[3]) / 2
             short.append((size, round(middle / max(page_height, 1.0), 3)))
@@ -108,7 +108,7 @@ def dominant_size(lines: Iterable[TextLine]) -> float:
     """The size carrying most characters (the smaller one on a tie)."""
     weights: Counter[float] = Counter()
     for line in lines:
-        weights[line.size] += len(line.text)
+        weights[line.size] += line.chars
     if not weights:
         return 0.0
     return max(weights, key=lambda size: (weights[size], -size))

@@ -36,6 +36,8 @@ class TextLine:
     italic: bool = False
     invisible: bool = False
     horizontal: bool = True
+    chars: int = 0
+    """Non-space characters as extracted (before repairs): the weight in font statistics."""
 
     @property
     def height(self) -> float:
@@ -95,6 +97,7 @@ def _line(block_number: int, line: dict[str, Any], text: str) -> TextLine:
         bold=total > 0 and bold * 2 > total,
         italic=total > 0 and italic * 2 > total,
         invisible=total > 0 and invisible * 2 > total,
+        chars=total,
         horizontal=abs(direction[1]) <= _HORIZONTAL_TOLERANCE and direction[0] > 0,
     )
 

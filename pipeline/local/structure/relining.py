@@ -18,8 +18,8 @@ RELINED_BLOCKS = 1_000_000
 
 def mostly_invisible(lines: Sequence[TextLine]) -> bool:
     """True when most of the page's characters are invisible (an OCR layer over a scan)."""
-    invisible = sum(len(line.text) for line in lines if line.invisible)
-    return invisible * 2 > sum(len(line.text) for line in lines)
+    invisible = sum(line.chars for line in lines if line.invisible)
+    return invisible * 2 > sum(line.chars for line in lines)
 
 
 def reline(fragments: Sequence[TextLine]) -> list[TextLine]:
@@ -60,6 +60,7 @@ def _split_columns(row: list[TextLine]) -> list[TextLine]:
         separator = " " if gap > WORD_GAP * size else ""
         current = current.moved(
             text=current.text + separator + piece.text,
+            chars=current.chars + piece.chars,
             bbox=(
                 current.bbox[0],
                 min(current.bbox[1], piece.bbox[1]),
