@@ -219,18 +219,23 @@ class _PageText:
         return self._words
 
     def spans(self, clip: BBox) -> list[tuple[BBox, bool]]:
-        """Boxes of the text spans around a table (from a whole-page dict when there is one)
-        and whether each is bold."""
+        """Boxes of the text spans inside a table's box and whether each is bold (from the
+        caller's dict or text page when there is one, else from the box alone)."""
         if self._page_dict is None and self._textpage is not None:
             self._page_dict = self._textpage.extractDICT()
         page_dict = self._page_dict
         if page_dict is None:
             page_dict = self._page.get_text("dict", clip=pymupdf.Rect(clip))
-        return [
-            (tuple(span["bbox"]), bool(span["flags"] & _BOLD))
-            for block in page_dict["blocks"]
-            if block.get("type") == 0
-            for line in block["lines"]
-            for span in line["spans"]
-            if span["text"].strip()
-        ]
+        x0, y0, x1, y1 = clip
+        spans: list[tuple[BBox, bool]] = []
+        for block in page_dict["blocks"]:
+            bx0, by0, bx1, by1 = block["bbox"]
+            if block.get("type") != 0 or bx1 < x0 or bx0 > x1 or by1 < y0 or by0 > y1:
+                continue
+            for line in block["lines"]:
+                for span in line["spans"]:
+                    sx0, sy0, sx1, sy1 = span["bbox"]
+                    inside = x0 <= (sx0 + sx1) / 2 <= x1 and y0 <= (sy0 + sy1) / 2 <= y1
+                    if inside and span["text"].strip():
+                        spans.append(((sx0, sy0, sx1, sy1), bool(span["flags"] & _BOLD)))
+        return spans
