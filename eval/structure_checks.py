@@ -58,10 +58,10 @@ class Check:
         return value
 
 
-def load_checks(folder: Path) -> list[Check]:
-    """Every check of every `*.jsonl` file in `folder` (sorted by file name)."""
+def load_checks(folder: Path, pattern: str = "*.jsonl") -> list[Check]:
+    """Every check of every file in `folder` matching `pattern` (sorted by file name)."""
     checks: list[Check] = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in sorted(folder.glob(pattern)):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if line.strip() and not line.lstrip().startswith("//"):
                 checks.append(parse_check(json.loads(line), f"{path.name}:{number}"))
@@ -174,14 +174,12 @@ def _has_neighbour(check: Check, tables: Iterable[Grid]) -> bool:
             for column, slot in enumerate(row):
                 if not cell_matches(cell, slot):
                     continue
-                found = (
-                    _column_headers(grid, row_index, column, slot)
-                    if direction == "header"
-                    else [_step(grid, row_index, column, slot, DIRECTIONS[direction])]
-                )
-                if direction == "header" and any(_contains(other, neighbour) for other in found):
-                    return True
-                if any(other is not None and cell_matches(neighbour, other) for other in found):
+                if direction == "header":
+                    if _header_holds(_column_headers(grid, row_index, column, slot), neighbour):
+                        return True
+                    continue
+                other = _step(grid, row_index, column, slot, DIRECTIONS[direction])
+                if other is not None and cell_matches(neighbour, other):
                     return True
     return False
 
@@ -195,18 +193,21 @@ def _step(grid: Grid, row: int, column: int, origin: Slot, delta: tuple[int, int
             return slot
 
 
-def _contains(slot: Slot | None, text: str) -> bool:
-    """A header cell holding the expected text as whole words (a stacked header's part)."""
-    return slot is not None and f" {text} " in f" {slot.text} "
+def _header_holds(above: Sequence[Slot], text: str) -> bool:
+    """The expected header, as whole words, in one cell above or in the cells above read
+    top to bottom (a header stacked in one cell, or split over two header rows)."""
+    stacked = " ".join(slot.text for slot in above)
+    return any(f" {text} " in f" {slot.text} " for slot in above) or f" {text} " in f" {stacked} "
 
 
 def _column_headers(grid: Grid, row: int, column: int, origin: Slot) -> list[Slot]:
-    """Every slot above the cell in its column (a header may span several rows)."""
-    return [
-        slot
-        for r in range(row)
-        if (slot := grid.slot(r, column)) is not None and slot.text and slot.cell != origin.cell
-    ]
+    """The distinct non-empty cells above the cell in its column, top to bottom."""
+    above: list[Slot] = []
+    for r in range(row):
+        slot = grid.slot(r, column)
+        if slot is not None and slot.text and slot.cell != origin.cell and slot not in above:
+            above.append(slot)
+    return above
 
 
 def heading_level(text: str, page: PageOutput) -> int | None:

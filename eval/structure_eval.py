@@ -4,8 +4,8 @@ Prints, per engine, the pass rate of each kind of check (present, absent, order,
 heading) and overall (all checks pooled). Run from the repository root:
 
     .venv/bin/python -m eval.structure_eval [--corpus /work/shared/corpus]
-        [--engines greenhouse,pymupdf4llm,pymupdf4llm-hf,plain] [--failures ENGINE]
-        [--dump-dir DIR] [--json FILE]
+        [--engines greenhouse,pymupdf4llm,pymupdf4llm-hf,plain] [--only 'heldout_*.jsonl']
+        [--failures ENGINE] [--dump-dir DIR] [--json FILE]
 
 Checks on corpus files are skipped (and counted as skipped) when the corpus is missing; the
 checks on generated pages (eval/structure_pages.py) always run. Rules: eval/README.md.
@@ -97,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--checks", type=Path, default=CHECKS_FOLDER)
+    parser.add_argument("--only", default="*.jsonl", help="check files to score (a glob)")
     parser.add_argument("--failures", action="append", default=[], metavar="ENGINE")
     parser.add_argument("--dump-dir", type=Path, help="write every page output here")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
@@ -106,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [name for name in engines if name not in ENGINES]
     if unknown:
         parser.error(f"unknown engines {unknown}; known: {', '.join(ENGINES)}")
-    checks, skipped = runnable_checks(load_checks(args.checks), args.corpus)
+    checks, skipped = runnable_checks(load_checks(args.checks, args.only), args.corpus)
     pages = sorted({check.page_key for check in checks})
     print(f"{len(checks)} checks on {len(pages)} pages ({skipped} skipped: corpus file missing)")
 

@@ -73,10 +73,19 @@ def _pipe_grids(output: str) -> list[Grid]:
 def _pipe_grid(lines: list[str]) -> Grid:
     rows: list[list[str]] = []
     for line in lines:
-        cells = _PIPE_SPLIT.split(line.strip().strip("|"))
+        cells = _PIPE_SPLIT.split(_outer_pipes_removed(line.strip()))
         if not all(_PIPE_RULE_CELL.match(cell) for cell in cells):
             rows.append(cells)
     return _numbered(rows)
+
+
+def _outer_pipes_removed(line: str) -> str:
+    """The row without its one leading and one trailing pipe (empty edge cells stay)."""
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|") and not line.endswith("\\|"):
+        line = line[:-1]
+    return line
 
 
 def _plain_grids(output: str) -> list[Grid]:

@@ -133,6 +133,25 @@ def test_neighbour_in_html_table_with_merged_cells(
     assert holds(item, HTML_TABLE) is expected
 
 
+def test_pipe_rows_keep_empty_edge_cells() -> None:
+    output = "|| 2025 | 2026 |\n|---|---|---|\n| Westland | 41.2 | 44.8 |\n||| 29.1 |\n"
+    [grid] = tables_in(output)
+    assert [[slot.text for slot in row] for row in grid.rows] == [
+        ["", "2025", "2026"],
+        ["Westland", "41.2", "44.8"],
+        ["", "", "29.1"],
+    ]
+    assert holds(check("neighbour", cell="29.1", direction="header", neighbour="2026"), output)
+
+
+def test_header_split_over_two_rows_is_read_top_to_bottom() -> None:
+    output = "| Inference | mAP |\n|---|---|\n| time (secs) | (0.75) |\n| 2.73 | 0.88 |\n"
+    split = check("neighbour", cell="0.88", direction="header", neighbour="mAP (0.75)")
+    assert holds(split, output)
+    wrong_column = check("neighbour", cell="2.73", direction="header", neighbour="mAP (0.75)")
+    assert not holds(wrong_column, output)
+
+
 def test_html_grid_expands_spans() -> None:
     [grid] = tables_in(HTML_TABLE)
     texts = [[slot.text for slot in row] for row in grid.rows]
