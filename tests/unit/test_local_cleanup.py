@@ -31,6 +31,7 @@ def test_word_processors_hyphens_are_real_and_prefixes_keep_theirs() -> None:
         (["pages 3 -", "5 and"], set(), "pages 3 - 5 and"),
         (["soft\u00ad", "ware"], set(), "software"),
         (["one line", "two lines"], set(), "one line two lines"),
+        (["\u611f\u67d3", "\u75c7\u3067\u3059"], set(), "\u611f\u67d3\u75c7\u3067\u3059"),
     ],
 )
 def test_line_end_hyphens(lines: list[str], keep: set[str], joined: str) -> None:

@@ -28,6 +28,12 @@ _LIGATURES = str.maketrans(
 _SPACE_AFTER_LIGATURE = re.compile(r"([\ufb01-\ufb06]) (?=[^\W\d_])")
 """fi, fl, ffi, ffl, ft, st end hardly any word; ff does (`off`, `Stoff`), so it is left out."""
 _SOFT_HYPHEN = "\u00ad"
+_CJK = re.compile(
+    "[\u1100-\u11ff\u2e80-\u2fdf\u3001-\u303f\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff01-\uff60]"
+)
+"""Scripts written without spaces between words (or, in Korean, wrapped inside a word): their
+lines join without one."""
 _HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 _WORD_END = re.compile(r"([^\W\d_][\w-]*)[-\u2010\u00ad]$")
 _WORD_START = re.compile(r"^([^\W\d_]+)")
@@ -66,11 +72,14 @@ def join_lines(lines: Sequence[str], keep_hyphenated: set[str], breaks_words: bo
     one plain word (not a compound such as `state-of-the-`, not a prefix that keeps its
     hyphen such as `self-`) and the hyphenated form does not occur elsewhere on the page
     (`keep_hyphenated`); otherwise it stays and the two parts are joined without a space. A
-    soft hyphen is always dropped."""
+    soft hyphen is always dropped. Lines of Chinese, Japanese or Korean join without a
+    space."""
     text = ""
     for line in lines:
         if not text:
             text = line
+        elif _CJK.match(text[-1]) and _CJK.match(line[0]):
+            text = text + line
         elif _WORD_END.search(text) is None:
             text = f"{text} {line}"
         elif _starts_lower(line):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from pipeline.local.structure.lines import TextLine
+from pipeline.local.structure.numbering import numbering_depth
 
 __all__ = [
     "MAX_SAMPLE_PAGES",
@@ -26,8 +27,10 @@ SIZE_TOLERANCE = 0.6
 MAX_TIERS = 5
 MIN_TIER_USES = 2
 MIN_TIER_USES_PAGES = 3
-"""A size is a heading tier when the sample uses it twice (once suffices in a sample of
-fewer pages): a cover page's display sizes do not push every heading down a level."""
+FRONT_MATTER_PAGES = 3
+"""A size is a heading tier when the sample uses it twice, or once past the first three pages
+(or once in a sample of fewer pages): a cover's display sizes do not push every heading
+down a level."""
 SHORT_BLOCK_CHARS = 160
 SHORT_BLOCK_LINES = 3
 
@@ -40,6 +43,8 @@ class PageFonts:
     chars: Counter[float]
     short_blocks: tuple[tuple[float, float], ...]
     """(size, vertical centre as a share of the page height) of each short block."""
+    bold_blocks: tuple[tuple[float, int], ...] = ()
+    """(size, numbering depth) of each short block set in bold."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,16 @@ class FontStats:
     body_size: float
     tiers: tuple[float, ...]
     title_size: float | None
+    depth_floors: tuple[tuple[float, int], ...] = ()
+    """Per size of bold short blocks, the smallest numbering depth the sample shows."""
+
+    def depth_below_floor(self, size: float, depth: int) -> int:
+        """How much deeper than its size's usual numbering a heading's numbering is
+        (`2.1.1` among `2.1` headings of the same size: 1)."""
+        for floor_size, floor in self.depth_floors:
+            if abs(floor_size - size) <= SIZE_TOLERANCE:
+                return max(0, depth - floor)
+        return 0
 
     def is_heading_size(self, size: float) -> bool:
         return (
@@ -89,6 +104,7 @@ def page_fonts(
     the header and footer bands)."""
     chars: Counter[float] = Counter()
     short: list[tuple[float, float]] = []
+    bold: list[tuple[float, int]] = []
     body_lines = [
         line for line in lines if line.horizontal and line.block_number not in skip_blocks
     ]
@@ -101,7 +117,10 @@ def page_fonts(
         if len(block) <= SHORT_BLOCK_LINES and length <= SHORT_BLOCK_CHARS:
             middle = (block[0].bbox[1] + block[-1].bbox[3]) / 2
             short.append((size, round(middle / max(page_height, 1.0), 3)))
-    return PageFonts(page_index, chars, tuple(short))
+            if all(line.bold for line in block):
+                depth = numbering_depth(" ".join(line.text for line in block))
+                bold.append((size, depth))
+    return PageFonts(page_index, chars, tuple(short), tuple(bold))
 
 
 def dominant_size(lines: Iterable[TextLine]) -> float:
@@ -126,20 +145,36 @@ def font_stats(pages: Sequence[PageFonts]) -> FontStats:
     rest = [page for page in pages if page.page_index != 0]
     tiers = _tiers(rest, probe, chars) or _tiers(pages, probe, chars)
     return FontStats(
-        body_size=body, tiers=tuple(tiers), title_size=_title_size(pages, tiers, probe)
+        body_size=body,
+        tiers=tuple(tiers),
+        title_size=_title_size(pages, tiers, probe),
+        depth_floors=_depth_floors(pages),
     )
+
+
+def _depth_floors(pages: Sequence[PageFonts]) -> tuple[tuple[float, int], ...]:
+    floors: dict[float, int] = {}
+    for page in pages:
+        for size, depth in page.bold_blocks:
+            floors[size] = min(depth, floors.get(size, depth))
+    return tuple(sorted(floors.items()))
 
 
 def _tiers(pages: Sequence[PageFonts], probe: FontStats, chars: Counter[float]) -> list[float]:
     """Distinct heading sizes of the pages' short blocks, largest first."""
-    uses: Counter[float] = Counter(
-        size
-        for page in pages
-        for size, _middle in page.short_blocks
-        if probe.is_heading_size(size) and chars[size] <= chars[probe.body_size]
-    )
+    uses: Counter[float] = Counter()
+    body_pages: set[float] = set()
+    for page in pages:
+        for size, _middle in page.short_blocks:
+            if probe.is_heading_size(size) and chars[size] <= chars[probe.body_size]:
+                uses[size] += 1
+                if page.page_index >= FRONT_MATTER_PAGES:
+                    body_pages.add(size)
     least = MIN_TIER_USES if len(pages) >= MIN_TIER_USES_PAGES else 1
-    candidates = sorted((size for size, count in uses.items() if count >= least), reverse=True)
+    candidates = sorted(
+        (size for size, count in uses.items() if count >= least or size in body_pages),
+        reverse=True,
+    )
     tiers: list[float] = []
     for size in candidates:
         if not tiers or tiers[-1] - size > SIZE_TOLERANCE:

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 TOP_BAND = 0.1
-BOTTOM_BAND = 0.18
+BOTTOM_BAND = 0.2
 """The top and bottom bands, as shares of the page height (page numbers sit higher than
 running heads sit low)."""
 NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pipeline.local.structure.fonts import FontStats, dominant_size
 from pipeline.local.structure.lines import TextLine
+from pipeline.local.structure.numbering import numbering_depth
 from schemas.blocks import MAX_HEADING_LEVEL, BlockKind
 
 __all__ = ["Heading", "heading_of"]
@@ -21,7 +22,6 @@ MAX_ITALIC_HEADING_WORDS = 8
 _CLAUSE_ENDS = (".", ",", ";", ":", "!", "?")
 _SIZE_SLACK = 0.5
 _LETTER = re.compile(r"[^\W\d_]")
-_NUMBERING = re.compile(r"^(?:\d{1,2}|[A-Z])((?:\.\d{1,2}){0,4})\.?\s+[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def heading_of(
     if stats.is_heading_size(size):
         if page_index == 0 and stats.is_title_size(size):
             return Heading(BlockKind.TITLE, 1)
-        return _section(text, stats.level_of(size), stats)
+        return _section(text, stats.level_of(size), size, stats)
     bold_body = (
         all(line.bold for line in lines)
         and size >= stats.body_size - _SIZE_SLACK
@@ -48,7 +48,7 @@ def heading_of(
         and len(lines) <= 2
     )
     if bold_body:
-        return _section(text, stats.bold_body_level, stats)
+        return _section(text, stats.bold_body_level, size, stats)
     italic_body = (
         len(lines) == 1
         and lines[0].italic
@@ -58,16 +58,14 @@ def heading_of(
         and not text.endswith(_CLAUSE_ENDS)
     )
     if italic_body:
-        return _section(text, stats.bold_body_level + 1, stats)
+        return _section(text, stats.bold_body_level + 1, size, stats)
     return None
 
 
-def _section(text: str, size_level: int, stats: FontStats) -> Heading:
-    """A section header; its numbering (`2.1.3 Title`) sets the level when it has one."""
-    numbering = _NUMBERING.match(text)
-    level = size_level
-    if numbering is not None:
-        level = stats.top_level + numbering.group(1).count(".")
+def _section(text: str, size_level: int, size: float, stats: FontStats) -> Heading:
+    """A section header at its size's level, one deeper per numbering component beyond what
+    headings of its size usually have (`2.1.1` among `2.1` headings)."""
+    level = size_level + stats.depth_below_floor(size, numbering_depth(text))
     return Heading(BlockKind.SECTION_HEADER, min(level, MAX_HEADING_LEVEL))
 
 

@@ -18,6 +18,7 @@ __all__ = ["TextLine", "read_lines", "rounded_box"]
 
 _BOLD_FLAG = 16
 _ITALIC_FLAG = 2
+_MONO_FLAG = 8
 _FILLED_OR_STROKED = 16 | 32
 _HORIZONTAL_TOLERANCE = 0.05
 
@@ -34,6 +35,7 @@ class TextLine:
     size: float
     bold: bool
     italic: bool = False
+    mono: bool = False
     invisible: bool = False
     horizontal: bool = True
     chars: int = 0
@@ -76,7 +78,7 @@ def read_lines(page_dict: dict[str, Any], raw_dict: RawDict | None) -> list[Text
 
 def _line(block_number: int, line: dict[str, Any], text: str) -> TextLine:
     weights: Counter[float] = Counter()
-    bold = italic = invisible = total = 0
+    bold = italic = mono = invisible = total = 0
     for span in line["spans"]:
         count = len(span["text"].strip())
         total += count
@@ -85,6 +87,8 @@ def _line(block_number: int, line: dict[str, Any], text: str) -> TextLine:
             bold += count
         if span["flags"] & _ITALIC_FLAG:
             italic += count
+        if span["flags"] & _MONO_FLAG:
+            mono += count
         if not span.get("char_flags", _FILLED_OR_STROKED) & _FILLED_OR_STROKED:
             invisible += count
     size = weights.most_common(1)[0][0] if weights else 0.0
@@ -96,6 +100,7 @@ def _line(block_number: int, line: dict[str, Any], text: str) -> TextLine:
         size=size,
         bold=total > 0 and bold * 2 > total,
         italic=total > 0 and italic * 2 > total,
+        mono=total > 0 and mono * 2 > total,
         invisible=total > 0 and invisible * 2 > total,
         chars=total,
         horizontal=abs(direction[1]) <= _HORIZONTAL_TOLERANCE and direction[0] > 0,

@@ -139,8 +139,12 @@ def _text_block(
     facts: PageFacts,
     depths: DepthTracker,
 ) -> Block:
-    text = join_lines([line.text for line in group], keep_hyphenated, facts.breaks_words)
     bbox = _union([line.bbox for line in group])
+    if all(line.mono for line in group):
+        depths.reset()
+        code = "\n".join(line.text for line in group)
+        return Block(index=0, kind=BlockKind.PARAGRAPH, text=code, bbox=bbox)
+    text = join_lines([line.text for line in group], keep_hyphenated, facts.breaks_words)
     if is_caption(text, bbox, visuals):
         depths.reset()
         return Block(index=0, kind=BlockKind.CAPTION, text=text, bbox=bbox)

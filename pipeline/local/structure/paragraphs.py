@@ -1,6 +1,8 @@
 """Lines into blocks: consecutive lines (in reading order) of one source block stay together
-unless the style changes (a heading run into its paragraph), a list item starts, or a blank
-line's worth of space separates them."""
+unless the style changes (a heading run into its paragraph), a list item starts, a blank
+line's worth of space separates them or a first-line indent follows a sentence end; a long
+line that does not end a sentence continues into the next source block (MuPDF splits
+widely spaced lines into blocks)."""
 
 from collections.abc import Sequence
 
@@ -8,13 +10,15 @@ from pipeline.local.structure.fonts import SIZE_TOLERANCE
 from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.lists import list_start
 
-__all__ = ["INDENT_MAX", "INDENT_MIN", "PARAGRAPH_GAP", "group_lines"]
+__all__ = ["INDENT_MAX", "INDENT_MIN", "PARAGRAPH_GAP", "WRAP_MIN_WIDTH", "group_lines"]
 
 PARAGRAPH_GAP = 0.8
 """A vertical gap wider than this share of the font size between two lines starts a block."""
 INDENT_MIN = 0.8
 INDENT_MAX = 4.0
 """A line starting this many font sizes right of the previous one is a first-line indent."""
+WRAP_MIN_WIDTH = 12.0
+"""A line this many font sizes wide or more may wrap into the next source block."""
 _SENTENCE_ENDS = (".", "!", "?", ":", '"', "\u201d", ")")
 
 
@@ -30,7 +34,11 @@ def group_lines(ordered: Sequence[TextLine]) -> list[list[TextLine]]:
 
 
 def _continues(previous: TextLine, line: TextLine) -> bool:
-    if previous.block_number != line.block_number or previous.block_number < 0:
+    if previous.block_number < 0 or line.block_number < 0:
+        return False
+    if previous.block_number != line.block_number and not _wraps_into(previous, line):
+        return False
+    if previous.mono != line.mono:
         return False
     if abs(previous.size - line.size) > SIZE_TOLERANCE or previous.bold != line.bold:
         return False
@@ -42,6 +50,20 @@ def _continues(previous: TextLine, line: TextLine) -> bool:
     if _indented_start(previous, line):
         return False
     return list_start(line.text) is None
+
+
+def _wraps_into(previous: TextLine, line: TextLine) -> bool:
+    """Across source blocks (MuPDF splits widely spaced lines), a line continues the one
+    before when that one is a long line, not ending a sentence, at least as wide as this one
+    and starting at the same left edge (or indented as a paragraph's first line)."""
+    size = max(previous.size, 1.0)
+    width = previous.bbox[2] - previous.bbox[0]
+    if width < WRAP_MIN_WIDTH * size or previous.bbox[2] < line.bbox[2] - size:
+        return False
+    if previous.text.endswith(_SENTENCE_ENDS):
+        return False
+    indent = previous.bbox[0] - line.bbox[0]
+    return abs(indent) <= 0.5 * size or INDENT_MIN * size <= indent <= INDENT_MAX * size
 
 
 def _indented_start(previous: TextLine, line: TextLine) -> bool:
