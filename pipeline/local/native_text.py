@@ -17,6 +17,7 @@ from pipeline.local.structure.document import (
     breaks_words_at_line_ends,
     document_font_stats,
     neighbour_bands,
+    page_outline,
     remember_bands,
     remember_fonts,
 )
@@ -85,6 +86,7 @@ def extract_native_page(
             page_index=page_index,
             stats=document_font_stats(document),
             breaks_words=breaks_words_at_line_ends(document),
+            outline=page_outline(document, page_index),
             furniture=furniture_kinds(
                 bands, neighbour_bands(document, page_index), rect.width, rect.height
             ),

@@ -13,6 +13,7 @@ __all__ = [
     "make_accents_pdf",
     "make_banner_page_pdf",
     "make_ocr_layer_pdf",
+    "make_outlined_pdf",
     "make_run_together_pdf",
     "make_running_furniture_pdf",
     "make_sections_pdf",
@@ -219,5 +220,21 @@ def make_ocr_layer_pdf(path: Path, seed: int = 7) -> None:
     random.Random(seed).shuffle(words)
     for x, y, word in words:
         page.insert_text((x, y), word, fontsize=12, fontname="helv", render_mode=3)
+    document.save(path)
+    document.close()
+
+
+def make_outlined_pdf(path: Path) -> None:
+    """Headings all set in bold body type (fonts cannot rank them) and an outline (bookmarks)
+    that gives their levels; one outline entry names a line set as plain text."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    y = _write_lines(page, 72, 80, ["Scope"], font="hebo")
+    y = _write_lines(page, 72, y + 4, ["This standard covers glasshouses."])
+    y = _write_lines(page, 72, y + 10, ["Terms used"], font="hebo")
+    y = _write_lines(page, 72, y + 4, ["A bay is the space between two trusses."])
+    y = _write_lines(page, 72, y + 10, ["Annex"])
+    _write_lines(page, 72, y + 4, ["The annex lists the suppliers."])
+    document.set_toc([[1, "Scope", 1], [2, "Terms used", 1], [1, "Annex", 1]])
     document.save(path)
     document.close()

@@ -9,6 +9,7 @@ from pipeline.local.structure.cleanup import clean_text, hyphenated_words, join_
 from pipeline.local.structure.fonts import FontStats
 from pipeline.local.structure.furniture import BandBlock, band_blocks, furniture_kinds
 from pipeline.local.structure.lists import DepthTracker, ListStart, list_start
+from pipeline.local.structure.outline import heading_key, outline_levels
 from pipeline.local.structure.spacing import looks_run_together, restore_spaces
 from schemas.blocks import BlockKind
 
@@ -176,3 +177,9 @@ def test_heading_levels_below_a_title() -> None:
     assert stats.bold_body_level == 4
     untitled = FontStats(body_size=10.0, tiers=(14.0, 12.0), title_size=None)
     assert [untitled.level_of(14.0), untitled.level_of(12.0), untitled.bold_body_level] == [1, 2, 3]
+
+
+def test_outline_levels_by_page_and_title() -> None:
+    rows = [[1, "1. Introduction", 9], [2, "2.1. Main  Components.", 10], [1, "Nowhere", -1]]
+    assert outline_levels(rows) == {8: {"1. introduction": 1}, 9: {"2.1. main components": 2}}
+    assert heading_key("  2.1. Main Components: ") == "2.1. main components"

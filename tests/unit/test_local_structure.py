@@ -19,6 +19,7 @@ from tests.support.structured_pdfs import (
     make_accents_pdf,
     make_banner_page_pdf,
     make_ocr_layer_pdf,
+    make_outlined_pdf,
     make_run_together_pdf,
     make_running_furniture_pdf,
     make_sections_pdf,
@@ -179,3 +180,16 @@ def test_font_statistics_come_from_the_sample_and_are_read_once(tmp_path: Path) 
     stats = document_font_stats(document)
     assert (stats.body_size, stats.tiers, stats.title_size) == (11.0, (24.0, 16.0, 13.0), 24.0)
     assert document_font_stats(document) is stats
+
+
+def test_the_outline_gives_heading_levels(tmp_path: Path) -> None:
+    document, index = _page(tmp_path, make_outlined_pdf)
+    data = extract_native_page(document, index).data
+    assert data.markdown == (
+        "# Scope\n\n"
+        "This standard covers glasshouses.\n\n"
+        "## Terms used\n\n"
+        "A bay is the space between two trusses.\n\n"
+        "# Annex\n\n"
+        "The annex lists the suppliers."
+    )

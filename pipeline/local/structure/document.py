@@ -18,6 +18,7 @@ from pipeline.local.structure.fonts import (
 from pipeline.local.structure.furniture import NEIGHBOUR_OFFSETS, BandBlock, band_blocks
 from pipeline.local.structure.lines import read_lines
 from pipeline.local.structure.memo import document_memo
+from pipeline.local.structure.outline import outline_levels
 from pipeline.sources.mupdf import mupdf_errors
 from schemas.enums import ErrorCategory
 
@@ -26,6 +27,7 @@ __all__ = [
     "breaks_words_at_line_ends",
     "document_font_stats",
     "neighbour_bands",
+    "page_outline",
     "remember_bands",
     "remember_fonts",
 ]
@@ -39,6 +41,7 @@ left out."""
 
 _STATS_KEY = "font-stats"
 _HYPHENATION_KEY = "breaks-words"
+_OUTLINE_KEY = "outline"
 _TYPESETTERS = ("tex", "indesign", "quark", "framemaker", "scribus")
 _WORD_PROCESSORS = ("word", "office", "writer", "google", "quartz", "pages")
 
@@ -67,6 +70,21 @@ def remember_bands(
 ) -> None:
     """Keep a page's bands, read with its own extraction, for its neighbours."""
     document_memo(document).put(("bands", page_index), bands)
+
+
+def page_outline(document: pymupdf.Document, page_index: int) -> dict[str, int]:
+    """The outline's headings that point at this page: heading key → level (read once)."""
+    outline = document_memo(document).get(_OUTLINE_KEY, lambda: _read_outline(document))
+    return outline.get(page_index, {})
+
+
+def _read_outline(document: pymupdf.Document) -> dict[int, dict[str, int]]:
+    try:
+        with mupdf_errors(ErrorCategory.PAGE_ERROR, "the outline cannot be read"):
+            return outline_levels(document.get_toc(simple=True))
+    except PdfError:
+        # A broken outline only means no levels from it; the pages read without it.
+        return {}
 
 
 def remember_fonts(document: pymupdf.Document, page_index: int, fonts: PageFonts) -> None:

@@ -10,12 +10,13 @@ from pipeline.local.structure.cleanup import hyphenated_words, join_lines
 from pipeline.local.structure.drop_caps import join_drop_caps
 from pipeline.local.structure.fonts import FontStats
 from pipeline.local.structure.furniture import margin_stamp
-from pipeline.local.structure.headings import heading_of
+from pipeline.local.structure.headings import Heading, heading_of
 from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.lists import DepthTracker, list_start
+from pipeline.local.structure.outline import heading_key
 from pipeline.local.structure.paragraphs import group_lines
 from pipeline.local.structure.relining import mostly_invisible, reline
-from schemas.blocks import BBox, Block, BlockKind, TableGrid
+from schemas.blocks import MAX_HEADING_LEVEL, BBox, Block, BlockKind, TableGrid
 
 __all__ = ["PageFacts", "PageTable", "page_blocks"]
 
@@ -41,6 +42,8 @@ class PageFacts:
     """The producer hyphenates words at line ends (see `document.breaks_words_at_line_ends`)."""
     furniture: dict[int, BlockKind] = field(default_factory=dict)
     """Source block number → furniture kind (from the band comparison)."""
+    outline: dict[str, int] = field(default_factory=dict)
+    """The document outline's headings on this page: heading key → level."""
 
 
 def page_blocks(
@@ -152,6 +155,7 @@ def _text_block(
     heading = (
         None if start and start.bullet else heading_of(group, text, facts.stats, facts.page_index)
     )
+    heading = _outlined(heading, text, facts)
     if heading is not None:
         depths.reset()
         return Block(index=0, kind=heading.kind, level=heading.level, text=text, bbox=bbox)
@@ -167,6 +171,16 @@ def _text_block(
         )
     depths.reset()
     return Block(index=0, kind=BlockKind.PARAGRAPH, text=text, bbox=bbox)
+
+
+def _outlined(heading: Heading | None, text: str, facts: PageFacts) -> Heading | None:
+    """The heading with the level the document's outline gives it; a short block the outline
+    names on this page is a heading even in body type."""
+    level = facts.outline.get(heading_key(text))
+    if level is None or (heading is not None and heading.kind == BlockKind.TITLE):
+        return heading
+    offset = 1 if facts.stats.title_size is not None else 0
+    return Heading(BlockKind.SECTION_HEADER, min(level + offset, MAX_HEADING_LEVEL))
 
 
 def _furniture_blocks(
