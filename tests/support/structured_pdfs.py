@@ -10,6 +10,9 @@ import pymupdf
 
 __all__ = [
     "ACCENT_FONT",
+    "ARXIV_STAMP",
+    "BANNER",
+    "RUNNING_HEADER",
     "make_accents_pdf",
     "make_banner_page_pdf",
     "make_ocr_layer_pdf",
@@ -130,15 +133,18 @@ def make_running_furniture_pdf(path: Path, pages: int = 3) -> None:
 
 
 BANNER = "Downloaded from https://example.org/archive on 1 May 2026"
+ARXIV_STAMP = "arXiv:2605.01234v1 [cs.CL] 1 May 2026"
 
 
 def make_banner_page_pdf(path: Path) -> None:
-    """A one-page document with a download banner at the top and a bare page number below."""
+    """A one-page document with a download banner at the top, a bare page number below and an
+    arXiv stamp set vertically in the left margin."""
     document = pymupdf.open()
     page = document.new_page(width=612, height=792)
     page.insert_text((72, 30), BANNER, fontsize=8, fontname="helv")
     _write_lines(page, 72, 110, ["A single page about orchids."])
     page.insert_text((300, 770), "7", fontsize=9, fontname="helv")
+    page.insert_text((30, 500), ARXIV_STAMP, fontsize=10, fontname="helv", rotate=90)
     document.save(path)
     document.close()
 

@@ -14,6 +14,7 @@ from pipeline.local.structure.memo import document_memo
 from pipeline.sources.pdf import open_pdf
 from schemas.blocks import Block, BlockKind
 from tests.support.structured_pdfs import (
+    ARXIV_STAMP,
     BANNER,
     RUNNING_HEADER,
     make_accents_pdf,
@@ -123,11 +124,12 @@ def test_a_page_reads_the_same_whichever_pages_were_read_before(tmp_path: Path) 
     assert ("bands", 4) in document_memo(in_order)._values
 
 
-def test_one_page_banner_and_bare_page_number_are_furniture(tmp_path: Path) -> None:
+def test_one_page_banner_arxiv_stamp_and_bare_page_number_are_furniture(tmp_path: Path) -> None:
     document, index = _page(tmp_path, make_banner_page_pdf)
     data = extract_native_page(document, index).data
     assert _summary(data.blocks) == [
         ("page_header", None, None, 0, BANNER),
+        ("page_header", None, None, 0, ARXIV_STAMP),
         ("paragraph", None, None, 0, "A single page about orchids."),
         ("page_number", None, None, 0, "7"),
     ]

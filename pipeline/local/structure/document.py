@@ -134,7 +134,7 @@ def _fonts_reader(document: pymupdf.Document, page_index: int) -> Callable[[], P
             with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
                 page = document.load_page(page_index)
                 textpage = page.get_textpage(flags=TEXT_FLAGS)
-                lines = read_lines(textpage.extractDICT(), raw_dict=None)
+                lines = read_lines(textpage.extractDICT(), textpage.extractRAWDICT)
                 bands = band_blocks(textpage.extractBLOCKS(), page.rect.height)
         except PdfError:
             # A sample page that cannot be read is left out of the statistics; its own job

@@ -50,10 +50,9 @@ class TextLine:
         return replace(self, **changes)
 
 
-def read_lines(page_dict: dict[str, Any], raw_dict: RawDict | None) -> list[TextLine]:
+def read_lines(page_dict: dict[str, Any], raw_dict: RawDict) -> list[TextLine]:
     """Every non-empty text line of the page, text repaired from glyphs (`raw_dict`, the same
-    text page's "rawdict", asked for only when needed) where the layer needs it; without
-    `raw_dict` (statistics only) nothing is repaired."""
+    text page's "rawdict", asked for only when needed) where the layer needs it."""
     lines: list[TextLine] = []
     repairs: list[tuple[int, int, int]] = []
     for block_index, block in enumerate(page_dict["blocks"]):
@@ -64,10 +63,10 @@ def read_lines(page_dict: dict[str, Any], raw_dict: RawDict | None) -> list[Text
             text = clean_text(raw_text)
             if not text:
                 continue
-            if raw_dict is not None and (has_loose_accent(raw_text) or looks_run_together(text)):
+            if has_loose_accent(raw_text) or looks_run_together(text):
                 repairs.append((len(lines), block_index, line_index))
             lines.append(_line(block["number"], line, text))
-    if repairs and raw_dict is not None:
+    if repairs:
         raw_blocks = raw_dict()["blocks"]
         for position, block_index, line_index in repairs:
             raw_line = raw_blocks[block_index]["lines"][line_index]
