@@ -26,17 +26,18 @@ def group_lines(ordered: Sequence[TextLine]) -> list[list[TextLine]]:
     """The lines cut into runs that each form one block."""
     groups: list[list[TextLine]] = []
     for line in ordered:
-        if groups and _continues(groups[-1][-1], line):
+        if groups and _continues(groups[-1], line):
             groups[-1].append(line)
         else:
             groups.append([line])
     return groups
 
 
-def _continues(previous: TextLine, line: TextLine) -> bool:
+def _continues(run: Sequence[TextLine], line: TextLine) -> bool:
+    previous = run[-1]
     if previous.block_number < 0 or line.block_number < 0:
         return False
-    if previous.block_number != line.block_number and not _wraps_into(previous, line):
+    if previous.block_number != line.block_number and not _wraps_into(run, line):
         return False
     if previous.mono != line.mono:
         return False
@@ -47,15 +48,17 @@ def _continues(previous: TextLine, line: TextLine) -> bool:
     gap = line.bbox[1] - previous.bbox[3]
     if line.bbox[1] < previous.bbox[1] or gap > PARAGRAPH_GAP * max(previous.size, line.size):
         return False
-    if _indented_start(previous, line):
+    if _indented_start(previous, line) and not _hangs_under_item(run, line):
         return False
     return list_start(line.text) is None
 
 
-def _wraps_into(previous: TextLine, line: TextLine) -> bool:
+def _wraps_into(run: Sequence[TextLine], line: TextLine) -> bool:
     """Across source blocks (MuPDF splits widely spaced lines), a line continues the one
     before when that one is a long line, not ending a sentence, at least as wide as this one
-    and starting at the same left edge (or indented as a paragraph's first line)."""
+    and starting at the same left edge (or indented as a paragraph's first line), or when it
+    hangs under a list item's text."""
+    previous = run[-1]
     size = max(previous.size, 1.0)
     width = previous.bbox[2] - previous.bbox[0]
     if width < WRAP_MIN_WIDTH * size or previous.bbox[2] < line.bbox[2] - size:
@@ -63,7 +66,22 @@ def _wraps_into(previous: TextLine, line: TextLine) -> bool:
     if previous.text.endswith(_SENTENCE_ENDS):
         return False
     indent = previous.bbox[0] - line.bbox[0]
-    return abs(indent) <= 0.5 * size or INDENT_MIN * size <= indent <= INDENT_MAX * size
+    if abs(indent) <= 0.5 * size or INDENT_MIN * size <= indent <= INDENT_MAX * size:
+        return True
+    return _hangs_under_item(run, line)
+
+
+def _hangs_under_item(run: Sequence[TextLine], line: TextLine) -> bool:
+    """A line indented under a list item's marker, at the item's text (or its continuation
+    lines), continues the item."""
+    first = run[0]
+    if list_start(first.text) is None:
+        return False
+    size = max(first.size, 1.0)
+    hang = line.bbox[0] - first.bbox[0]
+    if not 0 < hang <= INDENT_MAX * size:
+        return False
+    return len(run) == 1 or abs(run[-1].bbox[0] - line.bbox[0]) <= 0.5 * size
 
 
 def _indented_start(previous: TextLine, line: TextLine) -> bool:
