@@ -56,7 +56,7 @@ def _grey_pixmap(width: int, height: int) -> pymupdf.Pixmap:
 def make_sections_pdf(path: Path) -> None:
     """One page: a title, sections at three levels (16 pt, 13 pt, bold 11 pt), paragraphs (one
     with words broken at line ends), a bulleted list with a nested item, a numbered list and
-    a figure with its caption."""
+    a figure with its caption (a bold label, then the text on the same line)."""
     document = pymupdf.open()
     page = document.new_page(width=612, height=792)
     page.insert_font(fontname="F0", fontbuffer=pymupdf.Font(ACCENT_FONT).buffer)
@@ -89,7 +89,10 @@ def make_sections_pdf(path: Path) -> None:
     y = _write_lines(page, 80, y + 10, ["1. Sow the seeds", "2. Water the trays"])
     figure = pymupdf.Rect(72, y + 10, 272, y + 110)
     page.insert_image(figure, pixmap=_grey_pixmap(40, 20))
-    _write_lines(page, 72, figure.y1 + 16, ["Figure 1: Seedlings under glass."], size=9)
+    label = "Figure 1:"
+    page.insert_text((72, figure.y1 + 16), label, fontsize=9, fontname="hebo")
+    after = 72 + pymupdf.get_text_length(label, fontname="hebo", fontsize=9) + 9
+    page.insert_text((after, figure.y1 + 16), "Seedlings under glass.", fontsize=9, fontname="helv")
     document.save(path)
     document.close()
 

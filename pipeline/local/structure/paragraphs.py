@@ -10,13 +10,18 @@ from pipeline.local.structure.fonts import SIZE_TOLERANCE
 from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.lists import list_start
 
-__all__ = ["INDENT_MAX", "INDENT_MIN", "PARAGRAPH_GAP", "WRAP_MIN_WIDTH", "group_lines"]
+__all__ = ["INDENT_MAX", "INDENT_MIN", "PARAGRAPH_GAP", "ROW_GAP", "WRAP_MIN_WIDTH", "group_lines"]
 
 PARAGRAPH_GAP = 0.8
 """A vertical gap wider than this share of the font size between two lines starts a block."""
 INDENT_MIN = 0.8
 INDENT_MAX = 4.0
 """A line starting this many font sizes right of the previous one is a first-line indent."""
+ROW_GAP = 1.5
+"""Pieces of one row closer than this many font sizes are one line..."""
+ROW_SIZE_RATIO = 0.25
+"""... when their sizes differ by at most this share (a small `Chapter 1.` beside a display
+title is not part of it)."""
 WRAP_MIN_WIDTH = 12.0
 """A line this many font sizes wide or more may wrap into the next source block."""
 _SENTENCE_ENDS = (".", "!", "?", ":", '"', "\u201d", ")")
@@ -37,6 +42,8 @@ def _continues(run: Sequence[TextLine], line: TextLine) -> bool:
     previous = run[-1]
     if previous.block_number < 0 or line.block_number < 0:
         return False
+    if _same_row(previous, line):
+        return True
     if previous.block_number != line.block_number and not _wraps_into(run, line):
         return False
     if previous.mono != line.mono:
@@ -51,6 +58,18 @@ def _continues(run: Sequence[TextLine], line: TextLine) -> bool:
     if _indented_start(previous, line) and not _hangs_under_item(run, line):
         return False
     return list_start(line.text) is None
+
+
+def _same_row(previous: TextLine, line: TextLine) -> bool:
+    """The line goes on the previous one's row, just right of it (a bold label and the rest
+    of its line that MuPDF cut apart: `Table 1.` + `Results of ...`)."""
+    overlap = min(previous.bbox[3], line.bbox[3]) - max(previous.bbox[1], line.bbox[1])
+    if overlap < 0.5 * min(previous.height, line.height):
+        return False
+    if abs(previous.size - line.size) > ROW_SIZE_RATIO * max(previous.size, line.size, 4.0):
+        return False
+    gap = line.bbox[0] - previous.bbox[2]
+    return -1.0 <= gap <= ROW_GAP * max(previous.size, line.size, 1.0)
 
 
 def _wraps_into(run: Sequence[TextLine], line: TextLine) -> bool:
