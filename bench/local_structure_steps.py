@@ -101,6 +101,7 @@ def read_page(document: pymupdf.Document, index: int, clock: Clock) -> None:
             page_index=index,
             stats=stats,
             breaks_words=breaks_words_at_line_ends(document),
+            page_height=page.rect.height,
             furniture=furniture_kinds(bands, neighbours, page.rect.width, page.rect.height),
         )
         figures = figure_boxes(assessment.image_boxes, page.rect.width, page.rect.height)

@@ -87,6 +87,7 @@ def extract_native_page(
             stats=document_font_stats(document),
             breaks_words=breaks_words_at_line_ends(document),
             outline=page_outline(document, page_index),
+            page_height=rect.height,
             furniture=furniture_kinds(
                 bands, neighbour_bands(document, page_index), rect.width, rect.height
             ),

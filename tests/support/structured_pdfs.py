@@ -12,9 +12,11 @@ __all__ = [
     "ACCENT_FONT",
     "ARXIV_STAMP",
     "BANNER",
+    "FOOTNOTE",
     "RUNNING_HEADER",
     "make_accents_pdf",
     "make_banner_page_pdf",
+    "make_footnote_pdf",
     "make_ocr_layer_pdf",
     "make_outlined_pdf",
     "make_run_together_pdf",
@@ -245,5 +247,18 @@ def make_outlined_pdf(path: Path) -> None:
     y = _write_lines(page, 72, y + 10, ["Annex"])
     _write_lines(page, 72, y + 4, ["The annex lists the suppliers."])
     document.set_toc([[1, "Scope", 1], [2, "Terms used", 1], [1, "Annex", 1]])
+    document.save(path)
+    document.close()
+
+
+FOOTNOTE = "1 The survey ran from May to June."
+
+
+def make_footnote_pdf(path: Path) -> None:
+    """Body text with a note mark and, at the foot of the page in small type, its footnote."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    _write_lines(page, 72, 100, ["Most growers water by hand.1"])
+    page.insert_text((72, 700), FOOTNOTE, fontsize=8, fontname="helv")
     document.save(path)
     document.close()

@@ -16,9 +16,11 @@ from schemas.blocks import Block, BlockKind
 from tests.support.structured_pdfs import (
     ARXIV_STAMP,
     BANNER,
+    FOOTNOTE,
     RUNNING_HEADER,
     make_accents_pdf,
     make_banner_page_pdf,
+    make_footnote_pdf,
     make_ocr_layer_pdf,
     make_outlined_pdf,
     make_run_together_pdf,
@@ -195,3 +197,13 @@ def test_the_outline_gives_heading_levels(tmp_path: Path) -> None:
         "# Annex\n\n"
         "The annex lists the suppliers."
     )
+
+
+def test_small_type_note_at_the_foot_is_a_footnote(tmp_path: Path) -> None:
+    document, index = _page(tmp_path, make_footnote_pdf)
+    data = extract_native_page(document, index).data
+    assert _summary(data.blocks) == [
+        ("paragraph", None, None, 0, "Most growers water by hand.1"),
+        ("footnote", None, None, 0, FOOTNOTE),
+    ]
+    assert data.markdown == "Most growers water by hand.1"

@@ -9,6 +9,7 @@ from pipeline.local.structure.captions import is_caption
 from pipeline.local.structure.cleanup import hyphenated_words, join_lines
 from pipeline.local.structure.drop_caps import join_drop_caps
 from pipeline.local.structure.fonts import FontStats
+from pipeline.local.structure.footnotes import is_footnote
 from pipeline.local.structure.furniture import margin_stamp
 from pipeline.local.structure.headings import Heading, heading_of
 from pipeline.local.structure.lines import TextLine
@@ -44,6 +45,7 @@ class PageFacts:
     """Source block number → furniture kind (from the band comparison)."""
     outline: dict[str, int] = field(default_factory=dict)
     """The document outline's headings on this page: heading key → level."""
+    page_height: float = 0.0
 
 
 def page_blocks(
@@ -63,7 +65,7 @@ def page_blocks(
     keep_hyphenated = hyphenated_words(line.text for line in lines)
     visuals = [table.bbox for table in tables] + list(figures)
     body_blocks = _body_blocks(
-        group_lines(ordered), tables, figures, visuals, keep_hyphenated, facts
+        group_lines(ordered), body, tables, figures, visuals, keep_hyphenated, facts
     )
     page_middle = _page_middle(lines)
     head = [line for line in furniture if line.bbox[1] < page_middle]
@@ -109,6 +111,7 @@ def _inside(line: BBox, box: BBox) -> bool:
 
 def _body_blocks(
     groups: list[list[TextLine]],
+    body: Sequence[TextLine],
     tables: Sequence[PageTable],
     figures: Sequence[BBox],
     visuals: Sequence[BBox],
@@ -130,8 +133,12 @@ def _body_blocks(
             )
             depths.reset()
             continue
-        block = _text_block(group, visuals, keep_hyphenated, facts, depths)
-        blocks.append(block)
+        text = join_lines([line.text for line in group], keep_hyphenated, facts.breaks_words)
+        if is_footnote(group, text, body, facts.stats, facts.page_height):
+            bbox = _union([line.bbox for line in group])
+            blocks.append(Block(index=0, kind=BlockKind.FOOTNOTE, text=text, bbox=bbox))
+            continue
+        blocks.append(_text_block(group, visuals, keep_hyphenated, facts, depths))
     return blocks
 
 
