@@ -73,6 +73,7 @@ def read_page(document: pymupdf.Document, index: int, clock: Clock) -> None:
     page = clock.timed("load_page", lambda: document.load_page(index))
     textpage = clock.timed("text page (MuPDF)", lambda: page.get_textpage(flags=TEXT_FLAGS))
     page_dict = clock.timed("dict", textpage.extractDICT)
+    frame = page.rect * page.derotation_matrix
 
     def rawdict() -> dict[str, object]:
         clock.rawdict_pages += 1
@@ -84,7 +85,7 @@ def read_page(document: pymupdf.Document, index: int, clock: Clock) -> None:
     )
     lines = clock.timed("lines + repairs (rawdict)", lambda: read_lines(page_dict, rawdict))
     bands = clock.timed(
-        "bands (blocks)", lambda: band_blocks(textpage.extractBLOCKS(), page.rect.height)
+        "bands (blocks)", lambda: band_blocks(textpage.extractBLOCKS(), frame.height)
     )
     found = clock.timed(
         "tables", lambda: extract_tables(page, page_dict=page_dict, textpage=textpage)
@@ -93,7 +94,7 @@ def read_page(document: pymupdf.Document, index: int, clock: Clock) -> None:
     remember_bands(document, index, bands)
     with clock.step("font statistics (per doc)"):
         numbers = {block.number for block in bands}
-        remember_fonts(document, index, page_fonts(index, lines, page.rect.height, numbers))
+        remember_fonts(document, index, page_fonts(index, lines, frame.height, numbers))
         stats = document_font_stats(document)
     neighbours = clock.timed("neighbour bands", lambda: neighbour_bands(document, index))
     with clock.step("structure (furniture, blocks)"):
@@ -101,10 +102,10 @@ def read_page(document: pymupdf.Document, index: int, clock: Clock) -> None:
             page_index=index,
             stats=stats,
             breaks_words=breaks_words_at_line_ends(document),
-            page_height=page.rect.height,
-            furniture=furniture_kinds(bands, neighbours, page.rect.width, page.rect.height),
+            page_height=frame.height,
+            furniture=furniture_kinds(bands, neighbours, frame.width, frame.height),
         )
-        figures = figure_boxes(assessment.image_boxes, page.rect.width, page.rect.height)
+        figures = figure_boxes(assessment.image_boxes, frame.width, frame.height)
         blocks = page_blocks(lines, tables, figures, facts)
     size = PageSize(width=page.rect.width, height=page.rect.height, rotation=0)
     clock.timed("render (text, Markdown)", lambda: PageContentData.from_blocks(blocks, size, "x"))

@@ -73,7 +73,8 @@ def extract_native_page(
     with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
         lines = read_lines(read.page_dict, textpage.extractRAWDICT)
         rect = page.rect
-        bands = band_blocks(textpage.extractBLOCKS(), rect.height)
+        frame = page.rect * page.derotation_matrix  # text coordinates are unrotated
+        bands = band_blocks(textpage.extractBLOCKS(), frame.height)
         found_tables = extract_tables(page, page_dict=read.page_dict, textpage=textpage)
         tables = [PageTable(found.bbox, clean_grid(found.grid)) for found in found_tables]
         if image_boxes is None:
@@ -81,20 +82,20 @@ def extract_native_page(
         rotation = page.rotation
         remember_bands(document, page_index, bands)
         in_bands = {block.number for block in bands}
-        remember_fonts(document, page_index, page_fonts(page_index, lines, rect.height, in_bands))
+        remember_fonts(document, page_index, page_fonts(page_index, lines, frame.height, in_bands))
         facts = PageFacts(
             page_index=page_index,
             stats=document_font_stats(document),
             breaks_words=breaks_words_at_line_ends(document),
             outline=page_outline(document, page_index),
-            page_height=rect.height,
+            page_height=frame.height,
             furniture=furniture_kinds(
-                bands, neighbour_bands(document, page_index), rect.width, rect.height
+                bands, neighbour_bands(document, page_index), frame.width, frame.height
             ),
         )
     if document.is_repaired and not lines:
         _fail_if_parser_complained(page_index)
-    figures = figure_boxes(image_boxes, rect.width, rect.height)
+    figures = figure_boxes(image_boxes, frame.width, frame.height)
     blocks = page_blocks(lines, tables, figures, facts)
     size = PageSize(
         width=round(rect.width, 2), height=round(rect.height, 2), rotation=page_rotation(rotation)

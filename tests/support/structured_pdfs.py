@@ -125,14 +125,16 @@ def make_two_column_structured_pdf(path: Path) -> None:
 RUNNING_HEADER = "Greenhouse Quarterly Report"
 
 
-def make_running_furniture_pdf(path: Path, pages: int = 3) -> None:
-    """Pages with the same running header, a `Page N of M` footer and their own body text."""
+def make_running_furniture_pdf(path: Path, pages: int = 3, rotation: int = 0) -> None:
+    """Pages with the same running header, a `Page N of M` footer and their own body text
+    (displayed turned by `rotation` degrees)."""
     document = pymupdf.open()
     for number in range(1, pages + 1):
         page = document.new_page(width=612, height=792)
-        page.insert_text((72, 40), RUNNING_HEADER, fontsize=9, fontname="helv")
+        page.insert_text((72, 72), RUNNING_HEADER, fontsize=9, fontname="helv")
         page.insert_text((270, 765), f"Page {number} of {pages}", fontsize=9, fontname="helv")
         _write_lines(page, 72, 110, [f"Body text of page {number} talks about crop {number}."])
+        page.set_rotation(rotation)
     document.save(path)
     document.close()
 

@@ -100,10 +100,13 @@ def test_two_columns_are_read_column_by_column_under_a_full_width_title(
     )
 
 
-@pytest.mark.parametrize("index", [0, 1, 2])
-def test_running_header_and_page_numbers_are_furniture(tmp_path: Path, index: int) -> None:
-    document, _ = _page(tmp_path, make_running_furniture_pdf)
-    data = extract_native_page(document, index).data
+@pytest.mark.parametrize(("index", "rotation"), [(0, 0), (1, 0), (2, 0), (1, 90)])
+def test_running_header_and_page_numbers_are_furniture(
+    tmp_path: Path, index: int, rotation: int
+) -> None:
+    path = tmp_path / "running.pdf"
+    make_running_furniture_pdf(path, rotation=rotation)
+    data = extract_native_page(open_pdf(path), index).data
     number = index + 1
     body = f"Body text of page {number} talks about crop {number}."
     assert _summary(data.blocks) == [

@@ -111,12 +111,17 @@ def _band_reader(
             with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
                 page = document.load_page(page_index)
                 textpage = page.get_textpage(flags=TEXT_FLAGS)
-                return band_blocks(textpage.extractBLOCKS(), page.rect.height)
+                return band_blocks(textpage.extractBLOCKS(), _text_height(page))
         except PdfError:
             # A neighbour that cannot be read only gives no evidence; its own job reports it.
             return ()
 
     return read
+
+
+def _text_height(page: pymupdf.Page) -> float:
+    """The page's height in its text's (unrotated) coordinates."""
+    return float((page.rect * page.derotation_matrix).height)
 
 
 def _sample_stats(document: pymupdf.Document) -> FontStats:
@@ -135,12 +140,12 @@ def _fonts_reader(document: pymupdf.Document, page_index: int) -> Callable[[], P
                 page = document.load_page(page_index)
                 textpage = page.get_textpage(flags=TEXT_FLAGS)
                 lines = read_lines(textpage.extractDICT(), textpage.extractRAWDICT)
-                bands = band_blocks(textpage.extractBLOCKS(), page.rect.height)
+                bands = band_blocks(textpage.extractBLOCKS(), _text_height(page))
         except PdfError:
             # A sample page that cannot be read is left out of the statistics; its own job
             # reports the failure.
             return None
         document_memo(document).put(("bands", page_index), bands)
-        return page_fonts(page_index, lines, page.rect.height, {block.number for block in bands})
+        return page_fonts(page_index, lines, _text_height(page), {block.number for block in bands})
 
     return read
