@@ -46,6 +46,7 @@ class PageFacts:
     outline: dict[str, int] = field(default_factory=dict)
     """The document outline's headings on this page: heading key → level."""
     page_height: float = 0.0
+    """In the text's (unrotated) coordinates; footnotes sit in its lower part."""
 
 
 def page_blocks(
