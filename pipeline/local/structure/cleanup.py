@@ -74,35 +74,39 @@ def join_lines(lines: Sequence[str], keep_hyphenated: set[str], breaks_words: bo
     (`keep_hyphenated`); otherwise it stays and the two parts are joined without a space. A
     soft hyphen is always dropped. Lines of Chinese, Japanese or Korean join without a
     space."""
-    text = ""
+    pieces: list[str] = []
+    previous = ""
     for line in lines:
-        if not text:
-            text = line
-        elif _CJK.match(text[-1]) and _CJK.match(line[0]):
-            text = text + line
-        elif _WORD_END.search(text) is None:
-            text = f"{text} {line}"
-        elif _starts_lower(line):
-            text = _join_broken_word(text, line, keep_hyphenated, breaks_words)
-        elif text.endswith(_SOFT_HYPHEN):
-            text = text[:-1] + line
-        else:
-            text = text + line
-    return text
+        if pieces:
+            drop_last, separator = _joint(previous, line, keep_hyphenated, breaks_words)
+            if drop_last:
+                pieces[-1] = pieces[-1][:-1]
+            pieces.append(separator)
+        pieces.append(line)
+        previous = line
+    return "".join(pieces)
+
+
+def _joint(
+    previous: str, line: str, keep_hyphenated: set[str], breaks_words: bool
+) -> tuple[bool, str]:
+    """How `line` joins the line before it: drop that line's last character (a hyphen)?
+    and the separator."""
+    if _CJK.match(previous[-1]) and _CJK.match(line[0]):
+        return False, ""
+    end = _WORD_END.search(previous)
+    if end is None:
+        return False, " "
+    if previous.endswith(_SOFT_HYPHEN):
+        return True, ""
+    start = _WORD_START.match(line)
+    if not _starts_lower(line) or start is None or "-" in end.group(1):
+        return False, ""
+    hyphenated = f"{end.group(1)}-{start.group(1)}".lower()
+    if not breaks_words or end.group(1).lower() in _PREFIXES or hyphenated in keep_hyphenated:
+        return False, ""
+    return True, ""
 
 
 def _starts_lower(line: str) -> bool:
     return bool(line) and line[0].islower()
-
-
-def _join_broken_word(text: str, line: str, keep_hyphenated: set[str], breaks_words: bool) -> str:
-    end = _WORD_END.search(text)
-    start = _WORD_START.match(line)
-    if text.endswith(_SOFT_HYPHEN):
-        return text[:-1] + line
-    if end is None or start is None or "-" in end.group(1):
-        return text + line
-    hyphenated = f"{end.group(1)}-{start.group(1)}".lower()
-    if not breaks_words or end.group(1).lower() in _PREFIXES or hyphenated in keep_hyphenated:
-        return text + line
-    return text[:-1] + line
