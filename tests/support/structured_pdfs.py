@@ -22,6 +22,7 @@ __all__ = [
     "make_run_together_pdf",
     "make_running_furniture_pdf",
     "make_sections_pdf",
+    "make_tab_stop_list_pdf",
     "make_two_column_structured_pdf",
 ]
 
@@ -262,5 +263,31 @@ def make_footnote_pdf(path: Path) -> None:
     page = document.new_page(width=612, height=792)
     _write_lines(page, 72, 100, ["Most growers water by hand.1"])
     page.insert_text((72, 700), FOOTNOTE, fontsize=8, fontname="helv")
+    document.save(path)
+    document.close()
+
+
+def make_tab_stop_list_pdf(path: Path) -> None:
+    """A bulleted list as word processors lay it out: each bullet alone at its tab stop, the
+    item's text further right, wrapped onto a second line; one item opens with a bold lead-in
+    that runs on into plain text."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font(ACCENT_FONT).buffer)
+    y = 100.0
+    for lead, rest in [
+        ("Glass:", "lets the light in and keeps the warmth of the day inside the house"),
+        ("", "Vents let the hot air out on summer afternoons when the sun is high"),
+    ]:
+        page.insert_text((90, y), "\u2022", fontsize=_BODY, fontname="F0")
+        x = 108.0
+        words = rest.split()
+        if lead:
+            page.insert_text((x, y), lead, fontsize=_BODY, fontname="hebo")
+            x += pymupdf.get_text_length(lead + " ", fontname="hebo", fontsize=_BODY)
+        first, second = " ".join(words[:7]), " ".join(words[7:])
+        page.insert_text((x, y), first, fontsize=_BODY, fontname="helv")
+        page.insert_text((108, y + _LEADING), second, fontsize=_BODY, fontname="helv")
+        y += 2 * _LEADING + 6
     document.save(path)
     document.close()

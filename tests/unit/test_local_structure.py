@@ -26,6 +26,7 @@ from tests.support.structured_pdfs import (
     make_run_together_pdf,
     make_running_furniture_pdf,
     make_sections_pdf,
+    make_tab_stop_list_pdf,
     make_two_column_structured_pdf,
 )
 
@@ -210,3 +211,13 @@ def test_small_type_note_at_the_foot_is_a_footnote(tmp_path: Path) -> None:
         ("footnote", None, None, 0, FOOTNOTE),
     ]
     assert data.markdown == "Most growers water by hand.1"
+
+
+def test_bullets_at_their_own_tab_stop_join_their_items(tmp_path: Path) -> None:
+    document, index = _page(tmp_path, make_tab_stop_list_pdf)
+    data = extract_native_page(document, index).data
+    assert data.markdown == (
+        "- Glass: lets the light in and keeps the warmth of the day inside the house\n"
+        "- Vents let the hot air out on summer afternoons when the sun is high"
+    )
+    assert [(b.kind.value, b.marker) for b in data.blocks] == [("list_item", "\u2022")] * 2

@@ -14,6 +14,7 @@ from pipeline.local.structure.furniture import margin_stamp
 from pipeline.local.structure.headings import Heading, heading_of
 from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.lists import DepthTracker, list_start
+from pipeline.local.structure.markers import join_lone_markers
 from pipeline.local.structure.outline import heading_key
 from pipeline.local.structure.paragraphs import group_lines
 from pipeline.local.structure.relining import mostly_invisible, reline
@@ -60,7 +61,7 @@ def page_blocks(
     body = [line for line in lines if _furniture_kind(line, facts) is None]
     if body and mostly_invisible(body):
         body = reline(body)
-    body = join_drop_caps(body)
+    body = join_lone_markers(join_drop_caps(body))
     units = _units(body, tables, figures)
     ordered = reading_order(units, [unit.bbox for unit in units])
     keep_hyphenated = hyphenated_words(line.text for line in lines)

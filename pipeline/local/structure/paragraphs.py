@@ -17,6 +17,8 @@ PARAGRAPH_GAP = 0.8
 INDENT_MIN = 0.8
 INDENT_MAX = 4.0
 """A line starting this many font sizes right of the previous one is a first-line indent."""
+SHORT_LINE = 0.75
+"""An emphasised line narrower than this share of its neighbour is a heading of its own."""
 ROW_GAP = 1.5
 """Pieces of one row closer than this many font sizes are one line..."""
 ROW_SIZE_RATIO = 0.25
@@ -48,9 +50,11 @@ def _continues(run: Sequence[TextLine], line: TextLine) -> bool:
         return False
     if previous.mono != line.mono:
         return False
-    if abs(previous.size - line.size) > SIZE_TOLERANCE or previous.bold != line.bold:
+    if abs(previous.size - line.size) > SIZE_TOLERANCE:
         return False
-    if previous.italic != line.italic:
+    if (previous.bold != line.bold or previous.italic != line.italic) and _style_break(
+        previous, line
+    ):
         return False
     gap = line.bbox[1] - previous.bbox[3]
     if line.bbox[1] < previous.bbox[1] or gap > PARAGRAPH_GAP * max(previous.size, line.size):
@@ -70,6 +74,16 @@ def _same_row(previous: TextLine, line: TextLine) -> bool:
         return False
     gap = line.bbox[0] - previous.bbox[2]
     return -1.0 <= gap <= ROW_GAP * max(previous.size, line.size, 1.0)
+
+
+def _style_break(previous: TextLine, line: TextLine) -> bool:
+    """Where the weight or slant changes, a block ends after a sentence end or where the
+    emphasised line is short (a heading); a full-width bold lead-in runs on."""
+    if previous.text.endswith(_SENTENCE_ENDS):
+        return True
+    emphasised, other = (previous, line) if previous.bold or previous.italic else (line, previous)
+    width = emphasised.bbox[2] - emphasised.bbox[0]
+    return width < SHORT_LINE * (other.bbox[2] - other.bbox[0])
 
 
 def _wraps_into(run: Sequence[TextLine], line: TextLine) -> bool:
