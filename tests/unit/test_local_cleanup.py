@@ -8,7 +8,9 @@ from pipeline.local.structure.captions import is_caption
 from pipeline.local.structure.cleanup import clean_text, hyphenated_words, join_lines
 from pipeline.local.structure.fonts import FontStats
 from pipeline.local.structure.furniture import BandBlock, band_blocks, furniture_kinds
+from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.lists import DepthTracker, ListStart, list_start
+from pipeline.local.structure.markers import join_lone_markers
 from pipeline.local.structure.outline import heading_key, outline_levels
 from pipeline.local.structure.spacing import looks_run_together, restore_spaces
 from schemas.blocks import BlockKind
@@ -183,3 +185,18 @@ def test_outline_levels_by_page_and_title() -> None:
     rows = [[1, "1. Introduction", 9], [2, "2.1. Main  Components.", 10], [1, "Nowhere", -1]]
     assert outline_levels(rows) == {8: {"1. introduction": 1}, 9: {"2.1. main components": 2}}
     assert heading_key("  2.1. Main Components: ") == "2.1. main components"
+
+
+def test_lone_markers_join_the_text_on_their_row() -> None:
+    lines = [
+        TextLine(0, (137.0, 530.0, 142.0, 539.0), "\ufffd", 10.0, False, chars=1),
+        TextLine(1, (151.0, 530.0, 250.0, 539.0), "Security fundamentals", 10.0, False, chars=20),
+        TextLine(0, (137.0, 542.0, 142.0, 551.0), "2.", 10.0, False, chars=2),
+        TextLine(1, (151.0, 542.0, 283.0, 551.0), "Current state", 10.0, False, chars=12),
+        TextLine(2, (400.0, 600.0, 405.0, 609.0), "-", 10.0, False, chars=1),
+    ]
+    assert [(line.text, line.bbox, line.block_number) for line in join_lone_markers(lines)] == [
+        ("\u2022 Security fundamentals", (137.0, 530.0, 250.0, 539.0), 1),
+        ("2. Current state", (137.0, 542.0, 283.0, 551.0), 1),
+        ("-", (400.0, 600.0, 405.0, 609.0), 2),
+    ]

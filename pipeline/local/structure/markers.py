@@ -1,18 +1,24 @@
 """List markers set apart from their text: a line that is only a bullet or an item number is
 joined to the line beside it on the same row (Word places the bullet at its own tab stop, and
-MuPDF gives it a line, even a block, of its own)."""
+MuPDF gives it a line, even a block, of its own). A lone glyph the text layer cannot name
+(a Symbol-font bullet without a Unicode mapping) counts as a bullet."""
 
 from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.lists import list_start
 
-__all__ = ["MARKER_REACH", "join_lone_markers"]
+__all__ = ["MARKER_REACH", "UNKNOWN_BULLET", "join_lone_markers"]
 
 MARKER_REACH = 4.0
 """The item's text starts at most this many font sizes right of its marker."""
+UNKNOWN_BULLET = "\u2022"
+"""What a lone unmapped glyph at the head of a row is taken for."""
 
 
 def join_lone_markers(lines: list[TextLine]) -> list[TextLine]:
     """The lines with each lone marker prefixed to the text on its row."""
+    lines = [
+        line.moved(text=UNKNOWN_BULLET) if _unmapped_glyph(line.text) else line for line in lines
+    ]
     markers = [line for line in lines if _lone_marker(line.text)]
     if not markers:
         return lines
@@ -38,6 +44,11 @@ def join_lone_markers(lines: list[TextLine]) -> list[TextLine]:
         )
         result = [line for line in result if line is not marker]
     return result
+
+
+def _unmapped_glyph(text: str) -> bool:
+    """One glyph the text layer could not name (U+FFFD or private use: a Symbol-font bullet)."""
+    return len(text) == 1 and (text == "\ufffd" or "\ue000" <= text <= "\uf8ff")
 
 
 def _lone_marker(text: str) -> bool:
