@@ -194,9 +194,11 @@ def test_lone_markers_join_the_text_on_their_row() -> None:
         TextLine(0, (137.0, 542.0, 142.0, 551.0), "2.", 10.0, False, chars=2),
         TextLine(1, (151.0, 542.0, 283.0, 551.0), "Current state", 10.0, False, chars=12),
         TextLine(2, (400.0, 600.0, 405.0, 609.0), "-", 10.0, False, chars=1),
+        TextLine(3, (400.0, 650.0, 405.0, 659.0), "\ufffd", 10.0, False, chars=1),
     ]
     assert [(line.text, line.bbox, line.block_number) for line in join_lone_markers(lines)] == [
         ("\u2022 Security fundamentals", (137.0, 530.0, 250.0, 539.0), 1),
         ("2. Current state", (137.0, 542.0, 283.0, 551.0), 1),
         ("-", (400.0, 600.0, 405.0, 609.0), 2),
+        ("\ufffd", (400.0, 650.0, 405.0, 659.0), 3),
     ]

@@ -16,10 +16,7 @@ UNKNOWN_BULLET = "\u2022"
 
 def join_lone_markers(lines: list[TextLine]) -> list[TextLine]:
     """The lines with each lone marker prefixed to the text on its row."""
-    lines = [
-        line.moved(text=UNKNOWN_BULLET) if _unmapped_glyph(line.text) else line for line in lines
-    ]
-    markers = [line for line in lines if _lone_marker(line.text)]
+    markers = [line for line in lines if _lone_marker(line.text) or _unmapped_glyph(line.text)]
     if not markers:
         return lines
     result = list(lines)
@@ -33,7 +30,7 @@ def join_lone_markers(lines: list[TextLine]) -> list[TextLine]:
             continue
         position, item = min(beside, key=lambda pair: pair[1].bbox[0])
         result[position] = item.moved(
-            text=f"{marker.text} {item.text}",
+            text=f"{UNKNOWN_BULLET if _unmapped_glyph(marker.text) else marker.text} {item.text}",
             bbox=(
                 marker.bbox[0],
                 min(marker.bbox[1], item.bbox[1]),
