@@ -72,6 +72,9 @@ def extract_native_page(
     page, textpage = read.page, read.textpage
     with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
         lines = read_lines(read.page_dict, textpage.extractRAWDICT)
+    if document.is_repaired and not lines:
+        _fail_if_parser_complained(page_index)  # before other pages are read
+    with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
         rect = page.rect
         frame = page.rect * page.derotation_matrix  # text coordinates are unrotated
         bands = band_blocks(textpage.extractBLOCKS(), frame.height)
@@ -93,8 +96,6 @@ def extract_native_page(
                 bands, neighbour_bands(document, page_index), frame.width, frame.height
             ),
         )
-    if document.is_repaired and not lines:
-        _fail_if_parser_complained(page_index)
     figures = figure_boxes(image_boxes, frame.width, frame.height)
     blocks = page_blocks(lines, tables, figures, facts)
     size = PageSize(
