@@ -1,5 +1,7 @@
 """The FastAPI app factory."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -42,7 +44,17 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
         dispatcher = (
             CeleryDispatcher(settings.broker_url) if settings.broker_url else NoBrokerDispatcher()
         )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """On shutdown: stop the outbox's retry thread and close the database pool."""
+        yield
+        state: ApiState = app.state.greenhouse
+        state.outbox.close()
+        state.engine.dispose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Greenhouse",
         version="0.1.0",
         summary="On-premises document, image, audio and video ingestion to structured JSON.",

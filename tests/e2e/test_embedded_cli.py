@@ -100,7 +100,8 @@ def test_bad_inputs_fail_alone_with_clear_categories(
 def test_a_broken_page_fails_alone(sqlite_settings: Settings, tmp_path: Path) -> None:
     document = pymupdf.open()
     for number in range(1, 11):
-        document.new_page().insert_text((72, 72), f"Surviving text of page {number} " * 3)
+        # Mid-page: the same line at the top of every page would be a running header.
+        document.new_page().insert_text((72, 400), f"Surviving text of page {number} " * 3)
     data = document.tobytes(garbage=3, deflate=True)
     path = tmp_path / "damaged.pdf"
     path.write_bytes(data[: int(len(data) * 0.6)])
