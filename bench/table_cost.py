@@ -9,9 +9,13 @@ renders the top row) and the page's words. "After" is `pipeline.local.tables.ext
 page as `native_text` does (and alone), with its steps timed apart.
 Each page is timed with every variant in turn, the best of `--repeat` runs; figures are means
 per page in milliseconds and after/before ratios of the sums. The corpus is only read.
+Every table found is checked to be a partition of its grid (each position covered by exactly
+one cell); the count of tables that are not is printed with the partition step
+(`table_partition`) and with it switched off, as the grids were before it existed.
 """
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
+from unittest import mock
 
 from pipeline.sources.mupdf import prepare_mupdf
 
@@ -100,8 +105,30 @@ def main(argv: list[str] | None = None) -> int:
         )
         totals.count("spanning", sum(1 for table in new if table.grid.has_spans))
         totals.count("headed", sum(1 for table in new if table.grid.header_rows))
+        totals.count("irregular_after", sum(1 for table in new if _irregular(table.grid)))
+        with _without_partition():
+            unenforced = extract_tables(page, textpage=textpage)
+        totals.count("irregular_before", sum(1 for table in unenforced if _irregular(table.grid)))
     _report(totals)
     return 0
+
+
+def _irregular(grid: Any) -> bool:
+    """The grid is not a partition: a position has two cells, none, or lies outside it."""
+    from pipeline.local.table_partition import grid_violations
+
+    spans = [(c.row, c.col, c.row + c.row_span, c.col + c.col_span) for c in grid.cells]
+    return grid_violations(grid.n_rows, grid.n_cols, spans) > 0
+
+
+@contextlib.contextmanager
+def _without_partition() -> Iterator[None]:
+    """`extract_tables` as it was before grids were made partitions."""
+    with (
+        mock.patch("pipeline.local.tables.make_partition", return_value=None),
+        mock.patch("pipeline.local.tables.drop_containers", lambda cells: cells),
+    ):
+        yield
 
 
 def _pages(pymupdf: Any, corpus: Path) -> Iterator[Any]:
@@ -199,6 +226,10 @@ def _report(totals: _Totals) -> None:
         ("after: borderless tables (outside ruled regions)", str(counts.get("borderless", 0))),
         ("after: tables with merged cells", str(counts.get("spanning", 0))),
         ("after: tables with header rows", str(counts.get("headed", 0))),
+        (
+            "after: tables not a partition of their grid, without / with table_partition",
+            _pair(counts, "irregular"),
+        ),
     ]
     width = max(len(label) for label, _ in rows)
     for label, value in rows:

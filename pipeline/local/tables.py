@@ -6,6 +6,9 @@ Steps, each in its own module:
 - `table_cells`: the cells those rules close (the lines strategy of `find_tables`, without
   its per-glyph text extraction, which is most of its cost and which nothing here uses).
 - `table_grid`: anchor cells with row and column spans, text from the page's words.
+- `table_partition`: the cells made a partition of the grid (nested boxes keep the inner
+  ones; overlaps resolved in reading order, holes filled with empty cells), here and again
+  when each table is finished.
 - `table_currency`: currency signs kept with their amounts.
 - `table_header`: header rows from style (bold, shading, a heavier rule) or text over numbers;
   a header line printed just above the rules becomes the first row.
@@ -34,6 +37,7 @@ from pipeline.local.table_grid import (
     to_table_grid,
 )
 from pipeline.local.table_header import StyleHints, detect_header_rows, prepend_header_above
+from pipeline.local.table_partition import drop_containers, make_partition
 from schemas.blocks import BBox, TableGrid
 
 __all__ = ["FoundTable", "Word", "extract_tables"]
@@ -106,6 +110,8 @@ def _ruled_tables(
             draft = draft_from_cell_boxes(boxes)
             if draft is None:
                 continue
+            draft.cells = drop_containers(draft.cells)
+            make_partition(draft)
             fill_cell_texts(draft, words)
             if not _holds_a_table(draft, area):
                 continue
@@ -130,6 +136,7 @@ def _runs_across(words: Sequence[Word]) -> bool:
 def _found(draft: DraftTable, back: pymupdf.Matrix | None) -> FoundTable:
     """The finished table; a draft built in a rotated page's view is mapped back to the
     unrotated coordinates of the page's text."""
+    make_partition(draft)
     if back is not None:
         draft.bbox = _mapped(draft.bbox, back)
         for cell in draft.cells:

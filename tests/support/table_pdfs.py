@@ -16,6 +16,7 @@ __all__ = [
     "make_framed_listing_pdf",
     "make_header_style_pdf",
     "make_ledger_pdf",
+    "make_nested_box_pdf",
     "make_prose_and_list_pdf",
     "make_rotated_table_pdf",
     "make_sign_column_pdf",
@@ -304,4 +305,16 @@ def make_framed_listing_pdf(path: Path) -> None:
     page.insert_text((left + 18, top + 14), "example.py", fontsize=9, fontname="helv")
     for index, line in enumerate(LISTING):
         page.insert_text((left + 18, top + 40 + 14 * index), line, fontsize=9, fontname="cour")
+    _save(document, path)
+
+
+def make_nested_box_pdf(path: Path) -> None:
+    """A ruled 3x3 table with an entry box in the top right corner of its middle cell (a
+    form's field): the box's rules close a cell inside another cell."""
+    document, page = _new_page()
+    rows = [("Line", "Item", "Amount"), ("8a", "Interest", "40.00"), ("9", "Dividends", "12.50")]
+    cells = [TableCell(r, c, text) for r, row in enumerate(rows) for c, text in enumerate(row)]
+    draw_ruled_table(page, [72.0, 200.0, 320.0, 440.0], [100.0, 122.0, 144.0, 166.0], cells)
+    page.draw_rect(pymupdf.Rect(270.0, 122.0, 320.0, 138.0), color=(0, 0, 0), width=0.5)
+    page.insert_text((274.0, 134.0), "8b", fontsize=_FONT_SIZE, fontname="helv")
     _save(document, path)

@@ -1,6 +1,8 @@
 """Tables on the local tier: merged cells, currency, header rows, borderless tables, and what
 must not become a table."""
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ import pytest
 from pipeline.local.native_text import extract_native_page
 from pipeline.local.table_cells import table_cell_boxes
 from pipeline.local.table_gate import Rule, find_ruled_regions, read_rules
+from pipeline.local.table_grid import DraftCell, DraftTable
+from pipeline.local.table_partition import grid_violations, make_partition
 from pipeline.local.tables import extract_tables
 from pipeline.sources.pdf import open_pdf
 from schemas.blocks import BlockKind, TableGrid
@@ -20,6 +24,7 @@ from tests.support.table_pdfs import (
     make_framed_listing_pdf,
     make_header_style_pdf,
     make_ledger_pdf,
+    make_nested_box_pdf,
     make_prose_and_list_pdf,
     make_rotated_table_pdf,
     make_sign_column_pdf,
@@ -250,3 +255,85 @@ def test_rules_open_at_the_sides_still_close_their_outer_cells() -> None:
         (20.0, 0.0, 30.0, 10.0),
         (20.0, 10.0, 30.0, 20.0),
     ]
+
+
+def assert_partition(grid: TableGrid) -> None:
+    """Every position of the grid is covered by exactly one cell's span, none outside it."""
+    covered = [
+        (row, col)
+        for cell in grid.cells
+        for row in range(cell.row, cell.row + cell.row_span)
+        for col in range(cell.col, cell.col + cell.col_span)
+    ]
+    expected = [(row, col) for row in range(grid.n_rows) for col in range(grid.n_cols)]
+    assert sorted(covered) == expected
+
+
+HEADER_STYLES = ("bold", "fill", "rule", "above", "plain")
+GENERATED: list[tuple[str, Callable[[Path], None]]] = [
+    ("ledger", make_ledger_pdf),
+    ("signs", make_sign_column_pdf),
+    ("trailing", make_trailing_signs_pdf),
+    ("borderless", make_borderless_pdf),
+    ("prose", make_prose_and_list_pdf),
+    ("listing", make_framed_listing_pdf),
+    ("nested", make_nested_box_pdf),
+    *((style, partial(make_header_style_pdf, style=style)) for style in HEADER_STYLES),
+    ("chart", partial(make_chart_pdf, gridlines=True)),
+    ("rotated", partial(make_rotated_table_pdf, rotation=90, drawn_for_display=True)),
+]
+
+
+@pytest.mark.parametrize(("name", "make"), GENERATED)
+def test_every_generated_table_is_a_partition_of_its_grid(
+    tmp_path: Path, name: str, make: Callable[[Path], None]
+) -> None:
+    path = tmp_path / f"{name}.pdf"
+    make(path)
+    document = pymupdf.open(path)
+    for index in range(document.page_count):
+        for table in extract_tables(document.load_page(index)):
+            assert_partition(table.grid)
+
+
+def test_a_box_inside_a_cell_splits_it_instead_of_overlapping_it(tmp_path: Path) -> None:
+    path = tmp_path / "nested.pdf"
+    make_nested_box_pdf(path)
+    grid = _only_table(path)
+    assert (grid.n_rows, grid.n_cols, grid.header_rows) == (3, 4, 1)
+    assert _cells(grid) == [
+        (0, 0, 1, 1, "Line", True),
+        (0, 1, 1, 2, "Item", True),
+        (0, 3, 1, 1, "Amount", True),
+        (1, 0, 1, 1, "8a", False),
+        (1, 1, 1, 1, "Interest", False),
+        (1, 2, 1, 1, "8b", False),
+        (1, 3, 1, 1, "40.00", False),
+        (2, 0, 1, 1, "9", False),
+        (2, 1, 1, 2, "Dividends", False),
+        (2, 3, 1, 1, "12.50", False),
+    ]
+
+
+def test_overlaps_are_resolved_in_reading_order_and_holes_filled() -> None:
+    table = DraftTable(
+        bbox=(0.0, 0.0, 30.0, 30.0),
+        col_edges=[0.0, 10.0, 20.0, 30.0],
+        row_edges=[0.0, 10.0, 20.0, 30.0],
+        cells=[
+            DraftCell(0, 0, (0.0, 0.0, 20.0, 20.0), row_span=2, col_span=2, text="A"),
+            DraftCell(1, 1, (10.0, 10.0, 30.0, 20.0), col_span=2, text="B"),
+            DraftCell(0, 2, (20.0, 0.0, 30.0, 30.0), row_span=4, text="C"),
+            DraftCell(2, 1, (10.0, 20.0, 20.0, 30.0), col_span=2, text="D"),
+        ],
+    )
+    spans = [(c.row, c.col, c.row + c.row_span, c.col + c.col_span) for c in table.cells]
+    assert grid_violations(3, 3, spans) == 5
+    make_partition(table)
+    assert [(c.row, c.col, c.row_span, c.col_span, c.text) for c in table.cells] == [
+        (0, 0, 2, 2, "A\nB"),
+        (0, 2, 3, 1, "C"),
+        (2, 0, 1, 1, ""),
+        (2, 1, 1, 1, "D"),
+    ]
+    assert table.cells[2].bbox == (0.0, 20.0, 10.0, 30.0)
