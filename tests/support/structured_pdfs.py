@@ -16,6 +16,7 @@ __all__ = [
     "RUNNING_HEADER",
     "make_accents_pdf",
     "make_banner_page_pdf",
+    "make_book_pdf",
     "make_footnote_pdf",
     "make_ocr_layer_pdf",
     "make_outlined_pdf",
@@ -289,5 +290,40 @@ def make_tab_stop_list_pdf(path: Path) -> None:
         page.insert_text((x, y), first, fontsize=_BODY, fontname="helv")
         page.insert_text((108, y + _LEADING), second, fontsize=_BODY, fontname="helv")
         y += 2 * _LEADING + 6
+    document.save(path)
+    document.close()
+
+
+_BOOK_BODY = [
+    "Glasshouses keep the heat of the day for the night.",
+    "Vents open when the air inside grows too warm.",
+]
+
+
+def make_book_pdf(path: Path) -> None:
+    """Nine pages: a cover with the title (30 pt), a preface page whose 20 pt `Preface` and
+    14 pt `Authors` are the only headings of their page and 20 pt is used nowhere else,
+    numbered sections (14 pt, 12 pt) on the body pages and a back cover in 26 pt display
+    type. A sample of six pages would miss the preface page."""
+    document = pymupdf.open()
+    for number in range(9):
+        page = document.new_page(width=612, height=792)
+        if number == 0:
+            _write_lines(page, 72, 200, ["Greenhouse Handbook"], size=30)
+            continue
+        if number == 8:
+            _write_lines(page, 72, 300, ["Grow more"], size=26)
+            _write_lines(page, 72, 400, _BOOK_BODY)
+            continue
+        if number == 3:
+            y = _write_lines(page, 72, 100, ["Preface"], size=20)
+            y = _write_lines(page, 72, y + 6, _BOOK_BODY * 3)
+            y = _write_lines(page, 72, y + 10, ["Authors"], size=14)
+            _write_lines(page, 72, y + 6, _BOOK_BODY * 3)
+            continue
+        y = _write_lines(page, 72, 100, [f"{number}.1 Climate"], size=14)
+        y = _write_lines(page, 72, y + 6, _BOOK_BODY * 3)
+        y = _write_lines(page, 72, y + 10, [f"{number}.1.1 Vents"], size=12, font="hebo")
+        _write_lines(page, 72, y + 6, _BOOK_BODY * 3)
     document.save(path)
     document.close()

@@ -1,12 +1,14 @@
 """Pure rules of the local tier's structure: clean-up, accents, spacing, lists, captions,
 furniture and heading levels."""
 
+from collections import Counter
+
 import pytest
 
 from pipeline.local.structure.accents import Glyph, join_accents
 from pipeline.local.structure.captions import is_caption
 from pipeline.local.structure.cleanup import clean_text, hyphenated_words, join_lines
-from pipeline.local.structure.fonts import FontStats
+from pipeline.local.structure.fonts import FontStats, PageFonts, font_stats, sample_pages
 from pipeline.local.structure.furniture import BandBlock, band_blocks, furniture_kinds
 from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.lists import DepthTracker, ListStart, list_start
@@ -179,6 +181,36 @@ def test_heading_levels_below_a_title() -> None:
     assert stats.bold_body_level == 4
     untitled = FontStats(body_size=10.0, tiers=(14.0, 12.0), title_size=None)
     assert [untitled.level_of(14.0), untitled.level_of(12.0), untitled.bold_body_level] == [1, 2, 3]
+
+
+def test_sample_pages_cover_short_documents_and_spread_over_long_ones() -> None:
+    assert sample_pages(2) == [0, 1]
+    assert sample_pages(24) == list(range(24))
+    assert sample_pages(45) == [0, 1, 2, *range(3, 45, 2)]
+    assert len(sample_pages(1000)) == 24
+
+
+def _fonts(
+    index: int, shorts: tuple[float, ...], bold: tuple[tuple[float, int], ...] = ()
+) -> PageFonts:
+    chars: Counter[float] = Counter({10.0: 2000})
+    return PageFonts(index, chars, tuple((size, 0.2) for size in shorts), bold)
+
+
+def test_back_cover_sizes_are_not_tiers_and_unnumbered_headings_set_no_depth_floor() -> None:
+    pages = [
+        _fonts(0, (30.0,)),
+        _fonts(4, (16.0, 13.0), ((16.0, 0), (16.0, 2), (13.0, 3))),
+        _fonts(9, (26.0, 16.0)),
+    ]
+    stats = font_stats(pages, page_count=10)
+    assert (stats.tiers, stats.title_size, stats.depth_floors) == (
+        (16.0, 13.0),
+        30.0,
+        ((13.0, 3), (16.0, 2)),
+    )
+    assert font_stats(pages, page_count=12).tiers == (26.0, 16.0, 13.0)
+    assert [stats.depth_below_floor(16.0, depth) for depth in (1, 2, 3)] == [0, 0, 1]
 
 
 def test_outline_levels_by_page_and_title() -> None:

@@ -20,6 +20,7 @@ from tests.support.structured_pdfs import (
     RUNNING_HEADER,
     make_accents_pdf,
     make_banner_page_pdf,
+    make_book_pdf,
     make_footnote_pdf,
     make_ocr_layer_pdf,
     make_outlined_pdf,
@@ -188,6 +189,23 @@ def test_font_statistics_come_from_the_sample_and_are_read_once(tmp_path: Path) 
     stats = document_font_stats(document)
     assert (stats.body_size, stats.tiers, stats.title_size) == (11.0, (24.0, 16.0, 13.0), 24.0)
     assert document_font_stats(document) is stats
+
+
+def test_a_size_on_one_unsampled_page_is_a_tier_and_the_back_cover_is_not(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "book.pdf"
+    make_book_pdf(path)
+    document = open_pdf(path)
+    stats = document_font_stats(document)
+    assert (stats.body_size, stats.tiers, stats.title_size) == (11.0, (20.0, 14.0), 30.0)
+    preface = extract_native_page(document, 3).data.markdown.split("\n\n")
+    assert [part for part in preface if part.startswith("#")] == ["## Preface", "### Authors"]
+    body = extract_native_page(document, 4).data.markdown.split("\n\n")
+    assert [part for part in body if part.startswith("#")] == [
+        "### 4.1 Climate",
+        "#### 4.1.1 Vents",
+    ]
 
 
 def test_the_outline_gives_heading_levels(tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ def _sample_stats(document: pymupdf.Document) -> FontStats:
         memo.get(("fonts", index), _fonts_reader(document, index))
         for index in sample_pages(document.page_count)
     ]
-    return font_stats([profile for profile in profiles if profile is not None])
+    return font_stats([profile for profile in profiles if profile is not None], document.page_count)
 
 
 def _fonts_reader(document: pymupdf.Document, page_index: int) -> Callable[[], PageFonts | None]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from pipeline.local.structure.lines import TextLine
-from pipeline.local.structure.numbering import numbering_depth
+from pipeline.local.structure.numbering import is_numbered, numbering_depth
 
 __all__ = [
     "MAX_SAMPLE_PAGES",
@@ -18,7 +18,7 @@ __all__ = [
     "sample_pages",
 ]
 
-MAX_SAMPLE_PAGES = 6
+MAX_SAMPLE_PAGES = 24
 HEADING_RATIO = 1.15
 """A line at least this much larger than the body text (and 1 pt larger) may be a heading."""
 HEADING_MIN_STEP = 1.0
@@ -44,7 +44,7 @@ class PageFonts:
     short_blocks: tuple[tuple[float, float], ...]
     """(size, vertical centre as a share of the page height) of each short block."""
     bold_blocks: tuple[tuple[float, int], ...] = ()
-    """(size, numbering depth) of each short block set in bold."""
+    """(size, numbering depth; 0 when unnumbered) of each short block set in bold."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,15 @@ class FontStats:
 
 
 def sample_pages(page_count: int) -> list[int]:
-    """The pages read for the statistics: the first three and three spread over the rest."""
-    picks = {0, 1, 2, page_count // 4, page_count // 2, (3 * page_count) // 4}
-    return sorted(index for index in picks if 0 <= index < page_count)[:MAX_SAMPLE_PAGES]
+    """The pages read for the statistics: the first three and the rest spread evenly over the
+    document, every page of a short one (a heading size used on a single page counts)."""
+    if page_count <= MAX_SAMPLE_PAGES:
+        return list(range(page_count))
+    spread = MAX_SAMPLE_PAGES - FRONT_MATTER_PAGES
+    rest = page_count - FRONT_MATTER_PAGES
+    return list(range(FRONT_MATTER_PAGES)) + [
+        FRONT_MATTER_PAGES + (step * rest) // spread for step in range(spread)
+    ]
 
 
 def page_fonts(
@@ -118,8 +124,8 @@ def page_fonts(
             middle = (block[0].bbox[1] + block[-1].bbox[3]) / 2
             short.append((size, round(middle / max(page_height, 1.0), 3)))
             if all(line.bold for line in block):
-                depth = numbering_depth(" ".join(line.text for line in block))
-                bold.append((size, depth))
+                text = " ".join(line.text for line in block)
+                bold.append((size, numbering_depth(text) if is_numbered(text) else 0))
     return PageFonts(page_index, chars, tuple(short), tuple(bold))
 
 
@@ -133,8 +139,10 @@ def dominant_size(lines: Iterable[TextLine]) -> float:
     return max(weights, key=lambda size: (weights[size], -size))
 
 
-def font_stats(pages: Sequence[PageFonts]) -> FontStats:
-    """Body size, heading tiers and title size from the sampled pages."""
+def font_stats(pages: Sequence[PageFonts], page_count: int = 0) -> FontStats:
+    """Body size, heading tiers and title size from the sampled pages of a document of
+    `page_count` pages (0: unknown). The covers' display sizes (the first page, and the last
+    of a document longer than the front matter) are tiers only when no other page gives any."""
     chars: Counter[float] = Counter()
     for page in pages:
         chars.update(page.chars)
@@ -142,7 +150,8 @@ def font_stats(pages: Sequence[PageFonts]) -> FontStats:
         return FontStats(body_size=0.0, tiers=(), title_size=None)
     body = max(chars, key=lambda size: (chars[size], -size))
     probe = FontStats(body_size=body, tiers=(), title_size=None)
-    rest = [page for page in pages if page.page_index != 0]
+    covers = {0, page_count - 1} if page_count > FRONT_MATTER_PAGES else {0}
+    rest = [page for page in pages if page.page_index not in covers]
     tiers = _tiers(rest, probe, chars) or _tiers(pages, probe, chars)
     return FontStats(
         body_size=body,
@@ -153,10 +162,13 @@ def font_stats(pages: Sequence[PageFonts]) -> FontStats:
 
 
 def _depth_floors(pages: Sequence[PageFonts]) -> tuple[tuple[float, int], ...]:
+    """Per size, the smallest depth of its numbered bold blocks (an unnumbered `Authors` does
+    not make the `2.2` headings of its size look deeper than usual)."""
     floors: dict[float, int] = {}
     for page in pages:
         for size, depth in page.bold_blocks:
-            floors[size] = min(depth, floors.get(size, depth))
+            if depth > 0:
+                floors[size] = min(depth, floors.get(size, depth))
     return tuple(sorted(floors.items()))
 
 

@@ -2,7 +2,7 @@
 
 import re
 
-__all__ = ["numbering_depth"]
+__all__ = ["is_numbered", "numbering_depth"]
 
 _NUMBERING = re.compile(
     r"^(?:\d{1,2}(?:\.\d{1,2}){0,4}\.?|[A-Z](?:\.\d{1,2}){1,4}\.?|[A-Z]\.)\s+[^\W\d_]"
@@ -17,3 +17,8 @@ def numbering_depth(text: str) -> int:
         return 1
     number = match.group(0)[:-1].strip().rstrip(".")
     return number.count(".") + 1
+
+
+def is_numbered(text: str) -> bool:
+    """Does the heading start with a section number?"""
+    return _NUMBERING.match(text) is not None
