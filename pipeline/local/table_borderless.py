@@ -5,7 +5,9 @@ than the line is tall). A candidate is a run of consecutive rows with two or mor
 where at least three rows have three or more; its columns are the x-ranges that the phrases
 of all its rows cover (the white space between them runs through every row). It is a table
 when it has three columns or more and one of them is mostly numbers: two-column prose, lists
-and three-column text do not pass.
+and three-column text do not pass. A line that only continues cells of the row above (text
+in no column the row left empty, no number, and starting lower-case or without the first
+column's key) is a cell wrapped onto a second line and joins that row.
 """
 
 from collections.abc import Sequence
@@ -25,6 +27,8 @@ _ROW_GAP = 1.2
 _MIN_ROWS = 3
 _MIN_COLUMNS = 3
 _NUMERIC_SHARE = 0.6
+_MAX_WRAPPED_LINES = 2
+"""Consecutive one-phrase lines (a single cell wrapping) that a run of rows carries on over."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,15 @@ def _candidate_runs(rows: Sequence[list[_Phrase]]) -> list[list[list[_Phrase]]]:
     """Maximal runs of close rows of two or more phrases, with three rows of three or more."""
     runs: list[list[list[_Phrase]]] = []
     run: list[list[_Phrase]] = []
+    single = 0
     for row in [*rows, []]:
-        if len(row) >= 2 and (not run or _close(run[-1], row)):
+        single = single + 1 if len(row) == 1 else 0
+        wraps = len(row) == 1 and single <= _MAX_WRAPPED_LINES
+        if (len(row) >= 2 or (wraps and run)) and (not run or _close(run[-1], row)):
             run.append(row)
             continue
+        while run and len(run[-1]) < 2:
+            run.pop()
         if sum(1 for member in run if len(member) >= _MIN_COLUMNS) >= _MIN_ROWS:
             runs.append(run)
         run = [row] if len(row) >= 2 else []
@@ -98,7 +107,8 @@ def _as_table(run: Sequence[list[_Phrase]]) -> DraftTable | None:
     columns = _column_bands([phrase for row in wide for phrase in row])
     if len(columns) < _MIN_COLUMNS:
         return None
-    rows = _with_fitting_neighbours(run, core, columns)
+    grouped = _joined_continuations(_with_fitting_neighbours(run, core, columns), columns)
+    rows = [[phrase for line in group for phrase in line] for group in grouped]
     if not _has_numeric_column(rows, columns):
         return None
     row_edges = [min(p.y0 for p in rows[0])]
@@ -112,20 +122,57 @@ def _as_table(run: Sequence[list[_Phrase]]) -> DraftTable | None:
     col_edges = [round(edge, 2) for edge in col_edges]
     row_edges = [round(edge, 2) for edge in row_edges]
     cells: list[DraftCell] = []
-    for row_index, row in enumerate(rows):
-        texts: list[list[str]] = [[] for _ in columns]
-        for phrase in row:
-            texts[_band_of(phrase, columns)].append(phrase.text)
-        for col_index, parts in enumerate(texts):
+    for row_index, group in enumerate(grouped):
+        for col_index, text in enumerate(_cell_texts(group, columns)):
             box = (
                 col_edges[col_index],
                 row_edges[row_index],
                 col_edges[col_index + 1],
                 row_edges[row_index + 1],
             )
-            cells.append(DraftCell(row=row_index, col=col_index, bbox=box, text=" ".join(parts)))
+            cells.append(DraftCell(row=row_index, col=col_index, bbox=box, text=text))
     bbox = rounded_box((col_edges[0], row_edges[0], col_edges[-1], row_edges[-1]))
     return DraftTable(bbox=bbox, col_edges=col_edges, row_edges=row_edges, cells=cells)
+
+
+def _joined_continuations(
+    lines: Sequence[list[_Phrase]], columns: Sequence[tuple[float, float]]
+) -> list[list[list[_Phrase]]]:
+    """The lines grouped into rows: a continuation line joins the row above it."""
+    groups: list[list[list[_Phrase]]] = []
+    for line in lines:
+        if groups and _continues(groups[-1], line, columns):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return groups
+
+
+def _continues(
+    group: Sequence[list[_Phrase]], line: Sequence[_Phrase], columns: Sequence[tuple[float, float]]
+) -> bool:
+    """The line has text only where the row above has, no number, and starts lower-case or
+    leaves the first (key) column empty."""
+    filled = {_band_of(phrase, columns) for above in group for phrase in above}
+    bands = [_band_of(phrase, columns) for phrase in line]
+    if not set(bands) <= filled or any(is_numeric(phrase.text) for phrase in line):
+        return False
+    return line[0].text[:1].islower() or 0 not in bands
+
+
+def _cell_texts(
+    group: Sequence[list[_Phrase]], columns: Sequence[tuple[float, float]]
+) -> list[str]:
+    """Each column's text in a row: a line's phrases joined by a space, lines by a newline."""
+    lines: list[list[str]] = [[] for _ in columns]
+    for line in group:
+        parts: list[list[str]] = [[] for _ in columns]
+        for phrase in line:
+            parts[_band_of(phrase, columns)].append(phrase.text)
+        for col, texts in enumerate(parts):
+            if texts:
+                lines[col].append(" ".join(texts))
+    return ["\n".join(texts) for texts in lines]
 
 
 def _core(run: Sequence[list[_Phrase]]) -> list[list[_Phrase]]:

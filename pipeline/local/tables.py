@@ -9,6 +9,7 @@ Steps, each in its own module:
 - `table_partition`: the cells made a partition of the grid (nested boxes keep the inner
   ones; overlaps resolved in reading order, holes filled with empty cells), here and again
   when each table is finished.
+- `table_stacked`: a ruled row printing several rows of numbers on shared baselines is split.
 - `table_currency`: currency signs kept with their amounts.
 - `table_header`: header rows from style (bold, shading, a heavier rule) or text over numbers;
   a header line printed just above the rules becomes the first row.
@@ -38,6 +39,7 @@ from pipeline.local.table_grid import (
 )
 from pipeline.local.table_header import StyleHints, detect_header_rows, prepend_header_above
 from pipeline.local.table_partition import drop_containers, make_partition
+from pipeline.local.table_stacked import split_stacked_rows
 from schemas.blocks import BBox, TableGrid
 
 __all__ = ["FoundTable", "Word", "extract_tables"]
@@ -115,6 +117,7 @@ def _ruled_tables(
             fill_cell_texts(draft, words)
             if not _holds_a_table(draft, area):
                 continue
+            split_stacked_rows(draft, words)
             keep_currency_with_numbers(draft)
             spans = text.spans(draft.bbox) if view is None else []
             draft.header_rows = detect_header_rows(

@@ -11,6 +11,7 @@ import pymupdf
 __all__ = [
     "TableCell",
     "draw_ruled_table",
+    "make_banded_pdf",
     "make_borderless_pdf",
     "make_chart_pdf",
     "make_framed_listing_pdf",
@@ -21,6 +22,7 @@ __all__ = [
     "make_rotated_table_pdf",
     "make_sign_column_pdf",
     "make_trailing_signs_pdf",
+    "make_wrapped_borderless_pdf",
 ]
 
 _FONT_SIZE = 10.0
@@ -317,4 +319,74 @@ def make_nested_box_pdf(path: Path) -> None:
     draw_ruled_table(page, [72.0, 200.0, 320.0, 440.0], [100.0, 122.0, 144.0, 166.0], cells)
     page.draw_rect(pymupdf.Rect(270.0, 122.0, 320.0, 138.0), color=(0, 0, 0), width=0.5)
     page.insert_text((274.0, 134.0), "8b", fontsize=_FONT_SIZE, fontname="helv")
+    _save(document, path)
+
+
+BANDED_ROWS = [
+    ("Layers", "Format", "Score", "Time"),
+    ("6", "OTSL\nHTML", "0.965\n0.969", "2.73\n5.39"),
+    ("4", "OTSL\nHTML", "0.938\n0.952", "1.97\n3.77"),
+]
+WRAPPED_ROWS = [
+    ("Herb", "Taste", "Use", "Season"),
+    ("Basil", "sweet and\nfragrant", "pesto and\nsalads", "summer"),
+    ("Sage", "earthy and\nbitter", "stuffing and\nbutter", "autumn"),
+]
+
+
+def make_banded_pdf(path: Path) -> None:
+    """Two ruled tables whose rules separate bands of two printed lines: in the first, the
+    first column prints one value per band (centred) and the others a number or name per
+    line; in the second, text cells wrap onto two lines."""
+    document, page = _new_page()
+    _draw_banded(page, 100.0, BANDED_ROWS)
+    _draw_banded(page, 300.0, WRAPPED_ROWS)
+    _save(document, path)
+
+
+def _draw_banded(page: pymupdf.Page, top: float, rows: Sequence[Sequence[str]]) -> None:
+    """A ruled table: a 22-point header row, then 34-point rows of one or two lines."""
+    xs = [72.0, 150.0, 230.0, 310.0, 390.0]
+    ys = [top, top + 22.0, top + 56.0, top + 90.0]
+    for row, values in enumerate(rows):
+        page.draw_line((xs[0], ys[row]), (xs[-1], ys[row]), color=(0, 0, 0), width=0.5)
+        for col, value in enumerate(values):
+            lines = value.split("\n")
+            middle = (ys[row] + ys[row + 1]) / 2
+            first = middle + 3.5 - 6.0 * (len(lines) - 1)
+            for index, line in enumerate(lines):
+                at = (xs[col] + _PADDING, first + 12.0 * index)
+                page.insert_text(at, line, fontsize=_FONT_SIZE, fontname="helv")
+    page.draw_line((xs[0], ys[-1]), (xs[-1], ys[-1]), color=(0, 0, 0), width=0.5)
+    for x in xs:
+        page.draw_line((x, ys[0]), (x, ys[-1]), color=(0, 0, 0), width=0.5)
+
+
+WRAPPED_BORDERLESS = [
+    (("Crop",), ("Variety",), "Rows", "Yield kg"),
+    (("Tomatoes",), ("Gardener's Delight",), "12", "340"),
+    (("Beans",), ("Cobra climbing", "french bean"), "8", "120"),
+    (("Squash",), ("Crown Prince",), "5", "410"),
+    (("Leeks",), ("Musselburgh",), "", ""),
+    (("Sweet", "peppers"), ("Bell Boy", "F1 hybrid"), "6", "95"),
+]
+
+
+def make_wrapped_borderless_pdf(path: Path) -> None:
+    """A borderless table whose name cells wrap onto a second line (12 points below the
+    first; rows 18 points apart), the numbers right-aligned on each row's first line."""
+    document, page = _new_page()
+    page.insert_text((72, 90), "What grew where:", fontsize=11, fontname="helv")
+    y = 120.0
+    for index, (crop, variety, rows, yield_kg) in enumerate(WRAPPED_BORDERLESS):
+        for line, text in enumerate(crop):
+            page.insert_text((72, y + 12 * line), text, fontsize=_FONT_SIZE, fontname="helv")
+        for line, text in enumerate(variety):
+            page.insert_text((160, y + 12 * line), text, fontsize=_FONT_SIZE, fontname="helv")
+        for right, text in ((330.0, rows), (410.0, yield_kg)):
+            width = pymupdf.get_text_length(text, fontname="helv", fontsize=_FONT_SIZE)
+            x = right - 40 if index == 0 else right - width
+            page.insert_text((x, y), text, fontsize=_FONT_SIZE, fontname="helv")
+        y += 18.0 + 12.0 * (max(len(crop), len(variety)) - 1)
+    page.insert_text((72, y + 30), "Leeks are lifted in winter.", fontsize=11, fontname="helv")
     _save(document, path)

@@ -19,6 +19,7 @@ from pipeline.sources.pdf import open_pdf
 from schemas.blocks import BlockKind, TableGrid
 from schemas.rendering.markdown import table_markdown
 from tests.support.table_pdfs import (
+    make_banded_pdf,
     make_borderless_pdf,
     make_chart_pdf,
     make_framed_listing_pdf,
@@ -29,6 +30,7 @@ from tests.support.table_pdfs import (
     make_rotated_table_pdf,
     make_sign_column_pdf,
     make_trailing_signs_pdf,
+    make_wrapped_borderless_pdf,
 )
 
 Cell = tuple[int, int, int, int, str, bool]
@@ -275,9 +277,11 @@ GENERATED: list[tuple[str, Callable[[Path], None]]] = [
     ("signs", make_sign_column_pdf),
     ("trailing", make_trailing_signs_pdf),
     ("borderless", make_borderless_pdf),
+    ("wrapped", make_wrapped_borderless_pdf),
     ("prose", make_prose_and_list_pdf),
     ("listing", make_framed_listing_pdf),
     ("nested", make_nested_box_pdf),
+    ("banded", make_banded_pdf),
     *((style, partial(make_header_style_pdf, style=style)) for style in HEADER_STYLES),
     ("chart", partial(make_chart_pdf, gridlines=True)),
     ("rotated", partial(make_rotated_table_pdf, rotation=90, drawn_for_display=True)),
@@ -337,3 +341,52 @@ def test_overlaps_are_resolved_in_reading_order_and_holes_filled() -> None:
         (2, 1, 1, 1, "D"),
     ]
     assert table.cells[2].bbox == (0.0, 20.0, 10.0, 30.0)
+
+
+def test_a_ruled_band_of_stacked_numbers_splits_into_its_printed_rows(tmp_path: Path) -> None:
+    path = tmp_path / "banded.pdf"
+    make_banded_pdf(path)
+    banded, wrapped = extract_tables(pymupdf.open(path)[0])
+    assert (banded.grid.n_rows, banded.grid.n_cols, banded.grid.header_rows) == (5, 4, 1)
+    assert _cells(banded.grid) == [
+        (0, 0, 1, 1, "Layers", True),
+        (0, 1, 1, 1, "Format", True),
+        (0, 2, 1, 1, "Score", True),
+        (0, 3, 1, 1, "Time", True),
+        (1, 0, 2, 1, "6", False),
+        (1, 1, 1, 1, "OTSL", False),
+        (1, 2, 1, 1, "0.965", False),
+        (1, 3, 1, 1, "2.73", False),
+        (2, 1, 1, 1, "HTML", False),
+        (2, 2, 1, 1, "0.969", False),
+        (2, 3, 1, 1, "5.39", False),
+        (3, 0, 2, 1, "4", False),
+        (3, 1, 1, 1, "OTSL", False),
+        (3, 2, 1, 1, "0.938", False),
+        (3, 3, 1, 1, "1.97", False),
+        (4, 1, 1, 1, "HTML", False),
+        (4, 2, 1, 1, "0.952", False),
+        (4, 3, 1, 1, "3.77", False),
+    ]
+    assert [cell.bbox for cell in banded.grid.cells[5:7]] == [
+        (150.0, 122.0, 230.0, 138.62),
+        (230.0, 122.0, 310.0, 138.62),
+    ]
+    assert wrapped.grid.n_rows == 3
+    assert wrapped.grid.rows()[1] == ["Basil", "sweet and\nfragrant", "pesto and\nsalads", "summer"]
+
+
+def test_a_borderless_cell_wrapped_onto_a_second_line_stays_in_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "wrapped.pdf"
+    make_wrapped_borderless_pdf(path)
+    (table,) = extract_tables(pymupdf.open(path)[0])
+    assert (table.grid.n_rows, table.grid.n_cols, table.grid.header_rows) == (6, 4, 1)
+    assert table.grid.rows() == [
+        ["Crop", "Variety", "Rows", "Yield kg"],
+        ["Tomatoes", "Gardener's Delight", "12", "340"],
+        ["Beans", "Cobra climbing\nfrench bean", "8", "120"],
+        ["Squash", "Crown Prince", "5", "410"],
+        ["Leeks", "Musselburgh", "", ""],
+        ["Sweet\npeppers", "Bell Boy\nF1 hybrid", "6", "95"],
+    ]
+    assert table.bbox == (72.0, 109.25, 410.0, 236.99)
