@@ -17,6 +17,7 @@ __all__ = [
     "make_accents_pdf",
     "make_banner_page_pdf",
     "make_book_pdf",
+    "make_cjk_sections_pdf",
     "make_footnote_pdf",
     "make_ocr_layer_pdf",
     "make_outlined_pdf",
@@ -325,5 +326,30 @@ def make_book_pdf(path: Path) -> None:
         y = _write_lines(page, 72, y + 6, _BOOK_BODY * 3)
         y = _write_lines(page, 72, y + 10, [f"{number}.1.1 Vents"], size=12, font="hebo")
         _write_lines(page, 72, y + 6, _BOOK_BODY * 3)
+    document.save(path)
+    document.close()
+
+
+def make_cjk_sections_pdf(path: Path) -> None:
+    """Chinese and Korean sections whose headings are body-size plain lines opening with a
+    section mark (`一、`, `(一)` in full-width brackets, `제1장`, `Ⅱ.`), and a `(二)` item that
+    is a sentence."""
+    document = pymupdf.open()
+    page = document.new_page(width=612, height=792)
+    rows = [
+        ("一、总体要求", 10),
+        ("温室应当保持适宜的温度和湿度\uff0c以利于作物生长。", 4),
+        ("\uff08一\uff09通风管理", 10),
+        ("白天气温升高时应及时打开通风口。", 4),
+        ("\uff08二\uff09各地要按照要求做好温室的日常维护工作。", 10),
+        ("제1장 서론", 10),
+        ("온실은 작물을 기르기 위한 시설이다.", 4),
+        ("Ⅱ. 연구 방법", 10),
+        ("온도와 습도를 매일 기록하였다.", 4),
+    ]
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font(ACCENT_FONT).buffer)
+    y = 100.0
+    for text, gap in rows:
+        y = _write_lines(page, 72, y + gap, [text], font="F0")
     document.save(path)
     document.close()

@@ -13,6 +13,7 @@ from pipeline.local.structure.furniture import BandBlock, band_blocks, furniture
 from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.lists import DepthTracker, ListStart, list_start
 from pipeline.local.structure.markers import join_lone_markers
+from pipeline.local.structure.numbering import is_numbered, numbering_depth
 from pipeline.local.structure.outline import heading_key, outline_levels
 from pipeline.local.structure.spacing import looks_run_together, restore_spaces
 from schemas.blocks import BlockKind
@@ -211,6 +212,27 @@ def test_back_cover_sizes_are_not_tiers_and_unnumbered_headings_set_no_depth_flo
     )
     assert font_stats(pages, page_count=12).tiers == (26.0, 16.0, 13.0)
     assert [stats.depth_below_floor(16.0, depth) for depth in (1, 2, 3)] == [0, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "depth", "numbered"),
+    [
+        ("2.1.3 Vents", 3, True),
+        ("A.1. Diskless booting", 2, True),
+        ("Authors", 1, False),
+        ("第三章 总则", 1, True),
+        ("第２节 方法", 2, True),
+        ("十一、附则", 1, True),
+        ("\uff08一\uff09加强领导", 2, True),
+        ("(二) 工作", 2, True),
+        ("一些问题", 1, False),
+        ("제 2 절 방법", 2, True),
+        ("제3장에서 보듯이", 1, False),
+        ("Ⅳ. 결론", 1, True),
+    ],
+)
+def test_numbering_depth_and_section_marks(text: str, depth: int, numbered: bool) -> None:
+    assert (numbering_depth(text), is_numbered(text)) == (depth, numbered)
 
 
 def test_outline_levels_by_page_and_title() -> None:

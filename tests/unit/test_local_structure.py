@@ -21,6 +21,7 @@ from tests.support.structured_pdfs import (
     make_accents_pdf,
     make_banner_page_pdf,
     make_book_pdf,
+    make_cjk_sections_pdf,
     make_footnote_pdf,
     make_ocr_layer_pdf,
     make_outlined_pdf,
@@ -206,6 +207,24 @@ def test_a_size_on_one_unsampled_page_is_a_tier_and_the_back_cover_is_not(
         "### 4.1 Climate",
         "#### 4.1.1 Vents",
     ]
+
+
+def test_body_size_lines_opening_with_a_cjk_or_roman_section_mark_are_headings(
+    tmp_path: Path,
+) -> None:
+    document, index = _page(tmp_path, make_cjk_sections_pdf)
+    data = extract_native_page(document, index).data
+    assert data.markdown == (
+        "# 一、总体要求\n\n"
+        "温室应当保持适宜的温度和湿度\uff0c以利于作物生长。\n\n"
+        "## \uff08一\uff09通风管理\n\n"
+        "白天气温升高时应及时打开通风口。\n\n"
+        "\uff08二\uff09各地要按照要求做好温室的日常维护工作。\n\n"
+        "# 제1장 서론\n\n"
+        "온실은 작물을 기르기 위한 시설이다.\n\n"
+        "# Ⅱ. 연구 방법\n\n"
+        "온도와 습도를 매일 기록하였다."
+    )
 
 
 def test_the_outline_gives_heading_levels(tmp_path: Path) -> None:

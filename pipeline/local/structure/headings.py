@@ -1,7 +1,10 @@
 """Headings and their levels from the document's font statistics: a short block set larger than
 the body text ranks by its size tier; a short bold block in the body size ranks below them,
-and a single short italic line (a run-in style heading standing alone) below that.
-The largest size, used once on the first page, is the title."""
+and a single short italic line (a run-in style heading standing alone) below that. A short
+line in the body size that opens with a CJK or Roman-numeral section mark (`一、`, `(一)`,
+`第二章`, `제1장`, `Ⅱ.`) is a heading whatever its weight (such documents set headings in a
+heavier font the text layer does not flag as bold): at the bold level, one deeper per mark
+depth. The largest size, used once on the first page, is the title."""
 
 import re
 from collections.abc import Sequence
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 
 from pipeline.local.structure.fonts import FontStats, dominant_size
 from pipeline.local.structure.lines import TextLine
-from pipeline.local.structure.numbering import numbering_depth
+from pipeline.local.structure.numbering import numbering_depth, section_mark_depth
 from schemas.blocks import MAX_HEADING_LEVEL, BlockKind
 
 __all__ = ["Heading", "heading_of"]
@@ -19,7 +22,9 @@ MAX_HEADING_CHARS = 160
 MAX_BOLD_HEADING_WORDS = 12
 MAX_SENTENCE_WORDS = 8
 MAX_ITALIC_HEADING_WORDS = 8
+MAX_MARKED_HEADING_CHARS = 40
 _CLAUSE_ENDS = (".", ",", ";", ":", "!", "?")
+_CJK_CLAUSE_ENDS = ("。", "\uff0c", "\uff1b", "\uff1a", "\uff01", "\uff1f", "\uff0e", "、")
 _SIZE_SLACK = 0.5
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -59,7 +64,18 @@ def heading_of(
     )
     if italic_body:
         return _section(text, stats.bold_body_level + 1, size, stats)
-    return None
+    return _marked(lines, text, size, stats)
+
+
+def _marked(lines: Sequence[TextLine], text: str, size: float, stats: FontStats) -> Heading | None:
+    """A single short body-size line opening with a section mark, not ending a clause."""
+    depth = section_mark_depth(text)
+    if depth is None or len(lines) != 1 or len(text) > MAX_MARKED_HEADING_CHARS:
+        return None
+    if size < stats.body_size - _SIZE_SLACK or text.endswith(_CLAUSE_ENDS + _CJK_CLAUSE_ENDS):
+        return None
+    level = stats.bold_body_level + depth - 1
+    return Heading(BlockKind.SECTION_HEADER, min(level, MAX_HEADING_LEVEL))
 
 
 def _section(text: str, size_level: int, size: float, stats: FontStats) -> Heading:
