@@ -7,6 +7,7 @@ cell holding its centre), which keeps the spaces and decimal points that charact
 clustering can scatter.
 """
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -101,15 +102,37 @@ def draft_from_cell_boxes(boxes: Iterable[Sequence[float]]) -> DraftTable | None
 
 
 def fill_cell_texts(table: DraftTable, words: Sequence[Word]) -> None:
-    """Give every cell the words whose centre lies in it, line by line in reading order."""
+    """Give every cell the words whose centre lies in it, line by line in reading order.
+
+    A word is looked up at its grid position (one cell per position once the grid is a
+    partition) and only searched for among all cells when that cell's box does not hold it,
+    so the cost grows with cells plus words, not their product."""
     x0, y0, x1, y1 = table.bbox
-    inside = [
-        word
-        for word in words
-        if x0 <= (word[0] + word[2]) / 2 <= x1 and y0 <= (word[1] + word[3]) / 2 <= y1
-    ]
+    owner = {
+        (row, col): cell
+        for cell in table.cells
+        for row in range(cell.row, cell.row + cell.row_span)
+        for col in range(cell.col, cell.col + cell.col_span)
+    }
+    held: dict[int, list[Word]] = {id(cell): [] for cell in table.cells}
+    for word in words:
+        x_mid, y_mid = (word[0] + word[2]) / 2, (word[1] + word[3]) / 2
+        if not (x0 <= x_mid <= x1 and y0 <= y_mid <= y1):
+            continue
+        row = min(max(bisect_right(table.row_edges, y_mid) - 1, 0), table.n_rows - 1)
+        col = min(max(bisect_right(table.col_edges, x_mid) - 1, 0), table.n_cols - 1)
+        cell = owner.get((row, col))
+        if cell is None or not _holds_point(cell.bbox, x_mid, y_mid):
+            cell = next((c for c in table.cells if _holds_point(c.bbox, x_mid, y_mid)), None)
+        if cell is not None:
+            held[id(cell)].append(word)
     for cell in table.cells:
-        cell.text = text_in(cell.bbox, inside)
+        rows = visual_rows(held[id(cell)])
+        cell.text = "\n".join(" ".join(word[4] for word in row) for row in rows)
+
+
+def _holds_point(box: BBox, x: float, y: float) -> bool:
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
 def text_in(box: BBox, words: Sequence[Word]) -> str:
@@ -174,5 +197,10 @@ def _edges(values: Iterable[float]) -> list[float]:
 
 
 def _index(edges: Sequence[float], value: float) -> int:
-    """The index of the boundary nearest to a value."""
-    return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
+    """The index of the boundary nearest to a value (edges ascending; the lower on a tie)."""
+    right = bisect_left(edges, value)
+    if right == 0:
+        return 0
+    if right == len(edges):
+        return right - 1
+    return right - 1 if value - edges[right - 1] <= edges[right] - value else right

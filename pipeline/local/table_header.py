@@ -51,8 +51,13 @@ def detect_header_rows(table: DraftTable, hints: StyleHints) -> int:
     """How many leading rows are column headers (0 when nothing sets the first row apart)."""
     if table.n_rows < 2:
         return 0
-    bold = [_row_is_bold(table.row_cells(row), hints.spans) for row in range(table.n_rows)]
-    fills = [_row_fill(table, row, hints.fills) for row in range(table.n_rows)]
+    centres = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, bold) for b, bold in hints.spans]
+    rows: list[list[DraftCell]] = [[] for _ in range(table.n_rows)]
+    for cell in sorted(table.cells, key=lambda c: c.col):
+        if cell.row < table.n_rows:
+            rows[cell.row].append(cell)
+    bold = [_row_is_bold(cells, centres) for cells in rows]
+    fills = [_row_fill(cells, hints.fills) for cells in rows]
     if not (
         _stands_out(0, bold, fills)
         or _text_over_numbers(table, 0)
@@ -161,22 +166,26 @@ def _text_over_numbers(table: DraftTable, row: int) -> bool:
     return False
 
 
-def _row_is_bold(cells: Sequence[DraftCell], spans: Sequence[tuple[BBox, bool]]) -> bool | None:
-    """True when every span in the row's cells is bold; None for a row without text."""
+def _row_is_bold(
+    cells: Sequence[DraftCell], centres: Sequence[tuple[float, float, bool]]
+) -> bool | None:
+    """True when every span (by its centre) in the row's cells with text is bold; None for a
+    row without text."""
     found = False
     for cell in cells:
+        if not cell.text.strip():
+            continue
         x0, y0, x1, y1 = cell.bbox
-        for box, bold in spans:
-            if x0 <= (box[0] + box[2]) / 2 <= x1 and y0 <= (box[1] + box[3]) / 2 <= y1:
+        for x, y, bold in centres:
+            if x0 <= x <= x1 and y0 <= y <= y1:
                 if not bold:
                     return False
                 found = True
     return True if found else None
 
 
-def _row_fill(table: DraftTable, row: int, fills: Sequence[Fill]) -> tuple[float, ...] | None:
+def _row_fill(cells: Sequence[DraftCell], fills: Sequence[Fill]) -> tuple[float, ...] | None:
     """The colour shading most of a row's cells, if any."""
-    cells = table.row_cells(row)
     if not cells or not fills:
         return None
     colours: dict[tuple[float, ...], int] = {}

@@ -25,7 +25,8 @@ def drop_containers(cells: Sequence[DraftCell]) -> list[DraftCell]:
     return [
         cell
         for cell, outer in zip(cells, spans, strict=True)
-        if not any(inner != outer and _holds(outer, inner) for inner in spans)
+        if (cell.row_span == 1 and cell.col_span == 1)
+        or not any(inner != outer and _holds(outer, inner) for inner in spans)
     ]
 
 

@@ -25,16 +25,20 @@ _Line = tuple[float, float]
 
 
 def split_stacked_rows(table: DraftTable, words: Sequence[Word]) -> None:
-    """Split every banded ruled row of the table into the rows it prints."""
-    row = 0
-    while row < table.n_rows:
-        lines = _stacked_lines(table, row, words)
-        row += 1 if lines is None else _split(table, row, lines)
+    """Split every banded ruled row of the table into the rows it prints (bottom up, so a
+    split moves only rows already looked at)."""
+    covering: dict[int, list[DraftCell]] = {}
+    for cell in table.cells:
+        for row in range(cell.row, cell.row + cell.row_span):
+            covering.setdefault(row, []).append(cell)
+    for row in reversed(range(table.n_rows)):
+        lines = _stacked_lines(covering.get(row, []), words)
+        if lines is not None:
+            _split(table, row, lines)
 
 
-def _stacked_lines(table: DraftTable, row: int, words: Sequence[Word]) -> list[_Line] | None:
+def _stacked_lines(cells: Sequence[DraftCell], words: Sequence[Word]) -> list[_Line] | None:
     """The printed lines of a banded row (top to bottom), or None when the row is not one."""
-    cells = [cell for cell in table.cells if cell.row <= row < cell.row + cell.row_span]
     if len(cells) < _MIN_STACKED_CELLS or any(cell.row_span != 1 for cell in cells):
         return None
     stacked = [cell for cell in cells if "\n" in cell.text]
@@ -70,8 +74,8 @@ def _lines_in(cell: DraftCell, words: Sequence[Word]) -> list[_Line]:
     return [(min(w[1] for w in line), max(w[3] for w in line)) for line in visual_rows(inside)]
 
 
-def _split(table: DraftTable, row: int, lines: Sequence[_Line]) -> int:
-    """Replace the row by one row per printed line; returns how many rows it became."""
+def _split(table: DraftTable, row: int, lines: Sequence[_Line]) -> None:
+    """Replace the row by one row per printed line."""
     extra = len(lines) - 1
     cuts = [round((upper[1] + lower[0]) / 2, 2) for upper, lower in pairwise(lines)]
     top, bottom = table.row_edges[row], table.row_edges[row + 1]
@@ -99,4 +103,3 @@ def _split(table: DraftTable, row: int, lines: Sequence[_Line]) -> int:
         key=lambda c: (c.row, c.col),
     )
     table.row_edges[row + 1 : row + 1] = cuts
-    return len(lines)
