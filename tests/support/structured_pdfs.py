@@ -302,15 +302,19 @@ _BOOK_BODY = [
 
 
 def make_book_pdf(path: Path) -> None:
-    """Nine pages: a cover with the title (30 pt), a preface page whose 20 pt `Preface` and
-    14 pt `Authors` are the only headings of their page and 20 pt is used nowhere else,
-    numbered sections (14 pt, 12 pt) on the body pages and a back cover in 26 pt display
-    type. A sample of six pages would miss the preface page."""
+    """Nine pages: a cover with the title (30 pt), a title page repeating it, a preface page
+    whose 20 pt `Preface` and 14 pt `Authors` are the only headings of their page and 20 pt
+    is used nowhere else, numbered sections (14 pt, 12 pt) on the body pages and a back
+    cover in 26 pt display type. A sample of six pages would miss the preface page."""
     document = pymupdf.open()
     for number in range(9):
         page = document.new_page(width=612, height=792)
         if number == 0:
             _write_lines(page, 72, 200, ["Greenhouse Handbook"], size=30)
+            continue
+        if number == 1:
+            _write_lines(page, 72, 100, ["Greenhouse Handbook"], size=30)
+            _write_lines(page, 72, 300, _BOOK_BODY)
             continue
         if number == 8:
             _write_lines(page, 72, 300, ["Grow more"], size=26)

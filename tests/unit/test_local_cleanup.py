@@ -235,6 +235,15 @@ def test_numbering_depth_and_section_marks(text: str, depth: int, numbered: bool
     assert (numbering_depth(text), is_numbered(text)) == (depth, numbered)
 
 
+def test_a_title_may_repeat_once_on_each_front_matter_page() -> None:
+    repeated = [_fonts(0, (30.0, 16.0)), _fonts(1, (30.0,)), _fonts(5, (16.0,))]
+    assert font_stats(repeated, page_count=9).title_size == 30.0
+    twice_on_a_page = [_fonts(0, (30.0,)), _fonts(1, (30.0, 30.0)), _fonts(5, (16.0,))]
+    assert font_stats(twice_on_a_page, page_count=9).title_size is None
+    in_the_body = [_fonts(0, (30.0,)), _fonts(5, (30.0, 16.0))]
+    assert font_stats(in_the_body, page_count=9).title_size is None
+
+
 def test_outline_levels_by_page_and_title() -> None:
     rows = [[1, "1. Introduction", 9], [2, "2.1. Main  Components.", 10], [1, "Nowhere", -1]]
     assert outline_levels(rows) == {8: {"1. introduction": 1}, 9: {"2.1. main components": 2}}

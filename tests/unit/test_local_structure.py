@@ -200,6 +200,7 @@ def test_a_size_on_one_unsampled_page_is_a_tier_and_the_back_cover_is_not(
     document = open_pdf(path)
     stats = document_font_stats(document)
     assert (stats.body_size, stats.tiers, stats.title_size) == (11.0, (20.0, 14.0), 30.0)
+    assert extract_native_page(document, 1).data.markdown.startswith("# Greenhouse Handbook\n\n")
     preface = extract_native_page(document, 3).data.markdown.split("\n\n")
     assert [part for part in preface if part.startswith("#")] == ["## Preface", "### Authors"]
     body = extract_native_page(document, 4).data.markdown.split("\n\n")

@@ -10,6 +10,7 @@ from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.numbering import is_numbered, numbering_depth
 
 __all__ = [
+    "FRONT_MATTER_PAGES",
     "MAX_SAMPLE_PAGES",
     "FontStats",
     "PageFonts",
@@ -198,7 +199,8 @@ def _title_size(
     pages: Sequence[PageFonts], tiers: Sequence[float], probe: FontStats
 ) -> float | None:
     """The first page's largest heading size is the title's when no tier is larger and the
-    sample uses it once, in the upper half of the first page."""
+    sample uses it once in the upper half of the first page, and elsewhere at most once on
+    each other front-matter page (a title page repeating the cover's title)."""
     probe_sizes = [
         size
         for page in pages
@@ -217,6 +219,9 @@ def _title_size(
         for size, middle in page.short_blocks
         if abs(size - top) <= SIZE_TOLERANCE
     ]
-    if len(uses) == 1 and uses[0][0] == 0 and uses[0][1] < 0.5:
-        return top
-    return None
+    on_pages = [index for index, _middle in uses]
+    first_page = [middle for index, middle in uses if index == 0]
+    repeated = len(set(on_pages)) < len(on_pages)
+    if len(first_page) != 1 or first_page[0] >= 0.5 or repeated:
+        return None
+    return top if max(on_pages) < FRONT_MATTER_PAGES else None

@@ -4,13 +4,14 @@ and a single short italic line (a run-in style heading standing alone) below tha
 line in the body size that opens with a CJK or Roman-numeral section mark (`一、`, `(一)`,
 `第二章`, `제1장`, `Ⅱ.`) is a heading whatever its weight (such documents set headings in a
 heavier font the text layer does not flag as bold): at the bold level, one deeper per mark
-depth. The largest size, used once on the first page, is the title."""
+depth. The largest size, used once on the first page (and at most once on each other
+front-matter page: a title page repeating the cover), is the title."""
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline.local.structure.fonts import FontStats, dominant_size
+from pipeline.local.structure.fonts import FRONT_MATTER_PAGES, FontStats, dominant_size
 from pipeline.local.structure.lines import TextLine
 from pipeline.local.structure.numbering import numbering_depth, section_mark_depth
 from schemas.blocks import MAX_HEADING_LEVEL, BlockKind
@@ -43,7 +44,7 @@ def heading_of(
         return None
     size = dominant_size(lines)
     if stats.is_heading_size(size):
-        if page_index == 0 and stats.is_title_size(size):
+        if page_index < FRONT_MATTER_PAGES and stats.is_title_size(size):
             return Heading(BlockKind.TITLE, 1)
         return _section(text, stats.level_of(size), size, stats)
     bold_body = (
