@@ -203,6 +203,11 @@ def test_a_size_on_one_unsampled_page_is_a_tier_and_the_back_cover_is_not(
     assert extract_native_page(document, 1).data.markdown.startswith("# Greenhouse Handbook\n\n")
     preface = extract_native_page(document, 3).data.markdown.split("\n\n")
     assert [part for part in preface if part.startswith("#")] == ["## Preface", "### Authors"]
+    in_order = open_pdf(path)
+    for index in range(3):
+        extract_native_page(in_order, index)
+    alone = extract_native_page(open_pdf(path), 3).data
+    assert extract_native_page(in_order, 3).data == alone
     body = extract_native_page(document, 4).data.markdown.split("\n\n")
     assert [part for part in body if part.startswith("#")] == [
         "### 4.1 Climate",
