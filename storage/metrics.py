@@ -1,12 +1,14 @@
-"""The ledger's counts behind /metrics: documents by status, jobs by state and tier, and model
-tokens by tier."""
+"""The ledger's counts behind /metrics: documents by status, jobs by state and tier, model
+tokens by tier, and the dispatch outbox's backlog."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Document, Job
+from storage.models import Document, Job, OutboxEntry
+from storage.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,24 @@ def ledger_counts(session: Session, collections: frozenset[str] | None = None) -
             TierTokens(tier, used_in or 0, used_out or 0) for tier, used_in, used_out in tokens
         ],
     )
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    """Accepted documents whose chunking message is not sent yet, and how long the oldest has
+    waited (0 when none does)."""
+
+    pending: int
+    oldest_seconds: float
+
+
+def outbox_backlog(session: Session, now: datetime | None = None) -> OutboxBacklog:
+    """The outbox's size and the age of its oldest entry at `now` (default: the current time);
+    over every collection."""
+    pending, oldest = session.execute(
+        select(func.count(), func.min(OutboxEntry.created_at)).select_from(OutboxEntry)
+    ).one()
+    if oldest is None:
+        return OutboxBacklog(pending=0, oldest_seconds=0.0)
+    age = ((now or utcnow()) - oldest).total_seconds()
+    return OutboxBacklog(pending=int(pending), oldest_seconds=max(age, 0.0))

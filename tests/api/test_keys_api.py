@@ -214,9 +214,9 @@ def test_metrics_count_only_the_keys_collections(world: World) -> None:
     assert everything['greenhouse_model_tokens_total{tier="local",direction="in"}'] == 30
 
 
-def _samples(text: str) -> dict[str, int]:
+def _samples(text: str) -> dict[str, float]:
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-    return {name: int(value) for name, value in (line.rsplit(" ", 1) for line in lines)}
+    return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in lines)}
 
 
 def _upload(client: TestClient, headers: dict[str, str], collection: str) -> int:
