@@ -106,9 +106,12 @@ class Attempt:
     latency_seconds: float
     queue_seconds: float
     transient_failures: int
-    """Transient errors (503, dropped connections...) retried before this answer came."""
+    """Transient errors (503, dropped connections...) retried before this answer came,
+    on the same replica later or at once on another."""
     model: str
     image_size: tuple[int, int] | None = None
+    replica: str | None = None
+    """The URL of the replica that answered."""
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-ready dict for the job ledger."""
@@ -258,9 +261,10 @@ class VlmEngine:
                     completion_tokens=response.completion_tokens,
                     latency_seconds=response.latency_seconds,
                     queue_seconds=response.queue_seconds,
-                    transient_failures=retried.transient_failures,
+                    transient_failures=retried.transient_failures + response.failovers,
                     model=response.model,
                     image_size=item.size,
+                    replica=response.replica or None,
                 )
             )
             if verdict.ok:
@@ -269,8 +273,13 @@ class VlmEngine:
 
 
 def _messages(prompt: StructuredPrompt, media: ContentPart) -> list[Message]:
+    """System prompt, instructions and schema first, the same bytes for every request of the
+    prompt (vLLM's automatic prefix caching reuses them); then the media and per-request text."""
     messages: list[Message] = []
     if prompt.system:
         messages.append({"role": "system", "content": prompt.system})
-    messages.append({"role": "user", "content": [media, text_part(prompt.instructions)]})
+    content = [text_part(prompt.instructions), media]
+    if prompt.details:
+        content.append(text_part(prompt.details))
+    messages.append({"role": "user", "content": content})
     return messages

@@ -1,13 +1,17 @@
 """A synchronous, thread-safe client for vLLM's OpenAI-compatible chat completions (httpx).
 
-One `VlmClient` per tier and process, shared by the worker's threads: its connection pool and
-its `InFlightLimiter` bound the requests in flight (adaptive when `config.backpressure` is set).
-A slot is held only around the HTTP exchange, so rendering and encoding never occupy one.
+One `VlmClient` per tier and process, shared by the worker's threads. A tier may have several
+replicas (`base_url` is one URL or a comma-separated list): a `ReplicaPool` picks the
+least-loaded healthy one for each request and holds an in-flight slot on it, each replica with
+its own window (adaptive when `config.backpressure` is set). A slot is held only around the
+HTTP exchange, so rendering and encoding never occupy one.
 
-`complete` sends exactly one request and classifies the outcome: a `ChatResponse`, a
+`complete` sends the request and classifies the outcome: a `ChatResponse`, a
 `TransientVlmError` (429, 503, other 5xx but 501, 408, connection refused or reset, timeouts,
 a dropped connection, an unreadable 200), a `VlmRequestRejectedError` (other 4xx, 501) or an
-`UnsupportedSchemaError` (checked before anything is sent). Retrying is the engine's job.
+`UnsupportedSchemaError` (checked before anything is sent). A transient failure on one replica
+is sent again at once to another healthy one it has not tried (`ChatResponse.failovers`);
+when every one has failed the last error propagates. Retrying later is the engine's job.
 
 The body follows DESIGN.md's vLLM contract: `response_format` json_schema with `strict`,
 `mm_processor_kwargs.max_soft_tokens` for images, bounded `max_tokens`, never `guided_json`.
@@ -19,7 +23,7 @@ import json
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -27,6 +31,7 @@ import httpx
 from pipeline.model.answers import canonical_json, meta_schema_errors
 from pipeline.model.backpressure import BackpressureConfig, InFlightLimiter
 from pipeline.model.errors import TransientVlmError, UnsupportedSchemaError, VlmRequestRejectedError
+from pipeline.model.replicas import Replica, ReplicaPolicy, ReplicaPool
 from schemas.budget import VisualBudget
 from schemas.json_schema_subset import find_unsupported
 
@@ -40,6 +45,7 @@ __all__ = [
     "audio_part",
     "check_schema",
     "image_part",
+    "replica_urls",
     "schema_name",
     "text_part",
     "user_message",
@@ -51,25 +57,41 @@ Message = dict[str, Any]
 _SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 _TRANSIENT_CLIENT_STATUSES = frozenset({408, 429})
 _MAX_MESSAGE_CHARS = 500
+_CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+def replica_urls(value: str) -> tuple[str, ...]:
+    """The URLs of a comma-separated list (one URL is a list of one), without trailing /."""
+    return tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
 
 
 @dataclass(frozen=True)
 class VlmClientConfig:
-    """Where and how to reach one tier's server; built by the entry point from settings."""
+    """Where and how to reach one tier's servers; built by the entry point from settings."""
 
     base_url: str
+    """One server's URL, or the comma-separated URLs of the tier's replicas."""
     model: str
     connect_timeout: float = 5.0
     read_timeout: float = 300.0
     max_tokens: int = 8192
     temperature: float = 0.0
     max_in_flight: int = 16
+    """Per replica."""
     backpressure: BackpressureConfig | None = None
-    """None: a fixed cap of `max_in_flight`; else adapt to the server's /metrics below it."""
+    """None: a fixed cap of `max_in_flight`; else adapt to each replica's /metrics below it."""
+    replicas: ReplicaPolicy = field(default_factory=ReplicaPolicy)
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """The replicas' URLs."""
+        return replica_urls(self.base_url)
 
     def __post_init__(self) -> None:
-        if not self.base_url or not self.model:
+        if not self.urls or not self.model:
             raise ValueError("base_url and model are required")
+        if len(set(self.urls)) != len(self.urls):
+            raise ValueError(f"a replica is listed twice in {self.base_url!r}")
         if self.max_tokens < 1 or self.max_in_flight < 1:
             raise ValueError("max_tokens and max_in_flight must be at least 1")
         if self.temperature < 0:
@@ -103,6 +125,10 @@ class ChatResponse:
     queue_seconds: float
     """Time spent waiting for an in-flight slot before sending."""
     model: str
+    replica: str = ""
+    """The URL of the replica that answered."""
+    failovers: int = 0
+    """Replicas that failed transiently before this one answered."""
 
 
 def text_part(text: str) -> ContentPart:
@@ -145,7 +171,7 @@ def schema_name(name: str) -> str:
 
 
 class VlmClient:
-    """Sends chat completions to one vLLM server; safe to call from many threads."""
+    """Sends chat completions to one tier's vLLM replicas; safe to call from many threads."""
 
     def __init__(
         self, config: VlmClientConfig, transport: httpx.BaseTransport | None = None
@@ -156,17 +182,27 @@ class VlmClient:
             max_connections=config.max_in_flight + 2,
             max_keepalive_connections=config.max_in_flight + 2,
         )
-        self._http = httpx.Client(
-            base_url=config.base_url.rstrip("/"),
-            timeout=timeout,
-            limits=limits,
-            transport=transport,
+        self._http = {
+            url: httpx.Client(base_url=url, timeout=timeout, limits=limits, transport=transport)
+            for url in config.urls
+        }
+        self.pool = ReplicaPool(
+            config.urls,
+            config.max_in_flight,
+            config.backpressure,
+            probe=self._probe,
+            scrape=self._scrape,
+            policy=config.replicas,
         )
-        metrics = self.fetch_metrics if config.backpressure is not None else None
-        self.limiter = InFlightLimiter(config.max_in_flight, config.backpressure, metrics)
+
+    @property
+    def limiter(self) -> InFlightLimiter:
+        """The first replica's in-flight window (the only one with a single server)."""
+        return self.pool.replicas[0].limiter
 
     def close(self) -> None:
-        self._http.close()
+        for http in self._http.values():
+            http.close()
 
     def __enter__(self) -> "VlmClient":
         return self
@@ -200,46 +236,76 @@ class VlmClient:
         check_schema(request.schema)
         body = self.build_body(request)
         queued = time.perf_counter()
-        with self.limiter.slot():
-            started = time.perf_counter()
-            response = self._post(body)
+        tried: list[Replica] = []
+        error = TransientVlmError(f"no replica of {self.config.base_url} to send to")
+        while True:
+            replica = self.pool.acquire(tried)
+            if replica is None:
+                raise error
             try:
-                payload = response.json() if response.status_code == 200 else None
-            except ValueError:
-                payload = None
-            latency = time.perf_counter() - started
-        if response.status_code != 200:
-            raise self._http_error(response)
-        return _parse_completion(payload, latency, started - queued, self.config.model)
+                response = self._send(replica, body, queued)
+            except TransientVlmError as exc:
+                connect = isinstance(exc.__cause__, _CONNECT_ERRORS)
+                self.pool.report_failure(replica, connect=connect)
+                tried.append(replica)
+                error = exc
+                continue
+            except VlmRequestRejectedError:
+                self.pool.report_answer(replica)
+                raise
+            finally:
+                self.pool.release(replica)
+            self.pool.report_answer(replica)
+            return replace(response, failovers=len(tried))
 
     def health(self) -> bool:
-        """Whether `GET /health` answers 200 (the engine is up)."""
+        """Whether some replica's `GET /health` answers 200 (each one checked, drained or not)."""
+        return any([self.pool.check(replica) for replica in self.pool.replicas])
+
+    def fetch_metrics(self) -> str:
+        """The first replica's Prometheus `GET /metrics` text."""
+        return self._scrape(self.config.urls[0])
+
+    def _probe(self, url: str) -> bool:
         try:
-            return self._http.get("/health", timeout=self.config.connect_timeout).is_success
+            return self._http[url].get("/health", timeout=self.config.connect_timeout).is_success
         except httpx.HTTPError:
             return False
 
-    def fetch_metrics(self) -> str:
-        """The server's Prometheus `GET /metrics` text."""
-        response = self._http.get("/metrics", timeout=self.config.connect_timeout)
+    def _scrape(self, url: str) -> str:
+        response = self._http[url].get("/metrics", timeout=self.config.connect_timeout)
         response.raise_for_status()
         return response.text
 
-    def _post(self, body: dict[str, Any]) -> httpx.Response:
+    def _send(self, replica: Replica, body: dict[str, Any], queued: float) -> ChatResponse:
+        """One exchange with `replica` (its slot held by the caller)."""
+        started = time.perf_counter()
+        response = self._post(replica.url, body)
         try:
-            response = self._http.post("/v1/chat/completions", json=body)
+            payload = response.json() if response.status_code == 200 else None
+        except ValueError:
+            payload = None
+        latency = time.perf_counter() - started
+        if response.status_code != 200:
+            raise self._http_error(replica, response)
+        parsed = _parse_completion(payload, latency, started - queued, self.config.model)
+        return replace(parsed, replica=replica.url)
+
+    def _post(self, url: str, body: dict[str, Any]) -> httpx.Response:
+        try:
+            response = self._http[url].post("/v1/chat/completions", json=body)
         except httpx.UnsupportedProtocol as exc:
             raise VlmRequestRejectedError(0, f"bad server URL: {exc}") from exc
         except httpx.TransportError as exc:
             kind = type(exc).__name__
-            raise TransientVlmError(f"{kind} talking to {self.config.base_url}: {exc}") from exc
+            raise TransientVlmError(f"{kind} talking to {url}: {exc}") from exc
         return response
 
-    def _http_error(self, response: httpx.Response) -> Exception:
+    def _http_error(self, replica: Replica, response: httpx.Response) -> Exception:
         status = response.status_code
         message = _error_message(response)
         if status == 503:
-            self.limiter.report_overload()
+            replica.limiter.report_overload()
         if status in _TRANSIENT_CLIENT_STATUSES or (status >= 500 and status != 501):
             retry_after = _retry_after(response.headers.get("retry-after"))
             return TransientVlmError(f"HTTP {status}: {message}", status, retry_after)

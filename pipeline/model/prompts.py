@@ -51,7 +51,10 @@ class StructuredPrompt:
     name: str
     schema: Mapping[str, Any]
     instructions: str
+    """Sent before the media; the same for every request of a kind (prefix caching)."""
     system: str | None = None
+    details: str | None = None
+    """Text about this one request (a clip's duration...), sent after the media."""
     extra_check: ContentCheck | None = None
     max_tokens: int | None = None
     """A bound for this kind of answer; None: the engine's policy or the client's default."""

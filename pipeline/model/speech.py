@@ -2,8 +2,9 @@
 
 A chunk is at most 30 s of 16 kHz mono WAV (what `pipeline.sources.audio` produces), checked before
 anything is sent. It goes as an `input_audio` part with a prompt asking for the transcript as
-JSON (`TRANSCRIPT_SCHEMA`, restated in the prompt), through `VlmEngine.extract_audio`: the same
-validation, retries and fallback as the visual tier. Segment times come back relative to the
+JSON (`TRANSCRIPT_SCHEMA`, restated in the prompt before the audio; the clip's duration comes
+after it), through `VlmEngine.extract_audio`: the same validation, retries and fallback as the
+visual tier. Segment times come back relative to the
 chunk and are shifted by the chunk's start; times past the chunk's end (beyond a small
 tolerance) or a segment ending before it starts make the attempt fail.
 """
@@ -24,6 +25,7 @@ __all__ = [
     "MAX_TRANSCRIPT_TOKENS",
     "SAMPLE_RATE",
     "TIME_TOLERANCE_SECONDS",
+    "TRANSCRIPT_INSTRUCTIONS",
     "TRANSCRIPT_SCHEMA",
     "SpeechChunk",
     "SpeechOutcome",
@@ -116,18 +118,22 @@ def wav_duration(wav: bytes) -> float:
     return seconds
 
 
+TRANSCRIPT_INSTRUCTIONS = (
+    "Transcribe the speech in the audio clip that follows verbatim, in its own language; do "
+    "not translate or summarise. Split it into segments at sentence or phrase boundaries, each "
+    "with its start and end in seconds from the start of the clip (between 0 and the duration "
+    'given after the clip). "text" is the whole transcript, "language" the ISO 639-1 code of '
+    "the speech. If there is no speech, answer with an empty text and no segments. Answer with "
+    "one JSON object and nothing else. It must follow this JSON schema:\n"
+    + restate_schema(TRANSCRIPT_SCHEMA)
+)
+"""The same for every clip (vLLM caches it as a prefix); the clip's duration comes after it."""
+
+
 def transcript_prompt(duration: float, language: str | None = None) -> StructuredPrompt:
     """The prompt asking for a timed transcript of a `duration`-second clip."""
-    spoken = f"The speech is in the language with ISO 639-1 code {language!r}. " if language else ""
-    instructions = (
-        f"Transcribe the speech in this {duration:.2f} s audio clip verbatim, in its own "
-        f"language; do not translate or summarise. {spoken}Split it into segments at sentence "
-        "or phrase boundaries, each with its start and end in seconds from the start of the "
-        f'clip (between 0 and {duration:.2f}). "text" is the whole transcript, "language" '
-        "the ISO 639-1 code of the speech. If there is no speech, answer with an empty text "
-        "and no segments. Answer with one JSON object and nothing else. It must follow this "
-        "JSON schema:\n" + restate_schema(TRANSCRIPT_SCHEMA)
-    )
+    spoken = f" The speech is in the language with ISO 639-1 code {language!r}." if language else ""
+    details = f"The clip lasts {duration:.2f} s.{spoken}"
 
     def check_times(value: Any) -> str | None:
         for index, segment in enumerate(value["segments"]):
@@ -140,7 +146,8 @@ def transcript_prompt(duration: float, language: str | None = None) -> Structure
     return StructuredPrompt(
         "transcript",
         TRANSCRIPT_SCHEMA,
-        instructions,
+        TRANSCRIPT_INSTRUCTIONS,
+        details=details,
         extra_check=check_times,
         max_tokens=MAX_TRANSCRIPT_TOKENS,
     )

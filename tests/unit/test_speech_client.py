@@ -14,6 +14,7 @@ from pipeline.model.prompts import restate_schema
 from pipeline.model.retry import RetryPolicy
 from pipeline.model.speech import (
     MAX_TRANSCRIPT_TOKENS,
+    TRANSCRIPT_INSTRUCTIONS,
     TRANSCRIPT_SCHEMA,
     SpeechChunk,
     transcribe_chunk,
@@ -72,12 +73,12 @@ def test_a_chunk_is_sent_as_input_audio_and_comes_back_offset(engine):
     Transcript(data=transcript)  # a storable extraction
     (recorded,) = control.requests
     body = recorded.body
-    audio, text = body["messages"][0]["content"]
+    text, audio, details = body["messages"][0]["content"]
     assert audio["type"] == "input_audio"
     assert audio["input_audio"]["format"] == "wav"
     assert base64.b64decode(audio["input_audio"]["data"]) == clip
     assert restate_schema(TRANSCRIPT_SCHEMA) in text["text"]
-    assert "5.00 s" in text["text"]
+    assert details == {"type": "text", "text": "The clip lasts 5.00 s."}
     assert body["response_format"]["json_schema"]["schema"] == TRANSCRIPT_SCHEMA
     assert "mm_processor_kwargs" not in body
     assert body["max_tokens"] == MAX_TRANSCRIPT_TOKENS
@@ -155,5 +156,14 @@ def test_the_timestamp_check_refuses_impossible_segments():
 
 
 def test_the_language_hint_reaches_the_prompt():
-    assert "'de'" in transcript_prompt(3.0, "de").instructions
-    assert "ISO 639-1 code 'de'" not in transcript_prompt(3.0).instructions
+    assert "'de'" in (transcript_prompt(3.0, "de").details or "")
+    assert "ISO 639-1 code 'de'" not in (transcript_prompt(3.0).details or "")
+
+
+def test_the_instructions_are_the_same_for_every_clip():
+    first, second = transcript_prompt(3.0, "de"), transcript_prompt(27.5)
+    assert first.instructions == second.instructions == TRANSCRIPT_INSTRUCTIONS
+    assert (first.details, second.details) == (
+        "The clip lasts 3.00 s. The speech is in the language with ISO 639-1 code 'de'.",
+        "The clip lasts 27.50 s.",
+    )

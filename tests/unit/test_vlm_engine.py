@@ -140,7 +140,7 @@ def test_a_good_answer_on_the_first_attempt(engine, control):
     body = recorded.body
     assert body["response_format"]["json_schema"]["schema"] == PAGE_CONTENT_SCHEMA
     assert body["response_format"]["json_schema"]["strict"] is True
-    assert restate_schema(PAGE_CONTENT_SCHEMA) in body["messages"][0]["content"][1]["text"]
+    assert restate_schema(PAGE_CONTENT_SCHEMA) in body["messages"][0]["content"][0]["text"]
     assert body["mm_processor_kwargs"] == {"max_soft_tokens": 280}
     assert body["max_tokens"] == 1500
     assert_never_guided_json(control)
