@@ -1,5 +1,5 @@
-"""Intake: stage the bytes, then in one transaction record the document (and, for the API, its
-pending chunking message in the outbox) and place the blob at its address.
+"""Intake: stage the bytes, then in one transaction record the document (and, with a broker,
+its pending chunking message in the outbox) and place the blob at its address.
 
 Nothing is left behind by a failed intake: the staged file is removed, and a blob placed by a
 transaction that then failed is removed again unless another document holds the same bytes.
@@ -8,12 +8,13 @@ transaction that then failed is removed again unless another document holds the 
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from schemas.enums import DocumentStatus
 from storage.blob_refs import detach_unreferenced, lock_blob
 from storage.blobs import BlobStore, StagedBlob
 from storage.database import SessionFactory, transaction
 from storage.documents import create_document
 from storage.models import Document
-from storage.outbox import add_entry
+from storage.outbox import add_entry, ensure_entry
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,21 @@ def take_in(
     collection: str,
     options: dict[str, Any],
     max_bytes: int | None = None,
+    with_outbox: bool = False,
+    resend_queued: bool = False,
 ) -> IntakeResult:
-    """Stream the bytes into the blob store and record the document; the caller enqueues it
-    after the commit (the CLI does: it has no outbox entry)."""
+    """Stream the bytes into the blob store and record the document, as `take_in_staged`;
+    without `with_outbox` the caller enqueues it after the commit (the embedded executor)."""
     staged = blobs.stage_stream(stream, max_bytes=max_bytes)
     return take_in_staged(
-        sessions, blobs, staged, filename=filename, collection=collection, options=options
+        sessions,
+        blobs,
+        staged,
+        filename=filename,
+        collection=collection,
+        options=options,
+        with_outbox=with_outbox,
+        resend_queued=resend_queued,
     )
 
 
@@ -51,10 +61,12 @@ def take_in_staged(
     collection: str,
     options: dict[str, Any],
     with_outbox: bool = False,
+    resend_queued: bool = False,
 ) -> IntakeResult:
     """Record the document of staged bytes and place them, in one transaction; with
     `with_outbox`, a new document's chunking message is recorded as pending in the same
-    transaction (flush it with `storage.outbox.flush_outbox`)."""
+    transaction (flush it with `storage.outbox.flush_outbox`), and with `resend_queued` too
+    that of an existing one not chunked yet (its message may be lost: the CLI sends it again)."""
     sha256 = staged.blob.sha256
     placed = False
     try:
@@ -67,8 +79,10 @@ def take_in_staged(
                 filename=filename,
                 options=options,
             )
-            if created and with_outbox:
+            if with_outbox and created:
                 add_entry(session, document.id)
+            elif with_outbox and resend_queued and document.status == DocumentStatus.QUEUED:
+                ensure_entry(session, document.id)
             placed = True  # from here on the blob may be at its address
             blobs.place(staged)
     except BaseException:

@@ -1,11 +1,12 @@
 """The dispatch outbox: a document is accepted in the same transaction that records its
 pending chunking message, so a broker outage can delay the work but never lose it.
 
-The API sends the message right after the commit and deletes the entry; when the broker is
-down the entry stays, and the API's retry thread and every worker's reaper flush it as soon as
-the broker answers. Entries are taken with FOR UPDATE SKIP LOCKED (PostgreSQL), so two
-flushers never send the same one; a duplicate message would be harmless anyway (the chunking
-claim admits one). Deleting a document deletes its entry (foreign key cascade).
+The API and `greenhouse ingest` (with a broker) send the message right after the commit and
+delete the entry; when the broker is down the entry stays, and the API's retry thread and every
+worker's reaper flush it as soon as the broker answers. Entries are taken with FOR UPDATE SKIP
+LOCKED (PostgreSQL), so two flushers never send the same one; a duplicate message would be
+harmless anyway (the chunking claim admits one). Deleting a document deletes its entry
+(foreign key cascade).
 """
 
 from collections.abc import Callable, Sequence
@@ -33,6 +34,12 @@ def add_entry(session: Session, document_id: str) -> None:
     """Record that the document's chunking message is still to be sent."""
     session.add(OutboxEntry(document_id=document_id))
     session.flush()
+
+
+def ensure_entry(session: Session, document_id: str) -> None:
+    """Record the document's chunking message as pending unless it already is."""
+    if session.get(OutboxEntry, document_id) is None:
+        add_entry(session, document_id)
 
 
 def pending_count(session: Session) -> int:
