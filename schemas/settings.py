@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field, PositiveFloat
+from pydantic import Field, PositiveFloat, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,8 +39,10 @@ class Settings(BaseSettings):
     """host:port of a separate listener serving /metrics without a key (e.g. 10.0.0.5:9100)."""
 
     vllm_url: str | None = None
+    """The MoE tier's vLLM server, or its replicas' URLs separated by commas."""
     vllm_model: str | None = None
     edge_url: str | None = None
+    """The edge tier's server, or its replicas' URLs separated by commas."""
     edge_model: str | None = None
     model_max_in_flight: int = Field(default=32, ge=1)
     model_unavailable_after_seconds: float = Field(default=120.0, gt=0)
@@ -52,6 +54,13 @@ class Settings(BaseSettings):
     chunk_deadline_seconds: float = Field(default=600.0, gt=0)
     child_memory_mb: int = Field(default=4096, ge=256)
     test_hooks: bool = False
+
+    @field_validator("vllm_url", "edge_url")
+    @classmethod
+    def _url_list(cls, value: str | None) -> str | None:
+        """`a, b,` -> `a,b`; no URL at all -> None (the tier is not configured)."""
+        urls = [url.strip() for url in (value or "").split(",") if url.strip()]
+        return ",".join(urls) or None
 
 
 def load_settings() -> Settings:
