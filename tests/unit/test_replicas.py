@@ -180,13 +180,14 @@ def test_health_checks_drain_and_restore():
 def test_a_caller_waits_while_every_window_is_full():
     servers = Servers()
     pool = servers.pool(max_in_flight=1, slot_wait=0.01)
-    held = [pool.acquire() for _ in URLS]
+    assert take(pool, 3) == ["a", "b", "c"]
     got = []
     waiter = threading.Thread(target=lambda: got.append(pool.acquire()))
     waiter.start()
-    pool.release(held[1])
+    b = pool.replicas[1]
+    pool.release(b)
     waiter.join(timeout=10)
-    assert got == [held[1]]
+    assert got == [b]
 
 
 def test_each_replica_has_its_own_adaptive_window():
