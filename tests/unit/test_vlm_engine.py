@@ -4,6 +4,7 @@ a recorded fallback, a permanent error or TierUnavailableError, never in silence
 import json
 import socket
 
+import pymupdf
 import pytest
 from PIL import Image
 
@@ -17,6 +18,7 @@ from pipeline.model.errors import (
     VlmRequestRejectedError,
 )
 from pipeline.model.page_answer import page_content_from_answer
+from pipeline.model.pages import extract_page_on_moe
 from pipeline.model.prompts import (
     PAGE_CONTENT_SCHEMA,
     custom_schema_prompt,
@@ -361,3 +363,35 @@ def test_a_render_at_the_wrong_budget_is_a_bug(engine, control):
     with pytest.raises(ValueError, match="returned a 560 image"):
         engine.extract_visual(page_content_prompt(), 280, lambda b: render_image(SOURCE, 560))
     assert control.requests == []
+
+
+def _prefix_before_the_media(body) -> str:
+    """The serialized messages up to the first image or audio part."""
+    text = json.dumps(body["messages"], ensure_ascii=False, separators=(",", ":"))
+    return text[: text.index('{"type":"image_url"')]
+
+
+def test_requests_for_different_pages_are_identical_up_to_the_image(engine, control):
+    document = pymupdf.open()
+    for number, (width, height) in enumerate([(612, 792), (842, 595)], start=1):
+        page = document.new_page(width=width, height=height)
+        page.insert_text((72, 72), f"Page {number} of the sample", fontsize=14)
+    for index, budget in [(0, 280), (1, 560)]:
+        content, _ = extract_page_on_moe(document, index, budget, engine)
+        assert content is not None
+    first, second = (recorded.body for recorded in control.requests)
+    prefix = _prefix_before_the_media(first)
+    assert prefix == _prefix_before_the_media(second)
+    # The static part is the system prompt (none), the instructions and the schema.
+    assert (
+        prefix
+        == '[{"role":"user","content":['
+        + json.dumps(
+            {"type": "text", "text": page_content_prompt().instructions},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        + ","
+    )
+    assert first["messages"] != second["messages"]  # the images differ
+    assert first["messages"][0]["content"][-1]["type"] == "image_url"
