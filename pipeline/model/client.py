@@ -245,8 +245,11 @@ class VlmClient:
             try:
                 response = self._send(replica, body, queued)
             except TransientVlmError as exc:
-                connect = isinstance(exc.__cause__, _CONNECT_ERRORS)
-                self.pool.report_failure(replica, connect=connect)
+                if isinstance(exc.__cause__, httpx.TransportError) or (exc.status or 0) >= 500:
+                    connect = isinstance(exc.__cause__, _CONNECT_ERRORS)
+                    self.pool.report_failure(replica, connect=connect)
+                else:  # 429, 408, an unreadable 200: busy or odd, but up
+                    self.pool.report_answer(replica)
                 tried.append(replica)
                 error = exc
                 continue

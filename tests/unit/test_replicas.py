@@ -255,6 +255,13 @@ def test_the_client_fails_over_to_another_replica():
         assert [r.limiter.in_flight for r in (a, b, c)] == [0, 0, 0]
 
 
+def test_throttling_moves_the_request_without_counting_against_the_replica():
+    with answering({"http://a": [429], "http://b": [200], "http://c": []}) as client:
+        response = client.complete(REQUEST)
+        assert (response.replica, response.failovers) == ("http://b", 1)
+        assert [(r.failed, r.answered) for r in client.pool.replicas] == [(0, 1), (0, 1), (0, 0)]
+
+
 def test_the_last_error_propagates_when_every_replica_failed():
     statuses: dict[str, list[int | Exception]] = {url: [503] for url in URLS}
     statuses["http://c"] = [502]
