@@ -1,5 +1,9 @@
 """Visual tokens per page: the automatic budget policy against a fixed 1120, on the corpus.
 
+Superseded by `bench/budget_policy.py` (the legibility policy with what the chunker records,
+and the OCR proxy). Kept runnable: the median font is now passed as the smallest font, and
+the manifest kind no longer changes an image's budget (the policy has no `is_document_scan`).
+
 Run on demand from the repository root (not a test; seconds without --ocr, a few minutes with):
 
     .venv/bin/python bench/visual_tokens.py [CORPUS] [--ocr] [--out figures.json]
@@ -152,7 +156,7 @@ def pdf_items(path: Path, kind: str, label: str) -> Iterator[Item]:
             chars, font = text_signals(document[chunk.page_number - 1])
             with_chars = chunk.model_copy(update={"text_chars": chars})
             profile = VisualChunkProfile(
-                ChunkKind.PDF_PAGE, chunk.width, chunk.height, chars, median_font_pt=font
+                ChunkKind.PDF_PAGE, chunk.width, chunk.height, chars, min_font_pt=font
             )
             budgets = {
                 "as wired": planned_budget(chunk),
@@ -195,13 +199,13 @@ def image_items(path: Path, kind: str, label: str, ocr: bool) -> Iterator[Item]:
         width, height = frame.size
         budgets: dict[str, int] = {
             "manifest kind": choose_budget(
-                VisualChunkProfile(ChunkKind.IMAGE, width, height, is_document_scan=scan)
+                VisualChunkProfile(ChunkKind.IMAGE, width, height)
             )
         }
         chars = None
         if ocr:
             chars = ocr_chars(frame)
-            profile = VisualChunkProfile(ChunkKind.IMAGE, width, height, chars, None, scan)
+            profile = VisualChunkProfile(ChunkKind.IMAGE, width, height, chars)
             budgets["manifest kind+ocr"] = choose_budget(profile)
         name = f"{label}#{number + 1}" if number else label
         yield Item(name, "images", kind, width, height, budgets, chars)

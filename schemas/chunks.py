@@ -15,7 +15,28 @@ class ChunkDescriptor(BaseModel):
     height: float | None = Field(default=None, description="Height in PDF points or pixels.")
     rotation: int = 0
     has_text_layer: bool | None = None
-    text_chars: int | None = Field(default=None, ge=0)
+    text_chars: int | None = Field(
+        default=None, ge=0, description="Non-blank characters of the text layer (PDF pages)."
+    )
+    min_font_pt: float | None = Field(
+        default=None,
+        gt=0,
+        description="Smallest body font size of the text layer, in points: the size at or"
+        " under which 5% of its characters are set.",
+    )
+    text_area_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Share of the picture covered by text, measured in its pixels (scans,"
+        " images, frames); None when not measured.",
+    )
+    min_text_height: float | None = Field(
+        default=None,
+        gt=0,
+        description="Estimated x-height of the smallest text in the pixels, in the chunk's"
+        " units (points for pages, pixels otherwise); None when no text was found.",
+    )
     start_seconds: float | None = None
     end_seconds: float | None = None
     parser: str | None = Field(

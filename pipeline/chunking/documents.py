@@ -8,9 +8,11 @@ import pymupdf
 from pipeline.chunking.media import chunk_audio, chunk_video
 from pipeline.errors import PdfError, PipelineError
 from pipeline.sources.images import frame_sizes
+from pipeline.sources.legibility import measure_image_frame, measure_page_pixels
 from pipeline.sources.mupdf import mupdf_errors
 from pipeline.sources.pdf import open_pdf
 from pipeline.sources.pdfium import PDFIUM_PARSER, PdfiumDocument, open_pdfium
+from pipeline.sources.text_profile import text_layer_profile
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
 from schemas.media import AUDIO_MEDIA, IMAGE_MEDIA, VIDEO_MEDIA
@@ -120,6 +122,8 @@ def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:
             # A page without fonts has no text layer at all (a scan or a drawing). Whether an
             # existing layer is usable is judged when the page runs: measuring it needs the text.
             has_text_layer = bool(page.get_fonts())
+            text = text_layer_profile(page) if has_text_layer else None
+            measure = measure_page_pixels(page) if not (text and text.chars) else None
     except PdfError:
         # The page will fail alone when its job runs; the chunk still exists.
         return ChunkDescriptor(seq=index, kind=ChunkKind.PDF_PAGE, page_number=index + 1)
@@ -131,15 +135,21 @@ def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:
         height=round(rect.height, 2),
         rotation=rotation,
         has_text_layer=has_text_layer,
+        text_chars=text.chars if text else None,
+        min_font_pt=text.min_font_pt if text else None,
+        text_area_share=measure.text_area_share if measure else None,
+        min_text_height=measure.min_text_height if measure else None,
     )
 
 
 def chunk_image(path: Path) -> Iterator[ChunkDescriptor]:
-    """One chunk per frame (multi-page TIFFs have several); sizes from the headers only.
+    """One chunk per frame (multi-page TIFFs have several), with the text measured in it.
 
-    Oversized images (decompression bombs) and broken headers fail here, before decoding.
+    Sizes come from the headers, so oversized images (decompression bombs) and broken headers
+    fail here, before decoding; each frame is then decoded once, small, to measure its text.
     """
     for index, (width, height) in enumerate(frame_sizes(path)):
+        measure = measure_image_frame(path, index)
         yield ChunkDescriptor(
             seq=index,
             kind=ChunkKind.IMAGE,
@@ -147,4 +157,6 @@ def chunk_image(path: Path) -> Iterator[ChunkDescriptor]:
             width=width,
             height=height,
             has_text_layer=False,
+            text_area_share=measure.text_area_share if measure else None,
+            min_text_height=measure.min_text_height if measure else None,
         )

@@ -1,12 +1,16 @@
 """Cutting audio and video into jobs: speech segments at pauses, keyframes at scene changes."""
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from PIL import Image
+
+from pipeline.errors import MediaError, PipelineError
 from pipeline.sources.ffmpeg import probe
+from pipeline.sources.legibility import TextMeasure, measure_image
 from pipeline.sources.pauses import segment_audio_file
-from pipeline.sources.video import KeyframePolicy, keyframe_times
+from pipeline.sources.video import KeyframePolicy, extract_frame, keyframe_times
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory
 
@@ -27,7 +31,7 @@ def chunk_audio(path: Path) -> Iterator[ChunkDescriptor]:
 
 
 def chunk_video(path: Path) -> Iterator[ChunkDescriptor]:
-    """A visual job per keyframe, then a speech job per segment of the audio track (if any)."""
+    """A visual job per keyframe (its text measured), then a speech job per audio segment."""
     media = probe(path)
     if not media.has_video:
         if media.has_audio:
@@ -37,6 +41,7 @@ def chunk_video(path: Path) -> Iterator[ChunkDescriptor]:
     stream = media.video_streams[0]
     seq = 0
     for timestamp in keyframe_times(path, KEYFRAMES):
+        measure = _measure_frame(path, timestamp, stream.width)
         yield ChunkDescriptor(
             seq=seq,
             kind=ChunkKind.VIDEO_FRAME,
@@ -45,10 +50,26 @@ def chunk_video(path: Path) -> Iterator[ChunkDescriptor]:
             height=stream.height,
             start_seconds=round(timestamp, 3),
             has_text_layer=False,
+            text_area_share=measure.text_area_share if measure else None,
+            min_text_height=measure.min_text_height if measure else None,
         )
         seq += 1
     if media.has_audio:
         yield from _speech_chunks(path, first_seq=seq)
+
+
+def _measure_frame(path: Path, timestamp: float, source_width: int | None) -> TextMeasure | None:
+    """The text in one keyframe, heights in the stream's pixels; None if it cannot be read."""
+    try:
+        png = extract_frame(path, timestamp)
+    except MediaError:
+        return None
+    with Image.open(io.BytesIO(png)) as image:
+        measure = measure_image(image)
+        scale = source_width / image.width if source_width and image.width else 1.0
+    if measure.min_text_height is None:
+        return measure
+    return TextMeasure(measure.text_area_share, round(measure.min_text_height * scale, 2))
 
 
 def _speech_chunks(path: Path, first_seq: int) -> Iterator[ChunkDescriptor]:

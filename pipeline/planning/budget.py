@@ -1,82 +1,81 @@
 """Choosing a visual token budget for one page, image or video frame: a pure policy.
 
-The request override always wins. Otherwise, by kind:
+The budget is the smallest of 70/140/280/560/1120 soft tokens at which the smallest text that
+matters stays legible after Gemma 4's resize (`pipeline.planning.geometry.target_size`).
 
-| kind | signal | budget |
+The pixel rule: at the budget's target size, an em (the font size) must be at least
+`MIN_EM_PX` = 12 px, or, where text was measured in pixels, its x-height at least
+`MIN_X_HEIGHT_PX` = 6 px (an x-height is about half an em). Why 12 px: Gemma 4's encoder sees
+16 px patches pooled 3x3 into one token; at 12 px an em and a line of text fit in one patch
+row, lowercase letters are 6 px high with strokes about 1 px wide, and below that resampling
+merges them (rn/m, e/c/o); the OCR proxy (`bench/budget_policy.py`) loses next to nothing at
+this size against the 1120 rendering.
+
+| chunk | what was recorded | budget |
 |---|---|---|
-| pdf_page | no text layer, or an empty one (a scan) | 560 |
-| pdf_page | text layer, chars per square inch < 1 / < 6 / < 20 / more | 140 / 280 / 560 / 1120 |
-| pdf_page | median font too small to be legible at that budget | raised until it is |
-| image | document scan, or >= 200 recognised chars / >= 1500 chars | 560 / 1120 |
-| image | anything else (photos) | 280, the processor's default |
-| video_frame | < 20 recognised chars / < 200 / more | 70 / 140 / 280 |
+| any | the request's `budget` | that budget |
+| text-layer page | smallest body font (pt) | legible for it (and >= chars / 16 tokens) |
+| scan, image, frame | x-height of the smallest text in the pixels | legible for it |
+| scan, frame | pixels measured, no text found | 70 (`EMPTY_BUDGET`) |
+| image | pixels measured, no text found (a photo) | 280 (`PHOTO_BUDGET`) |
+| any | nothing recorded (older chunks, undecodable pixels) | 560 (`UNMEASURED_BUDGET`) |
 
-Legible means the median font's em height reaches `MIN_GLYPH_PX` pixels at the render scale
-of the budget. Images and frames have no resolution beyond their pixels, so their budget is
-capped at the smallest one whose target area covers the source (no paying for upscaling).
+Text too small to be legible even at 1120 gets 1120. Images and frames have no resolution
+beyond their pixels, so their budget is capped at the smallest one whose target area covers
+the source (no paying for upscaling).
 """
 
 import math
 from dataclasses import dataclass
 
-from pipeline.planning.geometry import TOKEN_PX
+from pipeline.planning.geometry import TOKEN_PX, target_size
 from schemas.budget import VISUAL_BUDGETS, VisualBudget, is_visual_budget
 from schemas.enums import ChunkKind
 from schemas.media import VISUAL_KINDS
 
 __all__ = [
-    "DENSE_IMAGE_BUDGET",
-    "DENSE_IMAGE_TEXT_CHARS",
-    "DENSE_PAGE_BUDGET",
-    "DOCUMENT_IMAGE_BUDGET",
-    "FRAME_TEXT_STEPS",
-    "IMAGE_TEXT_CHARS",
-    "MAX_FRAME_BUDGET",
-    "MIN_GLYPH_PX",
-    "PAGE_DENSITY_STEPS",
+    "EMPTY_BUDGET",
+    "MAX_CHARS_PER_TOKEN",
+    "MIN_EM_PX",
+    "MIN_X_HEIGHT_PX",
     "PHOTO_BUDGET",
-    "POINTS_PER_INCH",
-    "SCAN_BUDGET",
+    "UNMEASURED_BUDGET",
     "VisualChunkProfile",
     "choose_budget",
     "legible_budget",
     "native_resolution_budget",
+    "rendered_scale",
 ]
 
-POINTS_PER_INCH = 72.0
-SCAN_BUDGET: VisualBudget = 560
+MIN_EM_PX = 12.0
+"""Smallest em (font size), in pixels at the target size, that counts as legible."""
+MIN_X_HEIGHT_PX = MIN_EM_PX / 2
+"""The same rule for text measured in pixels, whose lowercase glyphs give the x-height."""
+MAX_CHARS_PER_TOKEN = 16
+"""A 48 px token cell holds about 4 lines of 8 characters at the legibility limit; a page
+packing more than 16 per token (tight tables, tiny print) gets more tokens."""
+EMPTY_BUDGET: VisualBudget = VISUAL_BUDGETS[0]
 PHOTO_BUDGET: VisualBudget = 280
-DOCUMENT_IMAGE_BUDGET: VisualBudget = 560
-DENSE_IMAGE_BUDGET: VisualBudget = 1120
-MIN_GLYPH_PX = 12.0
-"""Smallest em height, in rendered pixels, at which the median font counts as legible."""
-
-PAGE_DENSITY_STEPS: tuple[tuple[float, VisualBudget], ...] = ((1.0, 140), (6.0, 280), (20.0, 560))
-"""(chars per square inch below which, budget) for pages with a text layer; else the next."""
-DENSE_PAGE_BUDGET: VisualBudget = 1120
-IMAGE_TEXT_CHARS = 200
-DENSE_IMAGE_TEXT_CHARS = 1500
-FRAME_TEXT_STEPS: tuple[tuple[int, VisualBudget], ...] = ((20, 70), (200, 140))
-"""(recognised chars below which, budget) for video frames; else 280."""
-MAX_FRAME_BUDGET: VisualBudget = 280
+UNMEASURED_BUDGET: VisualBudget = 560
 
 
 @dataclass(frozen=True)
 class VisualChunkProfile:
     """What the policy knows about one visual chunk.
 
-    `width`/`height` are the displayed size: PDF points for pages, pixels otherwise.
-    `text_chars` counts the characters of the text layer (pages) or of a recognition pre-pass
-    (images, frames); None means unknown. A page whose text layer is missing or empty is
-    treated as a scan.
+    `width`/`height` are the displayed size: PDF points for pages, pixels otherwise, and
+    `min_text_height` is in the same units. `text_chars`/`min_font_pt` come from a page's text
+    layer; `text_area_share`/`min_text_height` from measuring the pixels (`text_area_share`
+    None: not measured; `min_text_height` None: no text found).
     """
 
     kind: ChunkKind
     width: float
     height: float
     text_chars: int | None = None
-    median_font_pt: float | None = None
-    is_document_scan: bool = False
+    min_font_pt: float | None = None
+    text_area_share: float | None = None
+    min_text_height: float | None = None
     override: int | None = None
 
     def __post_init__(self) -> None:
@@ -86,8 +85,12 @@ class VisualChunkProfile:
             raise ValueError(f"size must be positive, got {self.width}x{self.height}")
         if self.text_chars is not None and self.text_chars < 0:
             raise ValueError("text_chars must not be negative")
-        if self.median_font_pt is not None and not self.median_font_pt > 0:
-            raise ValueError("median_font_pt must be positive")
+        for name in ("min_font_pt", "min_text_height"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive")
+        if self.text_area_share is not None and not 0 <= self.text_area_share <= 1:
+            raise ValueError("text_area_share must be in 0..1")
         if self.override is not None and not is_visual_budget(self.override):
             raise ValueError(f"override must be one of {VISUAL_BUDGETS}, got {self.override!r}")
 
@@ -96,13 +99,24 @@ def choose_budget(profile: VisualChunkProfile) -> VisualBudget:
     """The visual token budget for one chunk (see the module docstring for the policy)."""
     if profile.override is not None and is_visual_budget(profile.override):
         return profile.override
+    wanted = _wanted_budget(profile)
     if profile.kind is ChunkKind.PDF_PAGE:
-        return _page_budget(profile)
-    if profile.kind is ChunkKind.IMAGE:
-        wanted = _image_budget(profile)
-    else:
-        wanted = _frame_budget(profile.text_chars or 0)
+        return wanted
     return min(wanted, native_resolution_budget(profile.width, profile.height))
+
+
+def rendered_scale(width: float, height: float, budget: VisualBudget) -> float:
+    """Pixels per source unit after Gemma 4's resize to `budget` (geometric mean of x and y)."""
+    target_w, target_h = target_size(width, height, budget)
+    return math.sqrt(target_w * target_h / (width * height))
+
+
+def legible_budget(width: float, height: float, size: float, min_px: float) -> VisualBudget:
+    """Smallest budget at which text `size` units high renders at least `min_px` px high."""
+    return next(
+        (b for b in VISUAL_BUDGETS if size * rendered_scale(width, height, b) >= min_px),
+        VISUAL_BUDGETS[-1],
+    )
 
 
 def native_resolution_budget(width_px: float, height_px: float) -> VisualBudget:
@@ -111,35 +125,21 @@ def native_resolution_budget(width_px: float, height_px: float) -> VisualBudget:
     return next((b for b in VISUAL_BUDGETS if b >= area_tokens), VISUAL_BUDGETS[-1])
 
 
-def legible_budget(width_pt: float, height_pt: float, font_pt: float) -> VisualBudget:
-    """Smallest budget at which `font_pt` text on a page renders at least MIN_GLYPH_PX high."""
-    for budget in VISUAL_BUDGETS:
-        px_per_pt = math.sqrt(budget * TOKEN_PX**2 / (width_pt * height_pt))
-        if font_pt * px_per_pt >= MIN_GLYPH_PX:
-            return budget
-    return VISUAL_BUDGETS[-1]
+def _wanted_budget(profile: VisualChunkProfile) -> VisualBudget:
+    if profile.kind is ChunkKind.PDF_PAGE and profile.text_chars:
+        return _text_layer_budget(profile, profile.text_chars)
+    if profile.text_area_share is None:
+        return UNMEASURED_BUDGET
+    if profile.min_text_height is None:
+        return PHOTO_BUDGET if profile.kind is ChunkKind.IMAGE else EMPTY_BUDGET
+    return legible_budget(profile.width, profile.height, profile.min_text_height, MIN_X_HEIGHT_PX)
 
 
-def _page_budget(profile: VisualChunkProfile) -> VisualBudget:
-    if not profile.text_chars:
-        return SCAN_BUDGET
-    square_inches = profile.width * profile.height / POINTS_PER_INCH**2
-    density = profile.text_chars / square_inches
-    by_density = next((b for limit, b in PAGE_DENSITY_STEPS if density < limit), DENSE_PAGE_BUDGET)
-    if profile.median_font_pt is None:
-        return by_density
-    by_font = legible_budget(profile.width, profile.height, profile.median_font_pt)
-    return max(by_density, by_font)
-
-
-def _image_budget(profile: VisualChunkProfile) -> VisualBudget:
-    chars = profile.text_chars or 0
-    if chars >= DENSE_IMAGE_TEXT_CHARS:
-        return DENSE_IMAGE_BUDGET
-    if profile.is_document_scan or chars >= IMAGE_TEXT_CHARS:
-        return DOCUMENT_IMAGE_BUDGET
-    return PHOTO_BUDGET
-
-
-def _frame_budget(chars: int) -> VisualBudget:
-    return next((b for limit, b in FRAME_TEXT_STEPS if chars < limit), MAX_FRAME_BUDGET)
+def _text_layer_budget(profile: VisualChunkProfile, chars: int) -> VisualBudget:
+    if profile.min_font_pt is None:
+        return UNMEASURED_BUDGET
+    by_font = legible_budget(profile.width, profile.height, profile.min_font_pt, MIN_EM_PX)
+    by_chars = next(
+        (b for b in VISUAL_BUDGETS if b * MAX_CHARS_PER_TOKEN >= chars), VISUAL_BUDGETS[-1]
+    )
+    return max(by_font, by_chars)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 
-from pipeline.planning.budget import SCAN_BUDGET, VisualChunkProfile, choose_budget
+from pipeline.planning.budget import UNMEASURED_BUDGET, VisualChunkProfile, choose_budget
 from pipeline.planning.routing import ConfiguredTiers, RoutingRequest, choose_route
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import Tier
@@ -29,12 +29,15 @@ def plan_jobs(
 
 def _visual_budget(chunk: ChunkDescriptor, override: int | None) -> int:
     if not (chunk.width and chunk.height):
-        return override or SCAN_BUDGET
+        return override or UNMEASURED_BUDGET
     profile = VisualChunkProfile(
         kind=chunk.kind,
         width=chunk.width,
         height=chunk.height,
         text_chars=chunk.text_chars,
+        min_font_pt=chunk.min_font_pt,
+        text_area_share=chunk.text_area_share,
+        min_text_height=chunk.min_text_height,
         override=override,
     )
     return choose_budget(profile)
