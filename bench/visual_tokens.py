@@ -59,7 +59,6 @@ from schemas.enums import ChunkKind
 DEFAULT_CORPUS = Path("/work/shared/corpus")
 FIXED_BUDGET: VisualBudget = 1120
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"})
-SCAN_KIND_MARKERS = ("scan", "image-doc")
 MOE = RoutingRequest(tier="moe")
 CONFIGURED = ConfiguredTiers(moe=True)
 VARIANTS = ("as wired", "density", "density+font")
@@ -194,13 +193,10 @@ def ocr_chars(image: Image.Image) -> int:
 
 def image_items(path: Path, kind: str, label: str, ocr: bool) -> Iterator[Item]:
     """The frames of one image file with their budgets."""
-    scan = any(marker in kind for marker in SCAN_KIND_MARKERS)
     for number, frame in enumerate(image_frames(path)):
         width, height = frame.size
         budgets: dict[str, int] = {
-            "manifest kind": choose_budget(
-                VisualChunkProfile(ChunkKind.IMAGE, width, height)
-            )
+            "manifest kind": choose_budget(VisualChunkProfile(ChunkKind.IMAGE, width, height))
         }
         chars = None
         if ocr:
