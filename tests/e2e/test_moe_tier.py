@@ -58,8 +58,8 @@ def test_pages_go_to_the_model_with_their_budget_and_usage(
     assert not any(request.sent_guided_json for request in requests)
     for job, extraction in _jobs(sqlite_settings):
         assert job.tier == "moe"
-        # The chunker records no text density yet, so a text page gets the policy's page default.
-        assert job.budget == 560
+        # Its smallest font is 11 pt: on Letter an em reaches 12 px at 280 (12.4 px), not at 140.
+        assert job.budget == 280
         assert job.model == MOE_MODEL
         assert job.tokens_in and job.tokens_in > 0
         assert job.tokens_out and job.tokens_out > 0
