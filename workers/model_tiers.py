@@ -12,7 +12,8 @@ INITIAL_IN_FLIGHT = 8
 
 def engine_resources(settings: Settings) -> EngineResources:
     """A process's engine resources, with a client per model tier that `settings` configure
-    (shared by the process's threads; close them with `EngineResources.close`)."""
+    (over all of the tier's replicas; shared by the process's threads; close them with
+    `EngineResources.close`)."""
     return EngineResources(
         moe=_engine(settings, settings.vllm_url, settings.vllm_model),
         edge=_engine(settings, settings.edge_url, settings.edge_model),
@@ -45,6 +46,6 @@ def _engine(settings: Settings, url: str | None, model: str | None) -> VlmEngine
 
 
 def tier_is_healthy(resources: EngineResources, tier: str) -> bool:
-    """True when `tier` is configured here and its server says it is up."""
+    """True when `tier` is configured here and one of its replicas says it is up."""
     engine = {"moe": resources.moe, "edge": resources.edge}.get(tier)
     return engine is not None and engine.client.health()
