@@ -3,7 +3,8 @@
 Run on demand from the repository root (not a test; about 20 s at the defaults):
 
     .venv/bin/python bench/replicas.py [--requests 1200] [--threads 48] [--capacity 4]
-        [--service 0.05] [--slowdowns 1,2,4] [--max-in-flight 32] [--fixed] [--out r.json]
+        [--service 0.05] [--slowdowns 1,2,4] [--max-in-flight 32] [--fixed] [--kill-after N]
+        [--out r.json]
 
 Three fake vLLM servers (`tests.fakes.fake_vllm`) each run `--capacity` requests at a time and
 answer each after `--service` seconds times their slowdown (1x, 2x, 4x by default): replica i
@@ -13,12 +14,14 @@ at `--max-in-flight` per replica; `--fixed`: fixed windows at the cap) is driven
 threads sending `--requests` requests (a 70-token frame with a small schema). Reported per
 replica: the share of requests, the share its capacity would give, its utilisation and its
 final window; overall: requests/s between the first request and the last answer, as a ratio to
-the ceiling.
+the ceiling. `--kill-after N` stops replica 1 once N answers are in: then reported are the
+failovers, whether anything failed, and the shares of the answers that came after.
 """
 
 import argparse
 import json
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -32,6 +35,7 @@ from PIL import Image
 from pipeline.model.backpressure import BackpressureConfig
 from pipeline.model.client import (
     ChatRequest,
+    ChatResponse,
     VlmClient,
     VlmClientConfig,
     image_part,
@@ -52,7 +56,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     request = ChatRequest((message,), schema, "frame", 0.0, max_tokens=64, max_soft_tokens=70)
     with ExitStack() as stack:
         config = FakeVllmConfig(capacity=args.capacity)
-        servers = [stack.enter_context(running_fake_vllm(config)) for _ in slowdowns]
+        contexts = [running_fake_vllm(config) for _ in slowdowns]
+        servers = [context.__enter__() for context in contexts]
+        for context in contexts:
+            stack.push(context)
         for server, slowdown in zip(servers, slowdowns, strict=True):
             server.control.request_latency = args.service * slowdown
         backpressure = None
@@ -69,11 +76,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         client = stack.enter_context(VlmClient(client_config))
         for server in servers:
             server.control.reset()
+        lock = threading.Lock()
+        order: list[str] = []
+        killed_at: list[int] = []
+
+        def send(_: int) -> ChatResponse:
+            answer = client.complete(request)
+            with lock:
+                order.append(answer.replica)
+                kill = len(order) == args.kill_after
+            if kill:
+                contexts[1].__exit__(None, None, None)
+                with lock:
+                    killed_at.append(len(order))
+            return answer
+
         started = time.monotonic()
         with ThreadPoolExecutor(args.threads) as pool:
-            answers = list(pool.map(lambda _: client.complete(request), range(args.requests)))
+            answers = list(pool.map(send, range(args.requests)))
         elapsed = time.monotonic() - started
         stats = [server.control.stats() for server in servers]
+        urls = [server.base_url for server in servers]
     capacities = [args.capacity / (args.service * slowdown) for slowdown in slowdowns]
     ceiling = sum(capacities)
     replicas = []
@@ -91,6 +114,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
     throughput = len(answers) / elapsed
+    after = order[killed_at[0] :] if killed_at else []
+    killed = {
+        "killed_after": killed_at[0] if killed_at else None,
+        "shares_after_kill": [round(after.count(url) / len(after), 3) for url in urls]
+        if after
+        else None,
+    }
     return {
         "requests": len(answers),
         "threads": args.threads,
@@ -101,6 +131,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "ratio": round(throughput / ceiling, 3),
         "failovers": sum(answer.failovers for answer in answers),
         "replicas": replicas,
+        **killed,
     }
 
 
@@ -113,6 +144,7 @@ def main() -> None:
     parser.add_argument("--slowdowns", default="1,2,4")
     parser.add_argument("--max-in-flight", type=int, default=32)
     parser.add_argument("--fixed", action="store_true")
+    parser.add_argument("--kill-after", type=int, default=0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     result = run(args)
@@ -129,6 +161,9 @@ def main() -> None:
             f"(capacity share {replica['capacity_share']:.1%}), "
             f"utilisation {replica['utilisation']:.0%}, window {replica['window']}"
         )
+    if result["killed_after"] is not None:
+        shares = ", ".join(f"{share:.1%}" for share in result["shares_after_kill"])
+        print(f"  replica 1 stopped after {result['killed_after']} answers; after it: {shares}")
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
 
