@@ -159,6 +159,8 @@ def test_usage_and_latency_are_recorded_per_attempt(engine, control):
     assert attempt.prompt_tokens > 140
     assert attempt.latency_seconds >= 0.05
     assert attempt.model == MOE_MODEL
+    assert attempt.replica == engine.client.config.base_url
+    assert attempt.to_record()["replica"] == attempt.replica
     assert outcome.prompt_tokens == attempt.prompt_tokens
     assert outcome.completion_tokens == attempt.completion_tokens
     assert outcome.latency_seconds == attempt.latency_seconds
