@@ -7,14 +7,15 @@ waiting, less ours at that moment: other clients' load; scraped every `metrics_i
 as often as the windows poll) plus ours in flight now, over its window; ties go to the emptier
 KV cache, then to the lower index. While every healthy replica's window is full the caller waits.
 
-A refused or timed-out connection drains a replica at once; other transient failures (a 5xx,
-a dropped connection) after `drain_after` in a row; so does a failed `/health` check. A draining
+A refused or timed-out connection or a failed `/health` check drains a replica at once; other
+transient failures (a 5xx, a dropped connection) after `drain_after` in a row. A draining
 replica gets no requests while a healthy one exists; its `/health` is checked again after
-`recheck_after` seconds (doubling up to `max_recheck_after` while it stays down) and a 200
-brings it back. With no healthy replica a request still goes to the one that failed longest
-ago: with a single replica this is what a single-server client does, and the engine's retry
-policy decides when the tier is unavailable. Scrapes and re-checks run outside the pool's lock,
-on short-lived daemon threads (`spawn`, injectable so tests decide exactly).
+`recheck_after` seconds (doubling up to `max_recheck_after` while it stays down) and a 200, or
+any answer to a request, brings it back. With no healthy replica a request still goes to the
+one that failed longest ago: with a single replica this is what a single-server client does,
+and the engine's retry policy decides when the tier is unavailable. Scrapes and re-checks run
+outside the pool's lock, on short-lived daemon threads (`spawn`, injectable so tests decide
+exactly).
 """
 
 import functools
