@@ -22,8 +22,8 @@ from tests.support.workers import celery_worker
 WAIT_SECONDS = 240
 VISUAL_BUDGETS_BY_KIND = {"pdf_page": 140, "image": 280, "video_frame": 70}
 """The legibility policy's decisions here: the scan's 18 pt line (x-height about 10 pt on A4)
-reaches 6 px at 140, not at 70; the blank 800x600 picture has no text (a photo: 280); the
-keyframe's 30 pt title (x-height about 16 px of 640x360) reaches 6 px at 70."""
+reaches 7 px at 140, not at 70; the blank 800x600 picture has no text (a photo: 280); the
+keyframe's 30 pt title (x-height about 16 px of 640x360) reaches 7 px at 70."""
 
 
 def _scanned_pdf(path: Path) -> None:

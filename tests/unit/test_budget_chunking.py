@@ -2,7 +2,7 @@
 
 Fonts and sizes are known, so the recorded smallest font (text layers) or measured x-height
 (pixels) and the budget they lead to are known too (the pixel rule: an em of 12 px, an
-x-height of 6 px at the target size; see pipeline/planning/budget.py).
+x-height measured in pixels of 7 px at the target size; see pipeline/planning/budget.py).
 """
 
 from pathlib import Path

@@ -31,8 +31,9 @@ def pixels(kind, size, share=None, x_height=None, override=None):
     return VisualChunkProfile(kind, *size, None, None, share, x_height, override)
 
 
-# An em must reach 12 px at the target size (an x-height measured in pixels 6 px): on Letter
-# that is >= 21.9 pt at 70, >= 15.3 at 140, >= 10.7 at 280, >= 7.6 at 560, else 1120.
+# An em must reach 12 px at the target size: on Letter >= 21.9 pt at 70, >= 15.3 at 140,
+# >= 10.7 at 280, >= 7.6 at 560, else 1120. An x-height measured in pixels must reach 7 px:
+# on Letter >= 12.8 pt at 70, >= 8.9 at 140, >= 6.2 at 280, >= 4.45 at 560, else 1120.
 CASES = [
     # (case id, profile, expected budget)
     ("override beats a dense page", page(chars=3500, font=6, override=70), 70),
@@ -60,8 +61,9 @@ CASES = [
     ("small photo, native cap", pixels(IMAGE, (300, 200), 0.0), 70),
     ("small scan, tiny text, native cap", pixels(IMAGE, (640, 480), 0.1, 3.0), 140),
     ("frame without text", pixels(FRAME, HD, 0.0), 70),
-    ("frame of a 24 pt slide (x-height 24 px)", pixels(FRAME, HD, 0.05, 24.0), 70),
-    ("frame with 12 px captions", pixels(FRAME, HD, 0.01, 12.0), 280),
+    ("frame of a 24 pt slide (x-height 24 px)", pixels(FRAME, HD, 0.05, 24.0), 140),
+    ("frame of a 40 pt title (x-height 40 px)", pixels(FRAME, HD, 0.02, 40.0), 70),
+    ("frame with 12 px captions", pixels(FRAME, HD, 0.01, 12.0), 560),
     ("frame of a document, 6 px x-height", pixels(FRAME, HD, 0.3, 6.0), 1120),
     ("frame, not measured", pixels(FRAME, HD), 560),
     ("thumbnail frame, native cap", pixels(FRAME, (160, 120), 0.1, 3.0), 70),
