@@ -14,14 +14,14 @@ OCR proxy: the chunk is rendered at the chosen budget's geometry and at 1120's
 engine, and each text's CER is taken against the reference, the local engine's OCR of the
 source (a page at 150 dpi, an image or frame at its own size): the policy loses what
 CER at B exceeds CER at 1120. Texts are compared without whitespace, lines in reading order
-(top to bottom, then left to right). Chunks whose reference has no text count for tokens only.
+(top to bottom, then left to right); a category's CER is all its edits over all its reference
+characters. Chunks whose reference has no text count for tokens only.
 At most --per-category files per category (in manifest order) and --max-pages pages per PDF.
 """
 
 import argparse
 import io
 import json
-import statistics
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -89,6 +89,7 @@ class Row:
     tokens_1120: int
     cer_chosen: float | None = None
     cer_1120: float | None = None
+    reference_chars: int = 0
 
 
 def cer(hypothesis: str, reference: str) -> float:
@@ -173,7 +174,8 @@ def measure(engine: OcrEngine, path: Path, category: str, max_pages: int) -> lis
         texts: dict[VisualBudget, str] = {}
         for b in (budget, 1120) if budget != 1120 else (budget,):
             texts[b] = ocr_text(engine, decoded(render(b)))
-        if "".join(reference.split()):
+        row.reference_chars = len("".join(reference.split()))
+        if row.reference_chars:
             row.cer_chosen = cer(texts[budget], reference)
             row.cer_1120 = cer(texts[1120], reference)
         rows.append(row)
@@ -203,16 +205,19 @@ def summarise(rows: list[Row]) -> list[dict[str, object]]:
                 "mean_560_tokens": round(sum(r.tokens_560 for r in group) / len(group), 1),
                 "saving_vs_1120": round(1 - tokens / sum(r.tokens_1120 for r in group), 3),
                 "with_text": len(cers),
-                "cer_chosen": _mean([r.cer_chosen for r in cers]),
-                "cer_1120": _mean([r.cer_1120 for r in cers]),
+                "cer_chosen": _weighted([(r.cer_chosen, r.reference_chars) for r in cers]),
+                "cer_1120": _weighted([(r.cer_1120, r.reference_chars) for r in cers]),
             }
         )
     return table
 
 
-def _mean(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return round(100 * statistics.fmean(present), 2) if present else None
+def _weighted(values: list[tuple[float | None, int]]) -> float | None:
+    """Corpus CER in percent: all edits over all reference characters (short, garbled
+    references such as a failed right-to-left line cannot dominate it)."""
+    present = [(v, n) for v, n in values if v is not None]
+    total = sum(n for _, n in present)
+    return round(100 * sum(v * n for v, n in present) / total, 2) if total else None
 
 
 def main(argv: list[str] | None = None) -> int:
