@@ -24,11 +24,13 @@ HD = (1920, 1080)
 
 
 def page(size=LETTER, chars=None, font=None, share=None, x_height=None, override=None):
-    return VisualChunkProfile(PAGE, *size, chars, font, share, x_height, override)
+    width, height = size
+    return VisualChunkProfile(PAGE, width, height, chars, font, share, x_height, override=override)
 
 
 def pixels(kind, size, share=None, x_height=None, override=None):
-    return VisualChunkProfile(kind, *size, None, None, share, x_height, override)
+    width, height = size
+    return VisualChunkProfile(kind, width, height, None, None, share, x_height, override=override)
 
 
 # An em must reach 12 px at the target size: on Letter >= 21.9 pt at 70, >= 15.3 at 140,

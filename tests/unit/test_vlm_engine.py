@@ -29,6 +29,7 @@ from pipeline.model.render import render_image
 from pipeline.model.retry import RetryPolicy
 from pipeline.planning.geometry import soft_tokens, target_size
 from schemas.blocks import BlockKind
+from schemas.budget import VisualBudget
 from schemas.extractions import PageSize
 from tests.fakes.fake_vllm import MOE_MODEL, Fault, count_tokens, running_fake_vllm
 
@@ -378,7 +379,8 @@ def test_requests_for_different_pages_are_identical_up_to_the_image(engine, cont
     for number, (width, height) in enumerate([(612, 792), (842, 595)], start=1):
         page = document.new_page(width=width, height=height)
         page.insert_text((72, 72), f"Page {number} of the sample", fontsize=14)
-    for index, budget in [(0, 280), (1, 560)]:
+    budgets: list[tuple[int, VisualBudget]] = [(0, 280), (1, 560)]
+    for index, budget in budgets:
         content, _ = extract_page_on_moe(document, index, budget, engine)
         assert content is not None
     first, second = (recorded.body for recorded in control.requests)
