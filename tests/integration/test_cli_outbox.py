@@ -4,10 +4,8 @@ with --wait), and once the broker answers one reaper sweep sends the message, on
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from schemas.settings import Settings
@@ -15,8 +13,8 @@ from schemas.tasks import CHUNK_DOCUMENT_TASK
 from storage.blobs import BlobStore
 from storage.database import make_session_factory, transaction
 from storage.models import Document
-from tests.integration.test_outbox import _chunking_messages, _outbox
 from tests.support.cli import ingest_cli
+from tests.support.outbox import chunking_messages, outbox_entries
 from tests.support.private_redis import PrivateRedis
 from workers.celery_app import CeleryEnqueuer, celery_client
 from workers.context import build_context
@@ -25,24 +23,16 @@ from workers.reaper import reap_once
 WAIT_LIMIT_SECONDS = 60
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[PrivateRedis]:
-    """A Redis of our own, not started: the broker is down until the test starts it."""
-    server = PrivateRedis(tmp_path)
-    yield server
-    server.kill()
-
-
 def _messages_of(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("greenhouse:")]
 
 
 def test_an_ingest_while_the_broker_is_down_is_accepted_and_sent_by_a_reaper(
-    postgres_engine: Engine, tmp_path: Path, broker: PrivateRedis
+    postgres_engine: Engine, tmp_path: Path, stopped_broker: PrivateRedis
 ) -> None:
     settings = Settings(
         database_url=postgres_engine.url.render_as_string(hide_password=False),
-        broker_url=broker.url,
+        broker_url=stopped_broker.url,
         blob_root=str(tmp_path / "blobs"),
         outbox_retry_seconds=0.1,
     )
@@ -50,7 +40,8 @@ def test_an_ingest_while_the_broker_is_down_is_accepted_and_sent_by_a_reaper(
     pdf = tmp_path / "a.pdf"
     pdf.write_bytes(b"%PDF-cli-outage")
     refused = (
-        f"OperationalError: Error 111 connecting to 127.0.0.1:{broker.port}. Connection refused."
+        f"OperationalError: Error 111 connecting to 127.0.0.1:{stopped_broker.port}."
+        " Connection refused."
     )
     accepted = (
         f"greenhouse: 1 document accepted, will be sent when the broker answers ({refused}): "
@@ -66,7 +57,7 @@ def test_an_ingest_while_the_broker_is_down_is_accepted_and_sent_by_a_reaper(
     ]
     report = json.loads(first.stdout)
     assert (report["status"], report["duplicate"]) == ("queued", False)
-    assert _outbox(sessions) == [(report["id"], 3, refused)]
+    assert outbox_entries(sessions) == [(report["id"], 3, refused)]
     with transaction(sessions) as session:
         sha256 = session.scalar(select(Document.sha256).where(Document.id == report["id"]))
     assert sha256 is not None and BlobStore(tmp_path / "blobs").exists(sha256)
@@ -82,29 +73,31 @@ def test_an_ingest_while_the_broker_is_down_is_accepted_and_sent_by_a_reaper(
     ]
     again = json.loads(waited.stdout)
     assert (again["id"], again["status"], again["duplicate"]) == (report["id"], "queued", True)
-    assert _outbox(sessions) == [(report["id"], 6, refused)]
+    assert outbox_entries(sessions) == [(report["id"], 6, refused)]
     with transaction(sessions) as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 1
 
-    broker.start()
+    stopped_broker.start()
     context = build_context(settings, CeleryEnqueuer(celery_client(settings)))
     try:
         reap_once(context)
-        assert _outbox(sessions) == []
+        assert outbox_entries(sessions) == []
         reap_once(context)
     finally:
         context.close()
-    assert _chunking_messages(broker) == [(CHUNK_DOCUMENT_TASK, {"document_id": report["id"]})]
+    assert chunking_messages(stopped_broker) == [
+        (CHUNK_DOCUMENT_TASK, {"document_id": report["id"]})
+    ]
 
 
 def test_an_ingest_with_the_broker_up_sends_at_once_and_leaves_no_entry(
-    postgres_engine: Engine, tmp_path: Path, broker: PrivateRedis
+    postgres_engine: Engine, tmp_path: Path, stopped_broker: PrivateRedis
 ) -> None:
     """A re-run on a document still queued sends its message again (it may have been lost)."""
-    broker.start()
+    stopped_broker.start()
     settings = Settings(
         database_url=postgres_engine.url.render_as_string(hide_password=False),
-        broker_url=broker.url,
+        broker_url=stopped_broker.url,
         blob_root=str(tmp_path / "blobs"),
     )
     sessions = make_session_factory(postgres_engine)
@@ -116,6 +109,6 @@ def test_an_ingest_with_the_broker_up_sends_at_once_and_leaves_no_entry(
     assert (second.returncode, _messages_of(second.stderr)) == (0, [])
     document_id = json.loads(first.stdout)["id"]
     assert json.loads(second.stdout)["id"] == document_id
-    assert _outbox(sessions) == []
+    assert outbox_entries(sessions) == []
     message = (CHUNK_DOCUMENT_TASK, {"document_id": document_id})
-    assert _chunking_messages(broker) == [message, message]
+    assert chunking_messages(stopped_broker) == [message, message]

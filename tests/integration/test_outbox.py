@@ -1,26 +1,23 @@
 """Atomic submission: a document is accepted with its chunking message recorded in the outbox,
 so a broker outage delays the message until the broker answers, and loses nothing."""
 
-import base64
 import io
-import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from api.app import create_app
 from api.dispatch import CeleryDispatcher
 from schemas.settings import Settings
-from schemas.tasks import CHUNK_DOCUMENT_TASK, INGEST_QUEUE
+from schemas.tasks import CHUNK_DOCUMENT_TASK
 from storage.blobs import BlobStore
 from storage.database import SessionFactory, make_session_factory, transaction
 from storage.intake import take_in_staged
-from storage.models import Document, OutboxEntry
+from storage.models import Document
 from storage.outbox import flush_outbox
+from tests.support.outbox import chunking_messages, outbox_entries
 from tests.support.private_redis import PrivateRedis
 from workers.context import CollectingEnqueuer, build_context
 from workers.reaper import reap_once
@@ -28,48 +25,17 @@ from workers.reaper import reap_once
 FLUSH_WAIT_SECONDS = 60
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[PrivateRedis]:
-    """A Redis of our own, not started: the broker is down until the test starts it."""
-    server = PrivateRedis(tmp_path)
-    yield server
-    server.kill()
-
-
-def _outbox(sessions: SessionFactory) -> list[tuple[str, int, str | None]]:
-    with transaction(sessions) as session:
-        rows = session.execute(
-            select(OutboxEntry.document_id, OutboxEntry.attempts, OutboxEntry.last_error)
-        )
-        return [(document_id, attempts, error) for document_id, attempts, error in rows]
-
-
-def _chunking_messages(broker: PrivateRedis) -> list[tuple[str, dict[str, str]]]:
-    """(task name, kwargs) of every message waiting in the ingest queue."""
-    client = broker.client()
-    try:
-        raw = client.lrange(INGEST_QUEUE, 0, -1)
-    finally:
-        client.close()
-    messages = []
-    for item in raw:
-        message = json.loads(item)
-        _, kwargs, _ = json.loads(base64.b64decode(message["body"]))
-        messages.append((message["headers"]["task"], kwargs))
-    return messages
-
-
 def test_an_upload_while_the_broker_is_down_is_accepted_and_sent_when_it_returns(
-    any_engine: Engine, tmp_path: Path, broker: PrivateRedis
+    any_engine: Engine, tmp_path: Path, stopped_broker: PrivateRedis
 ) -> None:
     settings = Settings(
         database_url=any_engine.url.render_as_string(hide_password=False),
-        broker_url=broker.url,
+        broker_url=stopped_broker.url,
         blob_root=str(tmp_path / "blobs"),
         outbox_retry_seconds=0.2,
     )
     sessions = make_session_factory(any_engine)
-    app = create_app(settings, CeleryDispatcher(broker.url))
+    app = create_app(settings, CeleryDispatcher(stopped_broker.url))
     with TestClient(app) as client:
         response = client.post(
             "/v1/documents", files={"file": ("a.pdf", io.BytesIO(b"%PDF-outage"), "x/y")}
@@ -77,17 +43,19 @@ def test_an_upload_while_the_broker_is_down_is_accepted_and_sent_when_it_returns
         assert response.status_code == 202
         document = response.json()
         assert document["status"] == "queued"
-        [(pending_id, attempts, error)] = _outbox(sessions)
+        [(pending_id, attempts, error)] = outbox_entries(sessions)
         assert pending_id == document["id"]
         assert attempts >= 1
         assert error is not None and "Connection refused" in error
         assert BlobStore(tmp_path / "blobs").exists(document["sha256"])
-        broker.start()
+        stopped_broker.start()
         deadline = time.monotonic() + FLUSH_WAIT_SECONDS
-        while _outbox(sessions):
+        while outbox_entries(sessions):
             assert time.monotonic() < deadline, "the outbox was not flushed"
             time.sleep(0.1)
-    assert _chunking_messages(broker) == [(CHUNK_DOCUMENT_TASK, {"document_id": document["id"]})]
+    assert chunking_messages(stopped_broker) == [
+        (CHUNK_DOCUMENT_TASK, {"document_id": document["id"]})
+    ]
     with transaction(sessions) as session:
         assert session.scalar(select(Document.status)) == "queued"
         assert session.scalar(select(Document.attempts)) == 0
@@ -114,7 +82,7 @@ def test_a_reaper_sweep_sends_what_the_api_could_not(any_engine: Engine, tmp_pat
     second = _accept(context.sessions, context.blobs, b"second")
     reap_once(context)
     assert enqueuer.documents == [first, second]
-    assert _outbox(context.sessions) == []
+    assert outbox_entries(context.sessions) == []
     reap_once(context)
     assert enqueuer.documents == [first, second]
     context.close()
@@ -136,10 +104,10 @@ def test_a_flush_stops_at_the_first_failed_send_and_counts_it(
     result = flush_outbox(sessions, send_once_then_fail)
     assert result.sent == [ids[0]]
     assert result.error == "OSError: broker unreachable"
-    assert sorted(_outbox(sessions)) == sorted(
+    assert sorted(outbox_entries(sessions)) == sorted(
         [(ids[1], 1, "OSError: broker unreachable"), (ids[2], 0, None)]
     )
     retried = flush_outbox(sessions, sent.append)
     assert retried.sent == ids[1:] and retried.error is None
     assert sent == ids
-    assert _outbox(sessions) == []
+    assert outbox_entries(sessions) == []
