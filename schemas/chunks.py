@@ -6,7 +6,8 @@ from schemas.enums import ChunkKind
 
 
 class ChunkDescriptor(BaseModel):
-    """One page, image, frame or speech segment of a document, as emitted by a chunker."""
+    """One page, image, frame, speech segment, section, slide or sheet range of a document, as
+    emitted by a chunker."""
 
     seq: int = Field(ge=0, description="Position of the chunk in the document (0-based).")
     kind: ChunkKind
@@ -39,6 +40,23 @@ class ChunkDescriptor(BaseModel):
     )
     start_seconds: float | None = None
     end_seconds: float | None = None
+    part: str | None = Field(
+        default=None,
+        description="Where the chunk sits inside its file: a sheet's name, an embedded image's"
+        " part name (`word/media/image1.png`), a section's anchor; None for PDF pages and"
+        " media.",
+    )
+    row_start: int | None = Field(
+        default=None, ge=0, description="First row of a sheet chunk (0-based, inclusive)."
+    )
+    row_end: int | None = Field(
+        default=None, ge=0, description="End of a sheet chunk's rows (0-based, exclusive)."
+    )
+    title: str | None = Field(
+        default=None,
+        max_length=500,
+        description="A slide's or sheet's title, when the file names it.",
+    )
     parser: str | None = Field(
         default=None,
         description="The fallback parser that read this page ('pdfium') when MuPDF could not;"
