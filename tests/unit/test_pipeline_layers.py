@@ -12,12 +12,13 @@ PIPELINE = ROOT / "pipeline"
 ALLOWED = {
     "errors": set(),
     "sources": {"errors"},
-    "chunking": {"errors", "sources"},
+    "formats": {"errors", "sources"},
+    "chunking": {"errors", "sources", "formats"},
     "planning": {"errors"},
     "assemble": {"errors"},
     "local": {"errors", "sources", "assemble"},
     "model": {"errors", "sources", "planning"},
-    "engines": {"errors", "sources", "local", "model"},
+    "engines": {"errors", "sources", "formats", "local", "model"},
     "run": {"engines"},
 }
 """Each stage and the pipeline stages it may import (schemas is always allowed)."""

@@ -1,0 +1,21 @@
+"""Which reader reads which media type."""
+
+from pipeline.errors import PipelineError
+from pipeline.formats.base import FormatReader
+from schemas.enums import ErrorCategory, MediaType
+
+__all__ = ["READERS", "reader_for"]
+
+READERS: tuple[FormatReader, ...] = ()
+"""Every built-in reader; a new format is one reader module and one entry here."""
+
+
+def reader_for(media_type: MediaType) -> FormatReader:
+    """The reader of `media_type`, or `unsupported_media` when none reads it."""
+    for reader in READERS:
+        if media_type in reader.media_types:
+            return reader
+    raise PipelineError(
+        ErrorCategory.UNSUPPORTED_MEDIA,
+        f"{media_type.value} files are recognised but not supported by this version",
+    )
