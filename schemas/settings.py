@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     chunk_deadline_seconds: float = Field(default=600.0, gt=0)
     child_memory_mb: int = Field(default=4096, ge=256)
     test_hooks: bool = False
+    local_run_pages: int = Field(default=16, ge=1)
+    """Consecutive local-tier jobs of a document claimed, run and completed together under one
+    message (a run); every page keeps its own job row. 1: one message per job."""
 
     @field_validator("vllm_url", "edge_url")
     @classmethod

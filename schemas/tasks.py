@@ -6,6 +6,8 @@ CHUNK_DOCUMENT_TASK = "greenhouse.chunk_document"
 """Cuts a queued document into jobs; takes `document_id`."""
 RUN_JOB_TASK = "greenhouse.run_job"
 """Runs one job; takes `job_id`."""
+RUN_JOB_RUN_TASK = "greenhouse.run_job_run"
+"""Runs the queued jobs of a run (consecutive local-tier pages of a document); takes `run_id`."""
 
 INGEST_QUEUE = "ingest"
 LOCAL_QUEUE = "local"

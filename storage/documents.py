@@ -15,6 +15,7 @@ from schemas.enums import DocumentStatus, ErrorCategory, JobState
 from schemas.plans import JobPlan
 from storage.blobs import StoredBlob
 from storage.models import Document, Job, new_id
+from storage.runs import RecordedChunks, assign_runs
 from storage.types import utcnow
 
 
@@ -242,12 +243,13 @@ def record_chunks(
     *,
     media_type: str,
     plans: Iterable[JobPlan],
-) -> list[tuple[str, str]]:
+    run_pages: int = 1,
+) -> RecordedChunks:
     """Insert one job per plan and move the document to processing.
 
-    A plan with a waiting reason is parked as waiting, the others are queued on their queue.
-    Returns the (job id, queue) pairs to enqueue after commit, or [] when the chunking lease
-    was lost.
+    A plan with a waiting reason is parked as waiting, the others are queued on their queue;
+    consecutive queued local-tier jobs share a run of at most `run_pages` (`storage/runs.py`).
+    Returns the messages to send after commit (none when the chunking lease was lost).
     """
     now = utcnow()
     job_rows: list[dict[str, Any]] = []
@@ -264,6 +266,7 @@ def record_chunks(
                 "chunk": plan.chunk.model_dump(mode="json", exclude_none=True),
                 "state": (JobState.WAITING if plan.waiting_reason else JobState.QUEUED).value,
                 "waiting_reason": plan.waiting_reason,
+                "run_id": None,
                 "attempts": 0,
                 "enqueued_at": now,
                 "created_at": now,
@@ -294,10 +297,11 @@ def record_chunks(
         .returning(Document.id)
     ).first()
     if moved is None:
-        return []
+        return RecordedChunks()
+    recorded = assign_runs(job_rows, run_pages)
     if job_rows:
         session.execute(insert(Job), job_rows)
-    return [(row["id"], row["queue"]) for row in job_rows if row["state"] == JobState.QUEUED]
+    return recorded
 
 
 def fail_document(

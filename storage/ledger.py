@@ -7,15 +7,16 @@ Reaching a terminal state counts the document down; the job that brings the coun
 finalises the document.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from schemas.enums import DocumentStatus, ErrorCategory, JobState
-from storage.models import Document, Extraction, Job
+from storage.models import Document, Extraction, Job, new_id
 from storage.types import utcnow
 
 
@@ -68,6 +69,33 @@ class Transition:
 _REFUSED = Transition(applied=False)
 
 
+@dataclass(frozen=True)
+class Completion:
+    """A job that succeeded: its extraction and model usage (for `settle_jobs`)."""
+
+    job_id: str
+    extraction: ExtractionRecord
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A job that failed for good (for `settle_jobs`)."""
+
+    job_id: str
+    category: ErrorCategory
+    message: str
+
+
+@dataclass(frozen=True)
+class SettledJobs:
+    """The jobs `settle_jobs` completed and failed, and the documents that finished."""
+
+    completed: list[str]
+    failed: list[str]
+    finished_documents: list[str]
+
+
 def claim_job(session: Session, job_id: str, owner: str, lease_seconds: float) -> Job | None:
     """Lease a job to `owner`; None if it is not claimable.
 
@@ -77,22 +105,8 @@ def claim_job(session: Session, job_id: str, owner: str, lease_seconds: float) -
     now = utcnow()
     claimed = session.execute(
         update(Job)
-        .where(
-            Job.id == job_id,
-            (Job.state == JobState.QUEUED)
-            | and_(
-                Job.state == JobState.RUNNING,
-                (Job.lease_expires_at < now) | (Job.lease_owner == owner),
-            ),
-        )
-        .values(
-            state=JobState.RUNNING,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            attempts=Job.attempts + 1,
-            started_at=now,
-            updated_at=now,
-        )
+        .where(Job.id == job_id, _claimable(owner, now))
+        .values(**_claim_values(owner, lease_seconds, now))
         .returning(Job.id)
     ).first()
     if claimed is None:
@@ -100,6 +114,48 @@ def claim_job(session: Session, job_id: str, owner: str, lease_seconds: float) -
     return session.scalars(
         select(Job).where(Job.id == job_id).execution_options(populate_existing=True)
     ).one()
+
+
+def claim_run(session: Session, run_id: str, owner: str, lease_seconds: float) -> list[Job]:
+    """Lease every claimable job of a run to `owner` in one statement (each counts an attempt);
+    the claimed jobs in chunk order, [] when none is claimable. Jobs another owner holds are
+    left to it, so a run partly claimed elsewhere (a job re-sent alone) claims only the rest."""
+    now = utcnow()
+    claimed = session.scalars(
+        update(Job)
+        .where(Job.run_id == run_id, _claimable(owner, now))
+        .values(**_claim_values(owner, lease_seconds, now))
+        .returning(Job.id)
+    ).all()
+    if not claimed:
+        return []
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.id.in_(claimed))
+            .order_by(Job.seq)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _claimable(owner: str, now: datetime) -> ColumnElement[bool]:
+    """Queued, or running with an expired lease, or running under the same owner."""
+    return (Job.state == JobState.QUEUED) | and_(
+        Job.state == JobState.RUNNING,
+        (Job.lease_expires_at < now) | (Job.lease_owner == owner),
+    )
+
+
+def _claim_values(owner: str, lease_seconds: float, now: datetime) -> dict[str, Any]:
+    return {
+        "state": JobState.RUNNING,
+        "lease_owner": owner,
+        "lease_expires_at": now + timedelta(seconds=lease_seconds),
+        "attempts": Job.attempts + 1,
+        "started_at": now,
+        "updated_at": now,
+    }
 
 
 def renew_lease(session: Session, job_id: str, owner: str, lease_seconds: float) -> bool:
@@ -112,6 +168,22 @@ def renew_lease(session: Session, job_id: str, owner: str, lease_seconds: float)
         .returning(Job.id)
     ).first()
     return renewed is not None
+
+
+def renew_leases(
+    session: Session, job_ids: Sequence[str], owner: str, lease_seconds: float
+) -> set[str]:
+    """Extend the leases of an owner's running jobs in one statement; the ids still ours."""
+    if not job_ids:
+        return set()
+    now = utcnow()
+    renewed = session.scalars(
+        update(Job)
+        .where(Job.id.in_(list(job_ids)), Job.state == JobState.RUNNING, Job.lease_owner == owner)
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .returning(Job.id)
+    ).all()
+    return set(renewed)
 
 
 def complete_job(
@@ -192,6 +264,122 @@ def fail_job(
     return _count_down(session, row[0], succeeded=False)
 
 
+def settle_jobs(
+    session: Session,
+    owner: str,
+    completions: Sequence[Completion],
+    failures: Sequence[Failure],
+) -> SettledJobs:
+    """`complete_job` and `fail_job` for many running jobs of `owner` in one transaction: the
+    extractions inserted together, each document counted down once by its totals. Jobs no
+    longer running under `owner` are left out (and written nothing)."""
+    now = utcnow()
+    finished: dict[str, tuple[int, str]] = {}  # job id -> (seq, document id)
+    plain = [each for each in completions if each.usage is None]
+    if plain:
+        rows = session.execute(
+            update(Job)
+            .where(
+                Job.id.in_([each.job_id for each in plain]),
+                Job.state == JobState.RUNNING,
+                Job.lease_owner == owner,
+            )
+            .values(**_success_values(Usage(), now))
+            .returning(Job.id, Job.seq, Job.document_id)
+        ).all()
+        finished.update((job_id, (seq, document_id)) for job_id, seq, document_id in rows)
+    for each in completions:
+        if each.usage is not None:
+            row = session.execute(
+                update(Job)
+                .where(Job.id == each.job_id, _running_under(owner))
+                .values(**_success_values(each.usage, now))
+                .returning(Job.seq, Job.document_id)
+            ).first()
+            if row is not None:
+                finished[each.job_id] = (row[0], row[1])
+    completed = [each for each in completions if each.job_id in finished]
+    if completed:
+        session.execute(
+            insert(Extraction),
+            [
+                {
+                    "id": new_id(),
+                    "job_id": each.job_id,
+                    "document_id": finished[each.job_id][1],
+                    "seq": finished[each.job_id][0],
+                    "kind": each.extraction.kind,
+                    "engine": each.extraction.engine,
+                    "data": each.extraction.data,
+                    "provenance": each.extraction.provenance,
+                    "created_at": now,
+                }
+                for each in completed
+            ],
+        )
+    failed: dict[str, str] = {}  # job id -> document id
+    for failure in failures:
+        failed_row = session.execute(
+            update(Job)
+            .where(Job.id == failure.job_id, _running_under(owner))
+            .values(**_failure_values(failure.category, failure.message, now))
+            .returning(Job.document_id)
+        ).first()
+        if failed_row is not None:
+            failed[failure.job_id] = failed_row[0]
+    tallies: dict[str, list[int]] = {}
+    for _, document_id in finished.values():
+        tallies.setdefault(document_id, [0, 0])[0] += 1
+    for document_id in failed.values():
+        tallies.setdefault(document_id, [0, 0])[1] += 1
+    done = [
+        transition.finished_document
+        for document_id, (n_succeeded, n_failed) in tallies.items()
+        if (
+            transition := _count_down_by(session, document_id, n_succeeded, n_failed)
+        ).finished_document
+    ]
+    return SettledJobs(
+        completed=[each.job_id for each in completed],
+        failed=list(failed),
+        finished_documents=[document_id for document_id in done if document_id],
+    )
+
+
+def _running_under(owner: str) -> ColumnElement[bool]:
+    return (Job.state == JobState.RUNNING) & (Job.lease_owner == owner)
+
+
+def _success_values(usage: Usage, now: datetime) -> dict[str, Any]:
+    return {
+        "state": JobState.SUCCEEDED,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "error_category": None,
+        "error_message": None,
+        "tokens_in": usage.tokens_in,
+        "tokens_out": usage.tokens_out,
+        "latency_ms": usage.latency_ms,
+        "model": usage.model,
+        "fell_back": usage.fell_back,
+        "model_calls": usage.model_calls,
+        "finished_at": now,
+        "updated_at": now,
+    }
+
+
+def _failure_values(category: ErrorCategory, message: str, now: datetime) -> dict[str, Any]:
+    return {
+        "state": JobState.FAILED,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "error_category": category.value,
+        "error_message": message,
+        "finished_at": now,
+        "updated_at": now,
+    }
+
+
 def release_job(
     session: Session, job_id: str, owner: str, category: ErrorCategory, message: str
 ) -> bool:
@@ -212,6 +400,45 @@ def release_job(
         .returning(Job.id)
     ).first()
     return released is not None
+
+
+def release_jobs(
+    session: Session,
+    job_ids: Sequence[str],
+    owner: str,
+    category: ErrorCategory,
+    message: str,
+    *,
+    charged: bool = True,
+) -> list[str]:
+    """`release_job` for many running jobs of `owner` in one statement; with `charged=False`
+    the attempt their claim counted is given back (they did not cause what stopped them).
+    Returns the released ids."""
+    if not job_ids:
+        return []
+    now = utcnow()
+    released = session.scalars(
+        update(Job)
+        .where(Job.id.in_(list(job_ids)), Job.state == JobState.RUNNING, Job.lease_owner == owner)
+        .values(
+            state=JobState.QUEUED,
+            lease_owner=None,
+            lease_expires_at=None,
+            attempts=Job.attempts if charged else Job.attempts - 1,
+            error_category=category.value,
+            error_message=message,
+            enqueued_at=now,
+            updated_at=now,
+        )
+        .returning(Job.id)
+    ).all()
+    return list(released)
+
+
+def leave_run(session: Session, job_id: str) -> None:
+    """Take a job out of its run: from now on it is claimed and run alone (a page that stopped
+    its run is isolated on its next attempt)."""
+    session.execute(update(Job).where(Job.id == job_id).values(run_id=None))
 
 
 def park_job(session: Session, job_id: str, owner: str | None, reason: str) -> bool:
@@ -335,6 +562,13 @@ def queued_among(session: Session, job_ids: list[str]) -> list[tuple[str, str]]:
     return [(job_id, tier) for job_id, tier in rows]
 
 
+def jobs_in_runs(session: Session, run_ids: Sequence[str]) -> list[str]:
+    """The ids of the jobs that belong to the given runs, whatever their state."""
+    if not run_ids:
+        return []
+    return list(session.scalars(select(Job.id).where(Job.run_id.in_(list(run_ids)))))
+
+
 def queued_jobs_of_document(session: Session, document_id: str) -> list[tuple[str, str]]:
     """The (job id, queue) pairs of the document's queued jobs."""
     rows = session.execute(
@@ -351,14 +585,20 @@ def queue_of_job(session: Session, job_id: str) -> str | None:
 
 
 def _count_down(session: Session, document_id: str, *, succeeded: bool) -> Transition:
+    return _count_down_by(session, document_id, int(succeeded), int(not succeeded))
+
+
+def _count_down_by(session: Session, document_id: str, succeeded: int, failed: int) -> Transition:
+    """Count a document down by jobs that reached a terminal state; the transition that
+    reaches zero finishes it (done, partial or failed)."""
     now = utcnow()
     remaining, n_succeeded, n_failed, n_total = session.execute(
         update(Document)
         .where(Document.id == document_id)
         .values(
-            jobs_pending=Document.jobs_pending - 1,
-            jobs_succeeded=Document.jobs_succeeded + (1 if succeeded else 0),
-            jobs_failed=Document.jobs_failed + (0 if succeeded else 1),
+            jobs_pending=Document.jobs_pending - (succeeded + failed),
+            jobs_succeeded=Document.jobs_succeeded + succeeded,
+            jobs_failed=Document.jobs_failed + failed,
             updated_at=now,
         )
         .returning(

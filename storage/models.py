@@ -91,6 +91,8 @@ class Job(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     waiting_reason: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    """The run (local-tier pages sent, claimed and completed together) the job belongs to."""
     error_category: Mapped[str | None] = mapped_column(String(50))
     error_message: Mapped[str | None] = mapped_column(Text)
     tokens_in: Mapped[int | None] = mapped_column(Integer)

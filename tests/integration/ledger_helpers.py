@@ -39,4 +39,4 @@ def document_with_jobs(
         runnable = record_chunks(
             session, document_id, "chunker", media_type="application/pdf", plans=plans
         )
-    return document_id, [job_id for job_id, _ in runnable]
+    return document_id, runnable.job_ids

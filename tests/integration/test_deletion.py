@@ -134,7 +134,7 @@ def test_a_document_deleted_while_chunked_gets_no_jobs(
         runnable = record_chunks(
             session, document_id, "chunker", media_type="application/pdf", plans=[plan]
         )
-    assert runnable == []
+    assert runnable.job_ids == []
     assert _count(sessions, Job) == 0
 
 

@@ -94,7 +94,7 @@ def document_with_jobs(
         runnable = document_repository.record_chunks(
             session, document_id, "chunker", media_type="application/pdf", plans=plans
         )
-    return document_id, [job_id for job_id, _ in runnable]
+    return document_id, runnable.job_ids
 
 
 def _sweep_every_minute(

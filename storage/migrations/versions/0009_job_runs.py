@@ -6,6 +6,9 @@ Revises: 0008
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
@@ -13,8 +16,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Reserved: filled in by the change that needs it."""
+    with op.batch_alter_table("jobs") as batch:
+        batch.add_column(sa.Column("run_id", sa.String(length=36), nullable=True))
+    op.create_index("ix_jobs_run_id", "jobs", ["run_id"])
 
 
 def downgrade() -> None:
-    """Reserved: filled in by the change that needs it."""
+    op.drop_index("ix_jobs_run_id", table_name="jobs")
+    with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("run_id")
