@@ -7,6 +7,7 @@ thread, per-process context reset after a fork). Task bodies take ids, not paylo
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,9 +21,11 @@ from schemas.tasks import (
     ALL_QUEUES,
     CHUNK_DOCUMENT_TASK,
     INGEST_QUEUE,
+    RUN_JOB_RUN_TASK,
     RUN_JOB_TASK,
 )
 from workers import chunk_document as chunk_step
+from workers import job_run as job_run_step
 from workers import run_job as run_step
 from workers.context import WorkerContext, build_context
 from workers.owners import celery_owner
@@ -60,6 +63,10 @@ class CeleryEnqueuer:
     def enqueue_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
         for job_id, queue in jobs:
             self._app.send_task(RUN_JOB_TASK, kwargs={"job_id": job_id}, queue=queue)
+
+    def enqueue_runs(self, runs: Sequence[tuple[str, str]]) -> None:
+        for run_id, queue in runs:
+            self._app.send_task(RUN_JOB_RUN_TASK, kwargs={"run_id": run_id}, queue=queue)
 
 
 def configure_celery(app: Celery, settings: Settings) -> None:
@@ -122,6 +129,7 @@ def create_worker_app(settings: Settings) -> Celery:
     app = celery_client(settings)
     context = ProcessContext(settings, app)
     _register_tasks(app, context)
+    _register_run_task(app, context, settings.local_run_pages)
     _connect_signals(context)
     return app
 
@@ -148,6 +156,28 @@ def _register_tasks(app: Celery, context: ProcessContext) -> None:
             timeout_errors=(SoftTimeLimitExceeded,),
         )
         logger.info("job %s: %s", job_id, outcome.state)
+
+
+def _register_run_task(app: Celery, context: ProcessContext, run_pages: int) -> None:
+    """The job run's task: its time limits are a job's times the pages a run may hold."""
+
+    @app.task(
+        name=RUN_JOB_RUN_TASK,
+        bind=True,
+        **RETRY_TRANSIENT,
+        soft_time_limit=JOB_SOFT_TIME_LIMIT * run_pages,
+        time_limit=JOB_HARD_TIME_LIMIT * run_pages,
+    )
+    def run_job_run_task(self: Any, *, run_id: str) -> None:
+        """Run the queued jobs of a job run."""
+        outcomes = job_run_step.run_job_run(
+            context.get(),
+            run_id,
+            celery_owner(self.request.id),
+            timeout_errors=(SoftTimeLimitExceeded,),
+        )
+        states = Counter(outcome.state for outcome in outcomes)
+        logger.info("run %s: %s", run_id, dict(states) or "nothing to claim")
 
 
 def _connect_signals(context: ProcessContext) -> None:

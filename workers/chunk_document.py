@@ -88,13 +88,19 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
     finally:
         lease.stop()
     with transaction(context.sessions) as session:
-        runnable = record_chunks(
-            session, document_id, owner, media_type=media_type.value, plans=plans
+        recorded = record_chunks(
+            session,
+            document_id,
+            owner,
+            media_type=media_type.value,
+            plans=plans,
+            run_pages=settings.local_run_pages,
         )
-    context.enqueuer.enqueue_jobs(runnable)
+    context.enqueuer.enqueue_jobs(recorded.jobs)
+    context.enqueuer.enqueue_runs(recorded.runs)
     if not plans:
         finalize_document(context, document_id)
-    return [job_id for job_id, _ in runnable]
+    return recorded.job_ids
 
 
 def _record_failure(

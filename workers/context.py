@@ -28,6 +28,9 @@ class Enqueuer(Protocol):
     def enqueue_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
         """Queue (job id, queue name) pairs."""
 
+    def enqueue_runs(self, runs: Sequence[tuple[str, str]]) -> None:
+        """Queue (run id, queue name) pairs: one message for the queued jobs of each run."""
+
 
 @dataclass
 class CollectingEnqueuer:
@@ -35,12 +38,16 @@ class CollectingEnqueuer:
 
     documents: list[str] = field(default_factory=list)
     jobs: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[tuple[str, str]] = field(default_factory=list)
 
     def enqueue_documents(self, document_ids: Sequence[str]) -> None:
         self.documents.extend(document_ids)
 
     def enqueue_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
         self.jobs.extend(jobs)
+
+    def enqueue_runs(self, runs: Sequence[tuple[str, str]]) -> None:
+        self.runs.extend(runs)
 
 
 @dataclass

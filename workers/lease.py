@@ -1,7 +1,8 @@
 """Keeping the leases of running jobs alive: one heartbeat thread per process for all of them.
 
 A job registers its lease while it runs; the heartbeat renews every registered lease each
-third of the lease length in one transaction, and marks a job lost when its lease was taken
+third of the lease length in one transaction (one statement per owner: a job run's leases
+are renewed together), and marks a job lost when its lease was taken
 over. One thread per process instead of one per job: starting a thread per page cost more than
 extracting a native-text page. A lease held with `max_seconds` stops being renewed once that
 much time has passed, so a job hung past its deadline loses its lease and the reaper takes it
@@ -12,6 +13,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -19,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.database import transaction
-from storage.ledger import renew_lease
+from storage.ledger import renew_leases
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +48,14 @@ class LeaseHeartbeat:
     def hold(self, job_id: str, owner: str, max_seconds: float | None = None) -> "HeldLease":
         """Keep the lease of `job_id` alive for the duration of a `with` block, but for no
         longer than `max_seconds` (the job's deadline) when given."""
+        return self.hold_many([job_id], owner, max_seconds)
+
+    def hold_many(
+        self, job_ids: Sequence[str], owner: str, max_seconds: float | None = None
+    ) -> "HeldLease":
+        """`hold` for the jobs of a job run, together (`max_seconds`: the whole run's)."""
         deadline = math.inf if max_seconds is None else time.monotonic() + max_seconds
-        return HeldLease(self, _Lease(job_id, owner, deadline))
+        return HeldLease(self, [_Lease(job_id, owner, deadline) for job_id in job_ids])
 
     def _register(self, lease: _Lease) -> None:
         with self._lock:
@@ -79,11 +87,17 @@ class LeaseHeartbeat:
                 self._renew(due)
 
     def _renew(self, leases: list[_Lease]) -> None:
+        """One transaction, one statement per owner, for every lease due."""
+        by_owner: dict[str, list[_Lease]] = {}
+        for lease in leases:
+            by_owner.setdefault(lease.owner, []).append(lease)
         try:
             with transaction(self._sessions) as session:
-                for lease in leases:
-                    if not renew_lease(session, lease.job_id, lease.owner, self._lease_seconds):
-                        lease.lost = True
+                for owner, held in by_owner.items():
+                    job_ids = [lease.job_id for lease in held]
+                    renewed = renew_leases(session, job_ids, owner, self._lease_seconds)
+                    for lease in held:
+                        lease.lost = lease.lost or lease.job_id not in renewed
         except SQLAlchemyError as exc:
             logger.warning("could not renew %d leases: %s", len(leases), exc)
 
@@ -91,17 +105,18 @@ class LeaseHeartbeat:
 class HeldLease:
     """A registered lease; `lost` turns True if another worker took the job over."""
 
-    def __init__(self, heartbeat: LeaseHeartbeat, lease: _Lease) -> None:
+    def __init__(self, heartbeat: LeaseHeartbeat, leases: list[_Lease]) -> None:
         self._heartbeat = heartbeat
-        self._lease = lease
+        self._leases = leases
 
     @property
     def lost(self) -> bool:
-        """The lease could not be renewed: the job is no longer ours."""
-        return self._lease.lost
+        """A lease could not be renewed: a job is no longer ours."""
+        return any(lease.lost for lease in self._leases)
 
     def __enter__(self) -> "HeldLease":
-        self._heartbeat._register(self._lease)
+        for lease in self._leases:
+            self._heartbeat._register(lease)
         return self
 
     def __exit__(
@@ -110,4 +125,5 @@ class HeldLease:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._heartbeat._unregister(self._lease)
+        for lease in self._leases:
+            self._heartbeat._unregister(lease)

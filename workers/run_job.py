@@ -12,9 +12,7 @@ from storage.database import transaction
 from storage.documents import get_document
 from storage.extraction_schemas import get_schema
 from storage.ledger import (
-    ExtractionRecord,
     Transition,
-    Usage,
     claim_job,
     complete_job,
     fail_job,
@@ -25,6 +23,15 @@ from storage.ledger import (
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.isolation.messages import IsolationError
+from workers.job_decisions import (
+    Complete,
+    Decision,
+    Park,
+    Release,
+    decide,
+    extraction_record,
+    usage_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,31 +70,51 @@ def run_job(
         try:
             schema = _schema_request(context, schema_name)
             job_spec = ChunkJob(path=path, chunk=chunk, tier=tier, budget=budget, schema=schema)
-            result = context.isolation.run_chunk(job_spec)
-        except IsolationError as failure:
-            return _retry_within_attempts(context, job_id, owner, failure, attempts)
+            outcome: ExtractionResult | PipelineError = context.isolation.run_chunk(job_spec)
         except PipelineError as error:
-            return _record_failure(context, job_id, owner, error)
+            outcome = error
         except timeout_errors as exc:
-            timeout = IsolationError(ErrorCategory.TIMEOUT, f"the job ran out of time: {exc!r}")
-            return _retry_within_attempts(context, job_id, owner, timeout, attempts)
+            outcome = IsolationError(ErrorCategory.TIMEOUT, f"the job ran out of time: {exc!r}")
         except Exception as exc:
             if _job_deleted(context, job_id):
                 return JobOutcome(job_id, "deleted")
             logger.exception("job %s raised", job_id)
-            unexpected = PipelineError(
+            outcome = PipelineError(
                 ErrorCategory.INTERNAL, f"unexpected {type(exc).__name__}: {exc}"
             )
-            return _record_failure(context, job_id, owner, unexpected)
-    record = ExtractionRecord(
-        kind=result.kind, data=result.data, provenance=result.provenance, engine=result.engine
-    )
+    if isinstance(outcome, IsolationError):
+        if _job_deleted(context, job_id):
+            return JobOutcome(job_id, "deleted")
+        logger.warning("job %s, attempt %d: %s", job_id, attempts, outcome)
+    return _apply(context, job_id, owner, decide(outcome, attempts, settings.max_attempts))
+
+
+def _apply(context: WorkerContext, job_id: str, owner: str, decision: Decision) -> JobOutcome:
+    """Carry out the job's decision in its own transaction (then finalise or re-send)."""
+    if isinstance(decision, Complete):
+        with transaction(context.sessions) as session:
+            transition = complete_job(
+                session,
+                job_id,
+                owner,
+                extraction_record(decision.result),
+                usage_of(decision.result),
+            )
+        _finalize_if_finished(context, transition)
+        if transition:
+            return JobOutcome(job_id, "succeeded")
+        return JobOutcome(job_id, "deleted" if _job_deleted(context, job_id) else "lost-lease")
+    error = decision.error
+    if isinstance(decision, Park):
+        with transaction(context.sessions) as session:
+            park_job(session, job_id, owner, error.message)
+        return JobOutcome(job_id, "waiting", error.category.value)
+    if isinstance(decision, Release):
+        return _release(context, job_id, owner, error)
     with transaction(context.sessions) as session:
-        transition = complete_job(session, job_id, owner, record, _usage(result))
-    _finalize_if_finished(context, transition)
-    if transition:
-        return JobOutcome(job_id, "succeeded")
-    return JobOutcome(job_id, "deleted" if _job_deleted(context, job_id) else "lost-lease")
+        failed = fail_job(session, job_id, owner, error.category, error.message)
+    _finalize_if_finished(context, failed)
+    return JobOutcome(job_id, "failed", error.category.value)
 
 
 def _schema_request(context: WorkerContext, name: str | None) -> SchemaRequest | None:
@@ -103,50 +130,6 @@ def _schema_request(context: WorkerContext, name: str | None) -> SchemaRequest |
         return SchemaRequest(
             name=row.name, json_schema=row.json_schema, description=row.description
         )
-
-
-def _usage(result: ExtractionResult) -> Usage | None:
-    usage = result.usage
-    if usage is None:
-        return None
-    return Usage(
-        tokens_in=usage.tokens_in,
-        tokens_out=usage.tokens_out,
-        latency_ms=usage.latency_ms,
-        model=usage.model,
-        fell_back=usage.fell_back,
-        model_calls=usage.record,
-    )
-
-
-def _record_failure(
-    context: WorkerContext, job_id: str, owner: str, error: PipelineError
-) -> JobOutcome:
-    """Store a failure as data: parked (tier down), re-queued (transient) or failed."""
-    if error.category is ErrorCategory.TIER_UNAVAILABLE:
-        with transaction(context.sessions) as session:
-            park_job(session, job_id, owner, error.message)
-        return JobOutcome(job_id, "waiting", error.category.value)
-    if error.category is ErrorCategory.TRANSIENT:
-        return _release(context, job_id, owner, error)
-    with transaction(context.sessions) as session:
-        transition = fail_job(session, job_id, owner, error.category, error.message)
-    _finalize_if_finished(context, transition)
-    return JobOutcome(job_id, "failed", error.category.value)
-
-
-def _retry_within_attempts(
-    context: WorkerContext, job_id: str, owner: str, failure: IsolationError, attempts: int
-) -> JobOutcome:
-    """The isolated process crashed, overran its deadline or its memory (or the task's time
-    limit fired): another attempt while the job has attempts left (`attempts` counts this
-    one), else failed with that category."""
-    if _job_deleted(context, job_id):
-        return JobOutcome(job_id, "deleted")
-    logger.warning("job %s, attempt %d: %s", job_id, attempts, failure)
-    if attempts < context.settings.max_attempts:
-        return _release(context, job_id, owner, failure)
-    return _record_failure(context, job_id, owner, failure)
 
 
 def _release(context: WorkerContext, job_id: str, owner: str, error: PipelineError) -> JobOutcome:

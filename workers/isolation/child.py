@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import PipelineError
 from schemas.enums import ErrorCategory
-from workers.isolation.messages import READY, ChunkingError, PlanRequest, Reply, RunRequest
+from workers.isolation.messages import (
+    READY,
+    ChunkingError,
+    JobRunRequest,
+    PlanRequest,
+    Reply,
+    RunRequest,
+)
 
 if TYPE_CHECKING:
     from pipeline.engines.registry import EngineRegistry
@@ -67,6 +74,10 @@ def serve(connection: Connection, settings_json: str) -> None:
                 request = connection.recv()
             except EOFError:
                 return
+            if isinstance(request, JobRunRequest):
+                if not _answer_run(connection, request, resources, registry, settings.test_hooks):
+                    return
+                continue
             reply = _answer(request, resources, registry, settings.test_hooks)
             connection.send(reply)
             if reply.limit_hit:
@@ -119,6 +130,26 @@ def _answer(
             message=f"unexpected {type(exc).__name__}: {exc}",
             traceback=traceback.format_exc(),
         )
+
+
+def _answer_run(
+    connection: Connection,
+    request: JobRunRequest,
+    resources: "EngineResources",
+    registry: "EngineRegistry",
+    test_hooks: bool,
+) -> bool:
+    """One reply per job of the run, sent as each finishes, its PDF kept open across them;
+    False when the child must exit (a job hit the memory limit)."""
+    from workers.isolation.work import pinned_document
+
+    with pinned_document(request.jobs, resources):
+        for job in request.jobs:
+            reply = _answer(RunRequest(job), resources, registry, test_hooks)
+            connection.send(reply)
+            if reply.limit_hit:
+                return False
+    return True
 
 
 def _trigger(path: object, target: str) -> None:

@@ -16,8 +16,10 @@ __all__ = [
     "ChunkingError",
     "DocumentPlan",
     "IsolationError",
+    "JobRunRequest",
     "PlanRequest",
     "Reply",
+    "RunAnswers",
     "RunRequest",
 ]
 
@@ -43,6 +45,25 @@ class RunRequest:
     """Run one chunk job (a `pipeline.engines.base.ChunkJob`)."""
 
     job: Any
+
+
+@dataclass(frozen=True)
+class JobRunRequest:
+    """Run the chunk jobs of a job run in order (`pipeline.engines.base.ChunkJob`s); the child
+    answers one `Reply` per job as each finishes, so a crash or a deadline is charged to the
+    job it happened in."""
+
+    jobs: list[Any]
+
+
+@dataclass(frozen=True)
+class RunAnswers:
+    """What a job run gave: the outcome of each job answered, in order (an `ExtractionResult`
+    or a `PipelineError`), and, when the run stopped early, the `IsolationError` of the job at
+    index `len(outcomes)`; the jobs after it were not run."""
+
+    outcomes: list[Any]
+    stopped: "IsolationError | None" = None
 
 
 @dataclass(frozen=True)

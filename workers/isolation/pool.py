@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -26,8 +27,10 @@ from workers.isolation.messages import (
     ChunkingError,
     DocumentPlan,
     IsolationError,
+    JobRunRequest,
     PlanRequest,
     Reply,
+    RunAnswers,
     RunRequest,
 )
 
@@ -74,6 +77,19 @@ class _Child:
             self.connection.send(request)
         except OSError as exc:
             raise self._death(what) from exc
+        return self._reply(deadline, what)
+
+    def answers(self, request: JobRunRequest, deadline: float, what: str) -> Iterator[Reply]:
+        """Send a job run and yield one reply per job, waiting at most `deadline` seconds for
+        each."""
+        try:
+            self.connection.send(request)
+        except OSError as exc:
+            raise self._death(what) from exc
+        for _ in request.jobs:
+            yield self._reply(deadline, what)
+
+    def _reply(self, deadline: float, what: str) -> Reply:
         if not self.connection.poll(deadline):
             self.kill()
             raise IsolationError(
@@ -147,6 +163,35 @@ class IsolationPool:
             raise PipelineError(reply.category, reply.message)
         result: ExtractionResult = reply.value
         return result
+
+    def run_chunks(self, jobs: Sequence[ChunkJob]) -> RunAnswers:
+        """A job run in one child, answered job by job, each within the job deadline: a crash,
+        a deadline or the memory limit stops the run at the job it happened in."""
+        worker = self._take()
+        outcomes: list[ExtractionResult | PipelineError] = []
+        try:
+            for reply in worker.answers(JobRunRequest(list(jobs)), self._job_deadline, "the job"):
+                if reply.traceback:
+                    logger.error("the job raised in its isolated process:\n%s", reply.traceback)
+                if reply.limit_hit:
+                    worker.stop()
+                    stopped = IsolationError(
+                        reply.category or ErrorCategory.TOO_LARGE, reply.message
+                    )
+                    return RunAnswers(outcomes, stopped)
+                if reply.category is not None:
+                    outcomes.append(PipelineError(reply.category, reply.message))
+                else:
+                    outcomes.append(reply.value)
+        except IsolationError as stopped:
+            worker.kill()
+            return RunAnswers(outcomes, stopped)
+        except BaseException:
+            worker.kill()
+            raise
+        with self._lock:
+            self._idle.append(worker)
+        return RunAnswers(outcomes)
 
     def plan_document(self, request: PlanRequest) -> DocumentPlan:
         """Sniff, chunk and plan in a child; failures raise `ChunkingError` or

@@ -1,14 +1,15 @@
 """Where a worker runs chunks and plans documents: isolated children, or in-process."""
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from pipeline.engines.base import ChunkJob, ExtractionResult
 from pipeline.engines.registry import EngineRegistry
 from pipeline.engines.resources import EngineResources
 from schemas.settings import Settings
-from workers.isolation.messages import DocumentPlan, PlanRequest, RunRequest
+from workers.isolation.messages import DocumentPlan, PlanRequest, RunAnswers, RunRequest
 from workers.isolation.pool import IsolationPool
-from workers.isolation.work import plan_document, run_chunk
+from workers.isolation.work import plan_document, run_chunk, run_chunks
 
 __all__ = ["ChunkRunner", "InProcessRunner", "make_runner"]
 
@@ -18,6 +19,9 @@ class ChunkRunner(Protocol):
 
     def run_chunk(self, job: ChunkJob) -> ExtractionResult:
         """The job's extraction; failures raise `PipelineError`."""
+
+    def run_chunks(self, jobs: Sequence[ChunkJob]) -> RunAnswers:
+        """A job run's outcomes, job by job, failures as data (and where the run stopped)."""
 
     def plan_document(self, request: PlanRequest) -> DocumentPlan:
         """The document's media type and job plans; failures raise `ChunkingError`."""
@@ -36,6 +40,9 @@ class InProcessRunner:
 
     def run_chunk(self, job: ChunkJob) -> ExtractionResult:
         return run_chunk(RunRequest(job), self._resources, self._registry)
+
+    def run_chunks(self, jobs: Sequence[ChunkJob]) -> RunAnswers:
+        return run_chunks(jobs, self._resources, self._registry)
 
     def plan_document(self, request: PlanRequest) -> DocumentPlan:
         return plan_document(request)

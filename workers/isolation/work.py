@@ -1,17 +1,29 @@
 """The work an isolated child (or, with isolation off, the worker itself) does with bytes."""
 
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+
 from pipeline.chunking.documents import chunk_file
-from pipeline.engines.base import ExtractionResult
+from pipeline.engines.base import ChunkJob, ExtractionResult
 from pipeline.engines.registry import EngineRegistry
 from pipeline.engines.resources import EngineResources
 from pipeline.errors import PipelineError
 from pipeline.planning.jobs import plan_jobs
 from pipeline.run import process_chunk
 from pipeline.sources.sniff import sniff_file
-from schemas.enums import MediaType
-from workers.isolation.messages import ChunkingError, DocumentPlan, PlanRequest, RunRequest
+from schemas.enums import ChunkKind, ErrorCategory, MediaType
+from workers.isolation.messages import (
+    ChunkingError,
+    DocumentPlan,
+    PlanRequest,
+    RunAnswers,
+    RunRequest,
+)
 
-__all__ = ["plan_document", "run_chunk"]
+__all__ = ["pinned_document", "plan_document", "run_chunk", "run_chunks"]
+
+logger = logging.getLogger(__name__)
 
 
 def plan_document(request: PlanRequest) -> DocumentPlan:
@@ -32,3 +44,38 @@ def run_chunk(
 ) -> ExtractionResult:
     """Run one chunk job on its engine."""
     return process_chunk(request.job, resources, registry)
+
+
+def run_chunks(
+    jobs: Sequence[ChunkJob], resources: EngineResources, registry: EngineRegistry
+) -> RunAnswers:
+    """Run a job run's chunks in order in this process, each failure as data: a broken page
+    fails alone and the others go on."""
+    outcomes: list[ExtractionResult | PipelineError] = []
+    with pinned_document(jobs, resources):
+        for job in jobs:
+            try:
+                outcomes.append(run_chunk(RunRequest(job), resources, registry))
+            except PipelineError as error:
+                outcomes.append(error)
+            except Exception as exc:
+                logger.exception("the job of chunk %d raised", job.chunk.seq)
+                unexpected = f"unexpected {type(exc).__name__}: {exc}"
+                outcomes.append(PipelineError(ErrorCategory.INTERNAL, unexpected))
+    return RunAnswers(outcomes)
+
+
+@contextmanager
+def pinned_document(jobs: Sequence[ChunkJob], resources: EngineResources) -> Iterator[None]:
+    """Keep the run's PDF open across its pages (opened once, not evicted between them). A
+    file MuPDF cannot open is left to each page's own engine, which fails or falls back."""
+    with ExitStack() as pins:
+        paths = {job.path for job in jobs}
+        mupdf_pages = all(
+            job.chunk.kind is ChunkKind.PDF_PAGE and job.chunk.parser is None for job in jobs
+        )
+        if jobs and len(paths) == 1 and mupdf_pages:
+            # Not swallowed: each page meets the same error (or PDFium) in its own engine.
+            with suppress(PipelineError):
+                pins.enter_context(resources.pdfs.open(jobs[0].path))
+        yield
