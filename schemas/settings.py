@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     chunk_deadline_seconds: float = Field(default=600.0, gt=0)
     child_memory_mb: int = Field(default=4096, ge=256)
     test_hooks: bool = False
+    container_max_members: int = Field(default=1000, ge=1)
+    """Members an archive or e-mail may hold (past it the container fails `too_large`)."""
+    container_max_total_bytes: int = Field(default=2 * 1024**3, gt=0)
+    """Uncompressed bytes one container may expand to, declared or actually read."""
+    container_max_ratio: float = Field(default=100.0, gt=1)
+    """Compression ratio a member, and the container as a whole, may reach (past 1 MiB)."""
+    container_max_depth: int = Field(default=3, ge=1)
+    """Containers nested deeper than this (a ZIP in a ZIP in a ZIP...) are not expanded."""
     local_run_pages: int = Field(default=16, ge=1)
     """Consecutive local-tier jobs of a document claimed, run and completed together under one
     message (a run); every page keeps its own job row. 1: one message per job."""
