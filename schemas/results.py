@@ -35,6 +35,15 @@ class PageSummary(BaseModel):
 
     page_number: int = Field(ge=1)
     status: Literal["succeeded", "failed", "waiting", "queued", "running"]
+    kind: str | None = Field(
+        default=None,
+        description="The chunk kind when it is not a page: section, slide, sheet, or image"
+        " (a picture embedded in an office file, with its `part`); None for PDF pages and"
+        " image frames.",
+    )
+    part: str | None = Field(
+        default=None, description="A sheet's name or an embedded picture's member name."
+    )
     text: str | None = None
     markdown: str | None = Field(default=None, description="The page's body as Markdown.")
     blocks: list[Block] | None = Field(

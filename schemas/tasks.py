@@ -1,6 +1,7 @@
 """Task and queue names: the contract between whoever sends work and the workers that run it."""
 
 from schemas.enums import ChunkKind, Tier
+from schemas.media import STRUCTURED_KINDS
 
 CHUNK_DOCUMENT_TASK = "greenhouse.chunk_document"
 """Cuts a queued document into jobs; takes `document_id`."""
@@ -24,7 +25,10 @@ QUEUE_FOR_TIER: dict[Tier, str] = {
 
 def queue_for(tier: Tier, kind: ChunkKind) -> str:
     """The queue whose workers run a job: speech goes to `asr` (Moonshine or the edge tier),
-    visual jobs to `local` (CPU) or `vlm` (I/O bound, many in flight)."""
+    visual jobs to `local` (CPU) or `vlm` (I/O bound, many in flight), structured chunks
+    (sections, slides, sheets: read on the CPU) to `local`."""
     if kind is ChunkKind.SPEECH_SEGMENT:
         return ASR_QUEUE
+    if kind in STRUCTURED_KINDS:
+        return LOCAL_QUEUE
     return QUEUE_FOR_TIER[tier]

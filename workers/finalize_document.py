@@ -31,6 +31,7 @@ def finalize_document(context: WorkerContext, document_id: str) -> bool:
                 data=extraction.data if extraction else None,
                 error_category=job.error_category,
                 error_message=job.error_message,
+                part=job.chunk.get("part"),
             )
             for job, extraction in job_rows_with_extractions(session, document_id)
         ]

@@ -46,6 +46,8 @@ class JobSnapshot:
     data: dict[str, Any] | None
     error_category: str | None
     error_message: str | None
+    part: str | None = None
+    """Where the chunk sits in its file: a sheet's name, an embedded picture's member."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,11 @@ def _failed(jobs: Sequence[JobSnapshot], kind: ChunkKind) -> list[FailedSpan]:
 
 def assemble_pages(jobs: Sequence[JobSnapshot]) -> AssembledResult:
     """Pages in order with their text, Markdown and blocks; failed pages keep their place and
-    their error, and show as a marked gap in the document's Markdown."""
+    their error, and show as a marked gap in the document's Markdown.
+
+    An office document assembles the same way, its sections, slides and sheet ranges as its
+    pages (with their `kind` and `part`), each embedded picture's job right after the unit
+    that shows it: Markdown markers per kind are made in `schemas.rendering.pages`."""
     pages = [_page_summary(job) for job in sorted(jobs, key=lambda job: job.seq)]
     data = DocumentPagesData(
         text=PAGE_SEPARATOR.join(page.text or "" for page in pages),
@@ -192,6 +198,8 @@ def _page_summary(job: JobSnapshot) -> PageSummary:
         {
             "page_number": job.page_number or job.seq + 1,
             "status": job.state,
+            "kind": _unit_kind(job),
+            "part": job.part,
             "text": text,
             "markdown": markdown if isinstance(markdown, str) else None,
             "blocks": blocks,
@@ -199,3 +207,13 @@ def _page_summary(job: JobSnapshot) -> PageSummary:
             "error": error,
         }
     )
+
+
+_UNIT_KINDS = frozenset({ChunkKind.SECTION, ChunkKind.SLIDE, ChunkKind.SHEET})
+
+
+def _unit_kind(job: JobSnapshot) -> str | None:
+    """The kind a result names: office units and embedded pictures; None for pages/images."""
+    if job.kind in _UNIT_KINDS or (job.kind == ChunkKind.IMAGE and job.part is not None):
+        return str(job.kind)
+    return None

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pymupdf
 
+from pipeline.chunking.formats import STRUCTURED_MEDIA, chunk_structured
 from pipeline.chunking.media import chunk_audio, chunk_video
 from pipeline.errors import PdfError, PipelineError
 from pipeline.sources.images import frame_sizes
@@ -35,6 +36,9 @@ def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
         return
     if media_type in VIDEO_MEDIA:
         yield from chunk_video(path)
+        return
+    if media_type in STRUCTURED_MEDIA:
+        yield from chunk_structured(path, media_type)
         return
     if media_type is MediaType.UNKNOWN:
         raise PipelineError(

@@ -7,6 +7,7 @@ from pipeline.engines.moe_pictures import MoePictureEngine
 from pipeline.engines.moe_schema import MoeSchemaEngine
 from pipeline.engines.registry import EngineRegistry
 from pipeline.engines.speech import EdgeSpeechEngine, LocalSpeechEngine
+from pipeline.engines.structured import LocalStructuredEngine
 
 __all__ = ["default_registry"]
 
@@ -18,6 +19,7 @@ def default_registry() -> EngineRegistry:
             LocalPdfPageEngine(),
             LocalPictureEngine(),
             LocalSpeechEngine(),
+            LocalStructuredEngine(),
             MoePdfPageEngine(),
             MoePictureEngine(),
             MoeSchemaEngine(),

@@ -4,7 +4,8 @@ numbering, and the list marker the numbering definitions print.
 Headings: a style named `Title` is the title; `Heading N` is a section header of level N
 (6 at most); otherwise an outline level (`w:outlineLvl` 0-8, in the paragraph or its style
 chain) makes a section header one level deeper than it. Lists: `w:numPr` (in the paragraph or
-its style chain) gives the numbering and the nesting level (`ilvl`); the marker is `•` for
+its style chain) gives the numbering and the nesting level (`ilvl`, or N - 1 for Word's
+`List Bullet N` / `List Number N` styles, which nest by style); the marker is `•` for
 bullet levels, else the level's `lvlText` with the counters filled in (`%1.` → `2.`).
 """
 
@@ -92,7 +93,17 @@ class StyleSheet:
             ilvl = ilvl if ilvl is not None else style.ilvl
         if num_id is None or num_id == "0":
             return None
+        if not ilvl:
+            ilvl = self._list_style_depth(style_id)
         return num_id, ilvl or 0
+
+    def _list_style_depth(self, style_id: str | None) -> int:
+        """Word's built-in `List Bullet 2`, `List Number 3`… nest by style, not by `ilvl`."""
+        chain = self.chain(style_id)
+        words = chain[0].name.strip().lower().split() if chain else []
+        if len(words) == 3 and words[0] == "list" and words[2].isdigit():
+            return max(int(words[2]) - 1, 0)
+        return 0
 
 
 def _heading_level(name: str) -> int | None:

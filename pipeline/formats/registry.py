@@ -2,11 +2,14 @@
 
 from pipeline.errors import PipelineError
 from pipeline.formats.base import FormatReader
+from pipeline.formats.docx_reader import DocxReader
 from schemas.enums import ErrorCategory, MediaType
 
 __all__ = ["READERS", "reader_for"]
 
-READERS: tuple[FormatReader, ...] = ()
+READERS: tuple[FormatReader, ...] = (
+    DocxReader(),
+)
 """Every built-in reader; a new format is one reader module and one entry here."""
 
 

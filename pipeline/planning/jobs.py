@@ -6,7 +6,7 @@ from pipeline.planning.budget import UNMEASURED_BUDGET, VisualChunkProfile, choo
 from pipeline.planning.routing import ConfiguredTiers, RoutingRequest, choose_route
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import Tier
-from schemas.media import VISUAL_KINDS
+from schemas.media import STRUCTURED_KINDS, VISUAL_KINDS
 from schemas.plans import JobPlan
 
 __all__ = ["plan_jobs"]
@@ -18,10 +18,11 @@ def plan_jobs(
     budget_override: int | None,
     configured: ConfiguredTiers,
 ) -> Iterator[JobPlan]:
-    """Route every chunk; visual chunks on the MoE tier also get a token budget."""
+    """Route every chunk; visual chunks on the MoE tier also get a token budget, structured
+    chunks (sections, slides, sheets) never have one."""
     for chunk in chunks:
         route = choose_route(chunk, request, configured)
-        budget = budget_override
+        budget = None if chunk.kind in STRUCTURED_KINDS else budget_override
         if route.tier is Tier.MOE and chunk.kind in VISUAL_KINDS:
             budget = _visual_budget(chunk, budget_override)
         yield JobPlan(chunk, route.tier, budget, route.waiting_reason)

@@ -5,8 +5,11 @@
 | PDF page with a usable text layer  | local (PyMuPDF), moe with schema |
 | scanned page, image, video frame   | moe when configured, else local  |
 | speech segment                     | edge when configured, else local |
+| section, slide, sheet range        | local (read by their structure)  |
 
-A tier named in the request always wins. A model tier the request or a schema needs but that is
+A tier named in the request wins for the chunks it can process: `moe` reads pictures (pages,
+images, frames, pictures embedded in office files), `edge` speech; structured chunks always
+run locally, whatever the request. A model tier the request or a schema needs but that is
 not configured is returned with a waiting reason: the job is parked, never silently downgraded.
 """
 
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from pipeline.errors import PipelineError
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier
-from schemas.media import VISUAL_KINDS
+from schemas.media import STRUCTURED_KINDS, VISUAL_KINDS
 
 __all__ = ["ConfiguredTiers", "Route", "RoutingRequest", "choose_route", "waiting_reason_for"]
 
@@ -95,6 +98,8 @@ def _default_tier(
 ) -> Tier:
     if chunk.kind is ChunkKind.SPEECH_SEGMENT:
         return Tier.EDGE if configured.edge else Tier.LOCAL
+    if chunk.kind in STRUCTURED_KINDS:
+        return Tier.LOCAL
     if request.schema is not None and chunk.kind in VISUAL_KINDS:
         return Tier.MOE
     native_page = chunk.kind is ChunkKind.PDF_PAGE and chunk.has_text_layer is not False
