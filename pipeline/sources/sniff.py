@@ -1,7 +1,22 @@
-"""Media type detection from magic bytes; the file name is never consulted."""
+"""Media type detection from the bytes; the file name is never consulted.
+
+`sniff_bytes` decides from a head (magic numbers, then containers, then text formats);
+`sniff_file` also reads a ZIP's central directory or an OLE2 file's directory, which lie
+beyond the head (`sniff_containers`). Text formats are told apart in `sniff_text`.
+"""
 
 from pathlib import Path
 
+from pipeline.sources.sniff_containers import (
+    OLE_MAGIC,
+    ZIP_MAGICS,
+    sniff_archive_head,
+    sniff_ole_file,
+    sniff_ole_head,
+    sniff_zip_file,
+    sniff_zip_head,
+)
+from pipeline.sources.sniff_text import looks_like_eml, looks_like_rtf, sniff_text
 from schemas.enums import MediaType
 
 __all__ = ["SNIFF_BYTES", "sniff_bytes", "sniff_file"]
@@ -11,6 +26,7 @@ SNIFF_BYTES = 4096
 _MP4_AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
 _QUICKTIME_BRANDS = (b"qt  ",)
 _MP3_FRAME_SYNC_MASK = 0xFFE0
+_TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
 def sniff_bytes(head: bytes) -> MediaType:
@@ -28,15 +44,44 @@ def sniff_bytes(head: bytes) -> MediaType:
         return MediaType.AIFF
     if head[:4] == b"\x1aE\xdf\xa3":
         return MediaType.WEBM if b"webm" in head[:64] else MediaType.MATROSKA
+    container = _sniff_container(head)
+    if container is not None:
+        return container
+    if head.startswith(_TEXT_BOMS):  # before MP3: FF FE passes its frame-sync test
+        return _sniff_text_formats(head)
     if _looks_like_mp3(head):
         return MediaType.MP3
-    return MediaType.UNKNOWN
+    return _sniff_text_formats(head)
 
 
 def sniff_file(path: Path) -> MediaType:
-    """Classify a file on disk by reading only its head."""
+    """Classify a file on disk from its head, and a ZIP or OLE2 file from its directory."""
     with path.open("rb") as handle:
-        return sniff_bytes(handle.read(SNIFF_BYTES))
+        head = handle.read(SNIFF_BYTES)
+    verdict = sniff_bytes(head)
+    if head.startswith(ZIP_MAGICS):
+        return sniff_zip_file(path, verdict)
+    if head.startswith(OLE_MAGIC):
+        return sniff_ole_file(path, verdict)
+    return verdict
+
+
+def _sniff_container(head: bytes) -> MediaType | None:
+    if head.startswith(ZIP_MAGICS):
+        return sniff_zip_head(head)
+    if head.startswith(OLE_MAGIC):
+        return sniff_ole_head(head)
+    return sniff_archive_head(head)
+
+
+def _sniff_text_formats(head: bytes) -> MediaType:
+    if not head:
+        return MediaType.UNKNOWN
+    if looks_like_rtf(head):
+        return MediaType.RTF
+    if looks_like_eml(head):
+        return MediaType.EML
+    return sniff_text(head, truncated=len(head) >= SNIFF_BYTES)
 
 
 def _sniff_fixed_signature(head: bytes) -> MediaType | None:
