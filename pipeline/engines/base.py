@@ -6,18 +6,22 @@ extraction schema; `extract` turns one chunk into an `ExtractionResult`. The reg
 engine module plus one line in `pipeline.engines.catalog`.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pipeline.engines.resources import EngineResources
 from pipeline.errors import InvalidChunkError
-from pipeline.model.attempts import VlmOutcome
-from pipeline.model.schema_fields import SchemaRequest
 from schemas.budget import VisualBudget, is_visual_budget
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, Tier
 from schemas.extractions import PageContent
+
+if TYPE_CHECKING:  # the model tier (httpx, jsonschema) loads only where a model job runs
+    from pipeline.model.attempts import VlmOutcome
+    from pipeline.model.schema_fields import SchemaRequest
 
 __all__ = [
     "ChunkJob",

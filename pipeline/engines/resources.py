@@ -4,13 +4,18 @@ Built by the entry point that runs jobs (a Celery worker process, an embedded po
 a test) and carried on its context, never kept in module state; `close()` releases it all.
 """
 
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-from pipeline.local.asr import IsolatedMoonshineEngine, SpeechEngine
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 from pipeline.local.ocr_engine import OcrEngine
-from pipeline.model.attempts import VlmEngine
 from pipeline.model.errors import TierUnavailableError
 from pipeline.sources.pdf import PdfCache
+
+if TYPE_CHECKING:  # Moonshine's and the model tier's modules load where they are used
+    from pipeline.local.asr import SpeechEngine
+    from pipeline.model.attempts import VlmEngine
 
 __all__ = ["OCR_THREADS", "EngineResources"]
 
@@ -20,6 +25,8 @@ and a runtime that also spreads each call over every core oversubscribes them.""
 
 
 def _isolated_moonshine() -> SpeechEngine:
+    from pipeline.local.asr import IsolatedMoonshineEngine
+
     return IsolatedMoonshineEngine()
 
 

@@ -18,7 +18,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pymupdf
 from numpy.typing import NDArray
@@ -70,6 +69,8 @@ def measure_gray(gray: NDArray[np.uint8]) -> TextMeasure:
     height, width = gray.shape
     if int(gray.max()) - int(gray.min()) < 32:  # a blank or flat picture
         return TextMeasure(0.0, None)
+    import cv2  # OpenCV only where a picture is measured: text-layer PDFs never need it
+
     _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     if int(ink.sum()) * 2 > ink.size:  # more "ink" than paper: light text on a dark ground
         ink = 1 - ink

@@ -24,6 +24,7 @@ __all__ = ["MUPDF_LOCK", "layout_analyser_loaded", "mupdf_errors", "prepare_mupd
 
 MUPDF_LOCK = threading.RLock()
 _LAYOUT_MODULE = "pymupdf.layout"
+_LLM_MODULE = "pymupdf4llm"
 
 
 def prepare_mupdf() -> None:
@@ -31,12 +32,22 @@ def prepare_mupdf() -> None:
 
     Idempotent. Call it before PyMuPDF is first imported; later it can only stop the
     recommendation (the analyser, once imported, stays)."""
+    blocked_llm = False
     if "pymupdf" not in sys.modules:
         sys.modules.setdefault(_LAYOUT_MODULE, None)  # type: ignore[arg-type]
+        # PyMuPDF also imports pymupdf4llm when installed (for Document.to_markdown, unused
+        # here), which pulls numpy and onnxruntime: ~0.1 s per process. Kept out of the
+        # import, then unblocked so code that imports pymupdf4llm itself (eval) still can.
+        blocked_llm = _LLM_MODULE not in sys.modules
+        if blocked_llm:
+            sys.modules[_LLM_MODULE] = None  # type: ignore[assignment]
     try:
         import pymupdf
     except ImportError:  # an API-only install has no PyMuPDF: nothing to set up
         return
+    finally:
+        if blocked_llm and sys.modules.get(_LLM_MODULE, 0) is None:
+            del sys.modules[_LLM_MODULE]
     pymupdf.no_recommend_layout()
 
 

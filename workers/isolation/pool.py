@@ -3,20 +3,18 @@
 A caller takes an idle child (or starts one), sends its request and waits at most its
 deadline. A child that dies (a signal: `crashed`), overruns (killed: `timeout`) or runs out of
 its address space (`too_large`) is discarded and the caller gets an `IsolationError`; the next
-request starts a fresh child. Children are fresh interpreters (`python -c`, what
-`multiprocessing`'s `spawn` does, minus its refusal to start children from Celery's daemonic
-pool processes), never forks of a threaded worker.
+request starts a fresh child. Children are forks of the pool's zygote
+(`workers.isolation.zygote`: a fresh, single-threaded interpreter that imported the pipeline
+once), never forks of a threaded worker.
 """
 
 import logging
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from pipeline.engines.base import ChunkJob, ExtractionResult
 from pipeline.errors import PipelineError
@@ -33,35 +31,30 @@ from workers.isolation.messages import (
     RunAnswers,
     RunRequest,
 )
+from workers.isolation.zygote import Zygote, ZygoteError
 
 __all__ = ["STARTUP_SECONDS", "IsolationPool"]
 
 logger = logging.getLogger(__name__)
 
 STARTUP_SECONDS = 120.0
-"""How long a new child may take to import the pipeline and say it is ready."""
-
-_CHILD_CODE = (
-    "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from workers.isolation.child import main; main(int(sys.argv[2]))"
-)
-_IMPORT_ROOT = Path(__file__).resolve().parents[2]
-"""The folder holding the `workers` package, put first on the child's import path."""
+"""How long a new zygote may take to import the pipeline, and a child to say it is ready."""
 
 
 class _Child:
-    """One child interpreter (a fresh `python`, as `spawn` starts: never a fork of a threaded
-    worker) and the parent's end of its socket."""
+    """One child (a fork of the zygote: never of a threaded worker) and the parent's end of
+    its socket."""
 
-    def __init__(self, settings_json: str) -> None:
+    def __init__(self, settings_json: str, zygote: Zygote) -> None:
         parent_socket, child_socket = socket.socketpair()
         with child_socket:
-            descriptor = child_socket.fileno()
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", _CHILD_CODE, str(_IMPORT_ROOT), str(descriptor)],
-                pass_fds=(descriptor,),
-                stdin=subprocess.DEVNULL,
-            )
+            try:
+                self.process = zygote.fork(child_socket, STARTUP_SECONDS)
+            except ZygoteError as exc:
+                parent_socket.close()
+                raise IsolationError(
+                    ErrorCategory.CRASHED, f"the isolated process did not start: {exc}"
+                ) from exc
         self.connection = Connection(parent_socket.detach())
         try:
             self.connection.send(settings_json)
@@ -153,7 +146,14 @@ class IsolationPool:
         self._chunk_deadline = settings.chunk_deadline_seconds
         self._idle: list[_Child] = []
         self._lock = threading.Lock()
+        self._zygote: Zygote | None = None
+        self._zygote_lock = threading.Lock()
         self.children_started = 0
+
+    def prestart(self) -> None:
+        """Start the zygote now, without waiting for it: its imports overlap the caller's own
+        start-up (database, intake) instead of delaying the first request."""
+        self._live_zygote()
 
     def run_chunk(self, job: ChunkJob) -> ExtractionResult:
         """`process_chunk` in a child; failures raise `PipelineError` (`IsolationError` for
@@ -208,6 +208,19 @@ class IsolationPool:
             idle, self._idle = self._idle, []
         for each in idle:
             each.stop()
+        with self._zygote_lock:
+            zygote, self._zygote = self._zygote, None
+        if zygote is not None:
+            zygote.close()
+
+    def _live_zygote(self) -> Zygote:
+        """The zygote, started (again, if it died) on first need."""
+        with self._zygote_lock:
+            if self._zygote is None or not self._zygote.alive():
+                if self._zygote is not None:
+                    self._zygote.close()
+                self._zygote = Zygote()
+            return self._zygote
 
     def _ask(self, request: PlanRequest | RunRequest, deadline: float, what: str) -> Reply:
         worker = self._take()
@@ -233,4 +246,4 @@ class IsolationPool:
                     return candidate
                 candidate.kill()
             self.children_started += 1
-        return _Child(self._settings_json)
+        return _Child(self._settings_json, self._live_zygote())

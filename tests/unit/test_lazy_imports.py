@@ -1,0 +1,93 @@
+"""Heavy libraries load only when a job needs them: a text-layer PDF is chunked and extracted
+without OCR, ASR or OpenCV, and an embedded `greenhouse ingest` imports no broker or web stack.
+
+Each check runs in a fresh interpreter and reads its `sys.modules`, so a new top-level import
+anywhere on these paths fails it.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.documents import make_text_pdf
+from tests.support.workers import REPO_ROOT, worker_environment
+
+OCR_ASR_VISION = ("onnxruntime", "rapidocr", "rapidocr_onnxruntime", "cv2", "moonshine_onnx")
+"""Loaded only by a scanned page, a picture or speech (and pymupdf4llm, which pulls them)."""
+BROKER_AND_WEB = ("celery", "billiard", "fastapi", "starlette", "uvicorn")
+"""(kombu's and redis's exception classes are loaded: the reaper catches them.)"""
+
+_LOADED = (
+    "import json, sys\n"
+    "names = {names!r}\n"
+    "print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in names)))\n"
+)
+
+
+def _loaded_after(
+    code: str, names: tuple[str, ...], *args: str, env: dict[str, str] | None = None
+) -> list[str]:
+    """The modules among `names` (top-level packages) loaded after `code` ran."""
+    completed = subprocess.run(
+        [sys.executable, "-c", code + "\n" + _LOADED.format(names=names), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    loaded: list[str] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_chunking_and_extracting_a_text_pdf_loads_no_ocr_asr_or_opencv(tmp_path: Path) -> None:
+    pdf = tmp_path / "text.pdf"
+    make_text_pdf(pdf, 2)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from pipeline.sources.mupdf import prepare_mupdf\n"
+        "prepare_mupdf()\n"
+        "import workers.isolation.child\n"
+        "from pipeline.chunking.documents import chunk_file\n"
+        "from pipeline.engines.base import ChunkJob\n"
+        "from pipeline.engines.catalog import default_registry\n"
+        "from pipeline.engines.resources import EngineResources\n"
+        "from pipeline.run import process_chunk\n"
+        "from schemas.enums import MediaType, Tier\n"
+        "path = Path(sys.argv[1])\n"
+        "chunks = list(chunk_file(path, MediaType.PDF))\n"
+        "assert len(chunks) == 2 and all(c.has_text_layer for c in chunks), chunks\n"
+        "resources = EngineResources()\n"
+        "results = [process_chunk(ChunkJob(path, c, Tier.LOCAL), resources, default_registry())"
+        " for c in chunks]\n"
+        "assert all(r.engine == 'pymupdf-text' for r in results), results\n"
+        "resources.close()\n"
+    )
+    assert _loaded_after(code, (*OCR_ASR_VISION, "pymupdf4llm"), str(pdf)) == []
+
+
+def test_the_embedded_ingest_process_loads_no_broker_web_or_ocr(
+    tmp_path: Path,
+) -> None:
+    from schemas.settings import Settings
+
+    pdf = tmp_path / "one.pdf"
+    make_text_pdf(pdf, 1)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'g.db'}",
+        broker_url=None,
+        blob_root=str(tmp_path / "blobs"),
+    )
+    code = (
+        "import contextlib, io, sys\n"
+        "from cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['ingest', sys.argv[1], '--json'])\n"
+        "assert code == 0, code\n"
+    )
+    names = (*BROKER_AND_WEB, *OCR_ASR_VISION, "pymupdf4llm")
+    assert _loaded_after(code, names, str(pdf), env=worker_environment(settings)) == []
