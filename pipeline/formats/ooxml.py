@@ -76,14 +76,17 @@ def open_package(path: Path, opener: Callable[[str], T], what: str) -> T:
 
 
 @contextmanager
-def library_errors(what: str) -> Iterator[None]:
-    """Failures of python-docx/python-pptx while walking an open package: `corrupt_file`."""
+def library_errors(
+    what: str, category: ErrorCategory = ErrorCategory.CORRUPT_FILE
+) -> Iterator[None]:
+    """Failures of python-docx/python-pptx while walking an open package (`corrupt_file`, or
+    `page_error` for one slide)."""
     try:
         yield
     except PipelineError:
         raise
     except _LIBRARY_ERRORS as exc:
-        raise SourceError(ErrorCategory.CORRUPT_FILE, f"{what}: {exc}") from exc
+        raise SourceError(category, f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
 def _diagnose(path: Path, what: str, exc: Exception) -> str:

@@ -2,13 +2,19 @@
 
 from pipeline.errors import PipelineError
 from pipeline.formats.base import FormatReader
+from pipeline.formats.csv_reader import CsvReader
 from pipeline.formats.docx_reader import DocxReader
+from pipeline.formats.pptx_reader import PptxReader
+from pipeline.formats.xlsx_reader import XlsxReader
 from schemas.enums import ErrorCategory, MediaType
 
 __all__ = ["READERS", "reader_for"]
 
 READERS: tuple[FormatReader, ...] = (
     DocxReader(),
+    PptxReader(),
+    XlsxReader(),
+    CsvReader(),
 )
 """Every built-in reader; a new format is one reader module and one entry here."""
 

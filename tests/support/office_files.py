@@ -231,6 +231,7 @@ def _set_cached_value(path: Path, member: str, cell: str, value: str) -> None:
         text = data.decode()
         start = text.index(f'<c r="{cell}"')
         end = text.index("</c>", start)
-        return (text[:end] + f"<v>{value}</v>" + text[end:]).encode()
+        formula = text[start:end].replace("<v></v>", "").replace("<v/>", "")
+        return (text[:start] + formula + f"<v>{value}</v>" + text[end:]).encode()
 
     rewrite_member(path, edit)
