@@ -10,6 +10,7 @@ __all__ = [
     "MAIL_MEDIA",
     "OFFICE_MEDIA",
     "STRUCTURED_KINDS",
+    "STRUCTURED_SUPPORTED",
     "SUPPORTED_MEDIA",
     "TEXT_MEDIA",
     "VIDEO_MEDIA",
@@ -51,7 +52,13 @@ ARCHIVE_MEDIA = frozenset({MediaType.ZIP, MediaType.TAR, MediaType.GZIP})
 """Archives: no content of their own, every member a child document."""
 CONTAINER_MEDIA = MAIL_MEDIA | ARCHIVE_MEDIA
 """Files whose parts become child documents of their own."""
-SUPPORTED_MEDIA = frozenset({MediaType.PDF}) | IMAGE_MEDIA | AUDIO_MEDIA | VIDEO_MEDIA
+STRUCTURED_SUPPORTED = frozenset(
+    {MediaType.DOCX, MediaType.PPTX, MediaType.XLSX, MediaType.CSV, MediaType.TSV}
+)
+"""Office and text formats with a reader (`pipeline.formats.registry`)."""
+SUPPORTED_MEDIA = (
+    frozenset({MediaType.PDF}) | IMAGE_MEDIA | AUDIO_MEDIA | VIDEO_MEDIA | STRUCTURED_SUPPORTED
+)
 """Media types Greenhouse processes; any other sniffed type ends `unsupported_media`."""
 
 VISUAL_KINDS = frozenset({ChunkKind.PDF_PAGE, ChunkKind.IMAGE, ChunkKind.VIDEO_FRAME})
