@@ -17,6 +17,7 @@ from api import (
     routes_metrics,
     routes_results,
     routes_schemas,
+    routes_webhooks,
 )
 from api.dispatch import CeleryDispatcher, Dispatcher, NoBrokerDispatcher, OutboxRelay
 from api.docs import install_docs
@@ -87,4 +88,5 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     app.include_router(routes_extractions.router)
     app.include_router(routes_metrics.router)
     app.include_router(routes_keys.router)
+    app.include_router(routes_webhooks.router)
     return app

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     """How long a verified key is trusted before it is looked up again (revocation delay)."""
     metrics_address: str | None = None
     """host:port of a separate listener serving /metrics without a key (e.g. 10.0.0.5:9100)."""
+    webhook_poll_seconds: float = Field(default=5.0, gt=0)
+    """How often every worker looks for due webhook deliveries (retries; finishes kick at once)."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=10, ge=1)
+    webhook_disable_after: int = Field(default=20, ge=1)
+    """Deliveries in a row that end dead before their webhook is disabled."""
 
     vllm_url: str | None = None
     """The MoE tier's vLLM server, or its replicas' URLs separated by commas."""

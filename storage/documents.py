@@ -17,6 +17,7 @@ from storage.blobs import StoredBlob
 from storage.models import Document, Job, new_id
 from storage.runs import RecordedChunks, assign_runs
 from storage.types import utcnow
+from storage.webhook_events import record_document_events
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ def claim_for_chunking(
         .returning(Document.id)
     ).first()
     if gave_up is not None:
+        record_document_events(session, document_id)
         return None
     claimed = session.execute(
         update(Document)
@@ -220,6 +222,8 @@ def take_back_chunking_leases(
         .values(**_worker_lost_values(now))
         .returning(Document.id)
     ).all()
+    for (failed_id,) in failed:
+        record_document_events(session, failed_id)
     released = session.execute(
         update(Document)
         .where(held)
@@ -333,7 +337,10 @@ def fail_document(
     failed = session.execute(
         update(Document).where(*conditions).values(**values).returning(Document.id)
     ).first()
-    return failed is not None
+    if failed is None:
+        return False
+    record_document_events(session, document_id)
+    return True
 
 
 def job_counts(session: Session, document_ids: list[str]) -> dict[str, JobTally]:

@@ -179,3 +179,58 @@ class OutboxEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Webhook(Base):
+    """A receiver of document events. Its secret is kept as given: signing needs the key
+    itself (unlike an API key, which is verified against a digest)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JsonColumn)
+    collections: Mapped[list[str] | None] = mapped_column(JsonColumn)
+    """None: every collection."""
+    secret: Mapped[str] = mapped_column(String(256))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    """The API key that registered it (None: auth disabled, or the CLI)."""
+    enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    """Deliveries in a row that ended dead; a delivered one resets it."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook: the outbox row the workers send, then its log entry.
+
+    `event_key` names the occurrence (event, document, the document's finished_at), unique per
+    webhook, so finalising a document twice records its event once."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_key", name="uq_webhook_deliveries_event"),
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_lease", "state", "lease_expires_at"),
+        Index("ix_webhook_deliveries_log", "webhook_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(50))
+    event_key: Mapped[str] = mapped_column(String(200))
+    document_id: Mapped[str | None] = mapped_column(String(36))
+    """No foreign key: an event outlives the document it tells of."""
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

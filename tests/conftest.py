@@ -42,6 +42,8 @@ LEDGER_TABLES = (
     "documents",
     "extraction_schemas",
     "api_keys",
+    "webhook_deliveries",
+    "webhooks",
 )
 TEST_REDIS_DB = 11
 

@@ -30,6 +30,7 @@ from workers import run_job as run_step
 from workers.context import WorkerContext, build_context
 from workers.owners import celery_owner
 from workers.reaper import ReaperThread
+from workers.webhooks import DeliveryKicker, DeliveryThread, deliverer_of
 
 __all__ = ["CeleryEnqueuer", "celery_client", "configure_celery", "create_worker_app"]
 
@@ -111,7 +112,9 @@ class ProcessContext:
     def get(self) -> WorkerContext:
         with self._lock:
             if self._context is None:
-                self._context = build_context(self._settings, CeleryEnqueuer(self._app))
+                built = build_context(self._settings, CeleryEnqueuer(self._app))
+                built.deliveries = DeliveryKicker(deliverer_of(self._settings, built.sessions))
+                self._context = built
             return self._context
 
     def reset_after_fork(self) -> None:
@@ -182,15 +185,25 @@ def _register_run_task(app: Celery, context: ProcessContext, run_pages: int) -> 
 
 def _connect_signals(context: ProcessContext) -> None:
     reaper: list[ReaperThread] = []
+    deliveries: list[DeliveryThread] = []
 
     def start_reaper(**_: Any) -> None:
         thread = ReaperThread(context.get())
         reaper.append(thread)
         thread.start()
+        worker_context = context.get()
+        settings = worker_context.settings
+        delivery = DeliveryThread(
+            deliverer_of(settings, worker_context.sessions), settings.webhook_poll_seconds
+        )
+        deliveries.append(delivery)
+        delivery.start()
 
     def stop_reaper(**_: Any) -> None:
         for thread in reaper:
             thread.stop()
+        for delivery in deliveries:
+            delivery.stop()
 
     def reset_after_fork(**_: Any) -> None:
         context.reset_after_fork()

@@ -133,7 +133,7 @@ def _record_failure(
     if error.category not in PERMANENT_CATEGORIES:
         message = f"{message} (chunking attempt {attempt} of {max_attempts})"
     with transaction(context.sessions) as session:
-        fail_document(
+        failed = fail_document(
             session,
             document_id,
             category=error.category,
@@ -141,6 +141,8 @@ def _record_failure(
             media_type=media_type.value,
             owner=owner,
         )
+    if failed and context.deliveries is not None:
+        context.deliveries.kick()  # its webhook event, queued with the failure
 
 
 def record_chunking_crash(

@@ -17,6 +17,7 @@ from storage.database import make_engine, make_session_factory
 from workers.isolation.runners import ChunkRunner, make_runner
 from workers.lease import LeaseHeartbeat
 from workers.model_tiers import engine_resources
+from workers.webhooks import DeliveryKicker
 
 
 class Enqueuer(Protocol):
@@ -63,9 +64,14 @@ class WorkerContext:
     resources: EngineResources
     registry: EngineRegistry
     isolation: ChunkRunner
+    deliveries: DeliveryKicker | None = None
+    """Kicked after a commit that queued webhook deliveries (Celery workers); None: the
+    embedded executor delivers at the end of its drain."""
 
     def close(self) -> None:
         """Release the isolated children, the engine resources and the database connections."""
+        if self.deliveries is not None:
+            self.deliveries.close()
         self.isolation.close()
         self.resources.close()
         self.engine.dispose()

@@ -19,6 +19,7 @@ from workers.context import CollectingEnqueuer, WorkerContext
 from workers.finalize_document import finalize_document
 from workers.owners import embedded_owner
 from workers.takeover import take_over_dead_embedded_runs
+from workers.webhooks import deliver_now
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ class EmbeddedExecutor:
 
     def drain(self, progress: DrainProgress | None = None) -> None:
         """Run every enqueued document and job to completion (re-running orphans of crashes),
-        after taking over the work of dead embedded runs on this host."""
+        after taking over the work of dead embedded runs on this host; then one pass of the
+        webhook deliveries due (the drain's events among them)."""
         progress = progress or _Silent()
         take_over_dead_embedded_runs(self._context)
         seen: set[str] = set()
@@ -72,6 +74,7 @@ class EmbeddedExecutor:
             jobs = list(dict.fromkeys(job_id for job_id, _ in self._queue.jobs))
             self._queue.jobs.clear()
             done = self._run_jobs(jobs, done, progress)
+        deliver_now(self._context.settings, self._context.sessions)
 
     def _chunk(self, document_id: str) -> None:
         """Chunk one document; an exception is recorded on the document, never raised."""

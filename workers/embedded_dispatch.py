@@ -7,6 +7,7 @@ import threading
 from schemas.settings import Settings
 from workers.context import CollectingEnqueuer, build_context
 from workers.embedded import EmbeddedExecutor
+from workers.webhooks import DeliveryThread, deliverer_of
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,12 @@ class EmbeddedDispatcher:
 
     def _loop(self) -> None:
         enqueuer = CollectingEnqueuer()
-        executor = EmbeddedExecutor(build_context(self._settings, enqueuer))
+        context = build_context(self._settings, enqueuer)
+        executor = EmbeddedExecutor(context)
+        # Retries of webhook deliveries (each drain ends with a pass of its own).
+        DeliveryThread(
+            deliverer_of(self._settings, context.sessions), self._settings.webhook_poll_seconds
+        ).start()
         while True:
             enqueuer.enqueue_documents([self._pending.get()])
             while not self._pending.empty():

@@ -7,13 +7,15 @@ from schemas.enums import TERMINAL_DOCUMENT_STATUSES
 from storage.database import transaction
 from storage.documents import get_document
 from storage.results import job_rows_with_extractions, save_document_result
+from storage.webhook_events import record_document_events
 from workers.context import WorkerContext
 
 logger = logging.getLogger(__name__)
 
 
 def finalize_document(context: WorkerContext, document_id: str) -> bool:
-    """Assemble and store the result of a finished document; idempotent. False if unfinished."""
+    """Assemble and store the result of a finished document, and queue its webhook event in the
+    same transaction (once, however often this runs); idempotent. False if unfinished."""
     with transaction(context.sessions) as session:
         document = get_document(session, document_id)
         if document is None or document.status not in TERMINAL_DOCUMENT_STATUSES:
@@ -39,5 +41,8 @@ def finalize_document(context: WorkerContext, document_id: str) -> bool:
     with transaction(context.sessions) as session:
         if save_document_result(session, document_id, result.kind, result.data) is None:
             return False
+        events = record_document_events(session, document_id)
+    if events and context.deliveries is not None:
+        context.deliveries.kick()
     logger.info("document %s finalised (%d jobs)", document_id, len(snapshots))
     return True
