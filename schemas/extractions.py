@@ -40,9 +40,21 @@ class PageContentData(BaseModel):
     blocks: list[Block] = Field(description="Every block in reading order, furniture marked.")
     page: PageSize
     engine: str = Field(description="Engine that produced the content, e.g. 'pymupdf-text'.")
+    fields: dict[str, str] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Named values the format states outside its body, e.g. an e-mail's From,"
+        " To, Cc, Date and Subject; absent for pages.",
+    )
 
     @classmethod
-    def from_blocks(cls, blocks: Sequence[Block], page: PageSize, engine: str) -> "PageContentData":
+    def from_blocks(
+        cls,
+        blocks: Sequence[Block],
+        page: PageSize,
+        engine: str,
+        fields: dict[str, str] | None = None,
+    ) -> "PageContentData":
         """The data of a page whose blocks are known: text and Markdown derived, indices set."""
         ordered = [block.model_copy(update={"index": i}) for i, block in enumerate(blocks)]
         return cls(
@@ -51,6 +63,7 @@ class PageContentData(BaseModel):
             blocks=ordered,
             page=page,
             engine=engine,
+            fields=fields,
         )
 
 

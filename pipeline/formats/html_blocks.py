@@ -1,6 +1,6 @@
 """An HTML tree (lxml.html) as typed blocks: structure from the markup, text without markup.
 
-- `h1`–`h6`: the first `h1` is the title (level 1), the others section headers of their level.
+- `h1` to `h6`: the first `h1` is the title (level 1), the others section headers of their level.
 - `p`, `div`, `section`, … and loose text: paragraphs (`<br>` keeps a line break).
 - `ul`/`ol`/`li`: list items with their depth (nesting) and marker (`-`, or `3.` counting
   from `start` and `value`); a paragraph inside an item joins its text, a nested list goes
@@ -102,7 +102,9 @@ _CONTAINERS: Final = frozenset(
 _ITEM_BLOCKS: Final = frozenset({"table", "pre", "img", "figure", "blockquote"})
 """Elements inside a list item that follow the item as blocks of their own."""
 _HEADINGS: Final = {f"h{level}": level for level in range(1, MAX_HEADING_LEVEL + 1)}
-_FOOTNOTE_TYPES: Final = frozenset({"footnote", "endnote", "rearnote", "doc-footnote", "doc-endnote"})
+_FOOTNOTE_TYPES: Final = frozenset(
+    {"footnote", "endnote", "rearnote", "doc-footnote", "doc-endnote"}
+)
 _BREAK: Final = "\ue000"
 """Stands for a `<br>` (or a block boundary) until whitespace is collapsed."""
 _SPACES: Final = re.compile(r"[^\S\u00a0]+")
@@ -295,7 +297,7 @@ def _texts(element: html.HtmlElement, keep_breaks: bool) -> Iterator[str]:
 
 def _preformatted(element: html.HtmlElement) -> str:
     text = "".join(_texts(element, False)).replace(_BREAK, "\n")
-    lines = [_clean(line.rstrip()) for line in text.split("\n")]
+    lines = [_INVISIBLE.sub("", line).replace("\u00a0", " ").rstrip() for line in text.split("\n")]
     while lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():

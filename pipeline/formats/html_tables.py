@@ -16,7 +16,7 @@ from lxml import html
 from pipeline.formats.grid import GridBuilder
 from schemas.blocks import TableGrid
 
-__all__ = ["MAX_TABLE_POSITIONS", "table_rows", "table_grid"]
+__all__ = ["MAX_TABLE_POSITIONS", "table_grid", "table_rows"]
 
 MAX_TABLE_POSITIONS: Final = 100_000
 _MAX_COLSPAN: Final = 1000
@@ -38,9 +38,7 @@ def table_rows(table: html.HtmlElement) -> list[Row]:
     return [row for row in rows if row[0]]
 
 
-def table_grid(
-    rows: list[Row], text_of: Callable[[html.HtmlElement], str]
-) -> TableGrid | None:
+def table_grid(rows: list[Row], text_of: Callable[[html.HtmlElement], str]) -> TableGrid | None:
     """The grid of `rows`, or None when it has no cells or is too large to be a grid."""
     if not rows:
         return None
@@ -84,9 +82,7 @@ def _cells(row: html.HtmlElement) -> list[html.HtmlElement]:
     return [cell for cell in row if _tag(cell) in ("td", "th")]
 
 
-def _span(
-    cell: html.HtmlElement, name: str, limit: int, zero_means: int | None = None
-) -> int:
+def _span(cell: html.HtmlElement, name: str, limit: int, zero_means: int | None = None) -> int:
     raw = (cell.get(name) or "1").strip()
     digits = ""
     for char in raw:

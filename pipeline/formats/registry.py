@@ -4,7 +4,13 @@ from pipeline.errors import PipelineError
 from pipeline.formats.base import FormatReader
 from pipeline.formats.csv_reader import CsvReader
 from pipeline.formats.docx_reader import DocxReader
+from pipeline.formats.epub import EpubReader
+from pipeline.formats.html import HtmlReader
+from pipeline.formats.mail import MailReader
+from pipeline.formats.markdown import MarkdownReader
+from pipeline.formats.plain_text import PlainTextReader
 from pipeline.formats.pptx_reader import PptxReader
+from pipeline.formats.rtf import RtfReader
 from pipeline.formats.xlsx_reader import XlsxReader
 from schemas.enums import ErrorCategory, MediaType
 
@@ -15,6 +21,12 @@ READERS: tuple[FormatReader, ...] = (
     PptxReader(),
     XlsxReader(),
     CsvReader(),
+    HtmlReader(),
+    MarkdownReader(),
+    PlainTextReader(),
+    RtfReader(),
+    EpubReader(),
+    MailReader(),
 )
 """Every built-in reader; a new format is one reader module and one entry here."""
 

@@ -24,7 +24,5 @@ def read_upload(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> bytes:
     except OSError as exc:
         raise SourceError(ErrorCategory.CORRUPT_FILE, f"the file cannot be read: {exc}") from exc
     if len(data) > max_bytes:
-        raise SourceError(
-            ErrorCategory.TOO_LARGE, f"the file exceeds {max_bytes:,} bytes of text"
-        )
+        raise SourceError(ErrorCategory.TOO_LARGE, f"the file exceeds {max_bytes:,} bytes of text")
     return data

@@ -76,7 +76,7 @@ def test_bad_inputs_fail_alone_with_clear_categories(
     make_encrypted_pdf(folder / "encrypted.pdf")
     (folder / "empty.pdf").write_bytes(b"")
     Image.new("RGB", (20, 20), "white").save(folder / "picture.pdf", format="PNG")
-    (folder / "notes.txt").write_text("just some text, not a document\n")
+    (folder / "noise.txt").write_bytes(bytes(range(256)) * 4)
     result = ingest_cli(sqlite_settings, str(folder), "--json")
     assert result.returncode == 1
     reports = reports_by_name(result.stdout)
@@ -86,7 +86,7 @@ def test_bad_inputs_fail_alone_with_clear_categories(
         "truncated.pdf": "corrupt_file",
         "encrypted.pdf": "encrypted",
         "empty.pdf": "empty_file",
-        "notes.txt": "unsupported_media",
+        "noise.txt": "unsupported_media",
     }
     for name, category in expected.items():
         assert reports[name]["status"] == "failed", name
