@@ -17,6 +17,7 @@ from schemas.api import DocumentOut, DocumentPage, ExtractionOut, JobOut
 from schemas.enums import DocumentStatus
 from storage.database import Session, transaction
 from storage.documents import get_document, job_counts, list_documents
+from storage.families import container_of, containers_of, members_of
 from storage.models import Document
 from storage.queries import extractions_of_document, jobs_of_document
 
@@ -62,8 +63,11 @@ def list_all(
     collection: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
+    parent_id: Annotated[str | None, Query(max_length=64)] = None,
+    top_level: bool = False,
 ) -> DocumentPage:
-    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    """Newest first; pass `next_cursor` back as `cursor` for the next page. `parent_id`: only
+    the members of that container; `top_level`: only uploads (no container members)."""
     if collection is not None:
         caller.require_collection(collection)
     after = decode_cursor(cursor) if cursor else None
@@ -75,10 +79,15 @@ def list_all(
             after=after,
             limit=limit + 1,
             collections=caller.collections,
+            parent_id=parent_id,
+            top_level=top_level,
         )
         page, more = documents[:limit], len(documents) > limit
         counts = job_counts(session, [d.id for d in page])
-        items = [document_out(d, counts[d.id], caller.is_admin) for d in page]
+        held = containers_of(session, [d.id for d in page])
+        items = [
+            document_out(d, counts[d.id], caller.is_admin, container=held.get(d.id)) for d in page
+        ]
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
     return DocumentPage(items=items, next_cursor=next_cursor)
 
@@ -93,7 +102,13 @@ def _show(state: ApiState, document_id: str, caller: Caller) -> DocumentOut:
     with transaction(state.sessions) as session:
         document = _require_document(session, document_id, caller)
         counts = job_counts(session, [document_id])[document_id]
-        return document_out(document, counts, caller.is_admin)
+        return document_out(
+            document,
+            counts,
+            caller.is_admin,
+            container=container_of(session, document_id),
+            children=members_of(session, document_id),
+        )
 
 
 @router.get("/{document_id}/jobs", response_model=list[JobOut], responses=errors(404))

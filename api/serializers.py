@@ -2,10 +2,10 @@
 class names reach only callers with `reveal_internals` (admin keys)."""
 
 from api.disclosure import message_for, public_json
-from schemas.api import DocumentOut, ErrorInfo, ExtractionOut, JobCounts, JobOut
+from schemas.api import DocumentChild, DocumentOut, ErrorInfo, ExtractionOut, JobCounts, JobOut
 from schemas.enums import ChunkKind, DocumentStatus, JobState, Tier
 from storage.documents import JobTally
-from storage.models import Document, Extraction, Job
+from storage.models import Document, DocumentMember, Extraction, Job
 
 
 def _error(category: str | None, message: str | None, reveal_internals: bool) -> ErrorInfo | None:
@@ -27,9 +27,15 @@ def job_counts_out(tally: JobTally) -> JobCounts:
 
 
 def document_out(
-    document: Document, counts: JobTally, reveal_internals: bool = False
+    document: Document,
+    counts: JobTally,
+    reveal_internals: bool = False,
+    *,
+    container: DocumentMember | None = None,
+    children: list[tuple[DocumentMember, Document | None]] | None = None,
 ) -> DocumentOut:
-    """A document with its job counts."""
+    """A document with its job counts, the container it belongs to and (when given) its
+    members."""
     return DocumentOut(
         id=document.id,
         collection=document.collection,
@@ -45,6 +51,37 @@ def document_out(
         created_at=document.created_at,
         updated_at=document.updated_at,
         finished_at=document.finished_at,
+        parent_id=container.parent_id if container else None,
+        member_path=container.member_path if container else None,
+        depth=document.depth,
+        children=None
+        if children is None
+        else [child_out(member, child, reveal_internals) for member, child in children],
+    )
+
+
+def child_out(
+    member: DocumentMember, child: Document | None, reveal_internals: bool = False
+) -> DocumentChild:
+    """One member of a container: its document's state, or the reason it was refused."""
+    if child is None:
+        return DocumentChild(
+            position=member.position,
+            member_path=member.member_path,
+            id=None,
+            filename=None,
+            status=DocumentStatus.FAILED,
+            media_type=None,
+            error=_error(member.error_category, member.error_message, reveal_internals),
+        )
+    return DocumentChild(
+        position=member.position,
+        member_path=member.member_path,
+        id=child.id,
+        filename=child.filename,
+        status=DocumentStatus(child.status),
+        media_type=child.media_type,
+        error=_error(child.error_category, child.error_message, reveal_internals),
     )
 
 

@@ -27,6 +27,19 @@ class JobCounts(BaseModel):
     waiting: int = 0
 
 
+class DocumentChild(BaseModel):
+    """One member of a container: its document, or none when the member was refused (a link,
+    an unsafe path, an encrypted member: see `error`)."""
+
+    position: int
+    member_path: str
+    id: str | None
+    filename: str | None
+    status: DocumentStatus
+    media_type: str | None
+    error: ErrorInfo | None
+
+
 class DocumentOut(BaseModel):
     """A document as the API shows it."""
 
@@ -45,6 +58,15 @@ class DocumentOut(BaseModel):
     updated_at: datetime
     finished_at: datetime | None
     duplicate_of: str | None = None
+    parent_id: str | None = None
+    """The container (archive, e-mail) this document is a member of; the first one when
+    several hold the same bytes."""
+    member_path: str | None = None
+    """The member's path inside that container."""
+    depth: int = 0
+    """0 for an upload; one more per container level."""
+    children: list[DocumentChild] | None = None
+    """A container's members in order (on `GET /v1/documents/{id}` only; null in listings)."""
 
 
 class DocumentPage(BaseModel):
@@ -92,6 +114,10 @@ class ExtractionOut(BaseModel):
     data: dict[str, Any]
     provenance: dict[str, Any]
     created_at: datetime
+    rank: float | None = Field(
+        default=None,
+        description="With q: relevance, larger is better (ts_rank on PostgreSQL, bm25 on SQLite).",
+    )
 
 
 class ExtractionPage(BaseModel):

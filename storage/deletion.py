@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from storage.blob_refs import detach_unreferenced, lock_blob
 from storage.blobs import BlobStore, DetachedBlob
 from storage.database import SessionFactory, transaction
+from storage.families import release_deleted_members, with_owned_members
 from storage.models import Document, Job
 
 DELETE_BATCH = 500
@@ -36,6 +37,7 @@ def delete_documents(
     detached: list[DetachedBlob] = []
     try:
         with transaction(sessions) as session:
+            document_ids = with_owned_members(session, document_ids)
             digests = sorted(
                 set(
                     session.scalars(
@@ -46,6 +48,7 @@ def delete_documents(
             for sha256 in digests:
                 lock_blob(session, sha256)
             session.execute(delete(Job).where(Job.document_id.in_(list(document_ids))))
+            release_deleted_members(session, document_ids)
             deleted = list(
                 session.scalars(
                     delete(Document)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from schemas.enums import DocumentStatus, ErrorCategory, JobState
 from schemas.plans import JobPlan
 from storage.blobs import StoredBlob
-from storage.models import Document, Job, new_id
+from storage.models import Document, DocumentMember, Job, new_id
 from storage.runs import RecordedChunks, assign_runs
 from storage.types import utcnow
 from storage.webhook_events import record_document_events
@@ -367,9 +367,17 @@ def list_documents(
     after: tuple[datetime, str] | None,
     limit: int,
     collections: frozenset[str] | None = None,
+    parent_id: str | None = None,
+    top_level: bool = False,
 ) -> list[Document]:
-    """Newest first, keyset-paginated on (created_at, id); only `collections` when given."""
+    """Newest first, keyset-paginated on (created_at, id); only `collections` when given, only
+    the members of container `parent_id`, or only uploads (`top_level`)."""
     query = select(Document)
+    if parent_id is not None:
+        members = select(DocumentMember.child_id).where(DocumentMember.parent_id == parent_id)
+        query = query.where(Document.id.in_(members))
+    if top_level:
+        query = query.where(Document.depth == 0)
     if status is not None:
         query = query.where(Document.status == status)
     if collection is not None:

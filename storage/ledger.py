@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.orm import Session
 
-from schemas.enums import DocumentStatus, ErrorCategory, JobState
+from schemas.enums import ErrorCategory, JobState
+from storage.families import finished_values
 from storage.models import Document, Extraction, Job, new_id
 from storage.types import utcnow
 
@@ -592,38 +593,32 @@ def _count_down_by(session: Session, document_id: str, succeeded: int, failed: i
     """Count a document down by jobs that reached a terminal state; the transition that
     reaches zero finishes it (done, partial or failed)."""
     now = utcnow()
-    remaining, n_succeeded, n_failed, n_total = session.execute(
-        update(Document)
-        .where(Document.id == document_id)
-        .values(
-            jobs_pending=Document.jobs_pending - (succeeded + failed),
-            jobs_succeeded=Document.jobs_succeeded + succeeded,
-            jobs_failed=Document.jobs_failed + failed,
-            updated_at=now,
-        )
-        .returning(
-            Document.jobs_pending,
-            Document.jobs_succeeded,
-            Document.jobs_failed,
-            Document.jobs_total,
-        )
-    ).one()
-    if remaining > 0:
+    remaining, n_succeeded, n_failed, n_total, children_pending, children_total, children_failed = (
+        session.execute(
+            update(Document)
+            .where(Document.id == document_id)
+            .values(
+                jobs_pending=Document.jobs_pending - (succeeded + failed),
+                jobs_succeeded=Document.jobs_succeeded + succeeded,
+                jobs_failed=Document.jobs_failed + failed,
+                updated_at=now,
+            )
+            .returning(
+                Document.jobs_pending,
+                Document.jobs_succeeded,
+                Document.jobs_failed,
+                Document.jobs_total,
+                Document.children_pending,
+                Document.children_total,
+                Document.children_failed,
+            )
+        ).one()
+    )
+    if remaining > 0 or children_pending > 0:
+        # A container also waits for its members: the last of them finishes it.
         return Transition(applied=True)
-    values: dict[str, Any] = {"finished_at": now, "updated_at": now}
-    if n_failed == 0:
-        values["status"] = DocumentStatus.DONE
-    elif n_succeeded == 0:
-        values.update(
-            status=DocumentStatus.FAILED,
-            error_category=ErrorCategory.PARTIAL_FAILURE.value,
-            error_message=f"all {n_total} jobs failed; see the jobs for their errors",
-        )
-    else:
-        values.update(
-            status=DocumentStatus.PARTIAL,
-            error_category=ErrorCategory.PARTIAL_FAILURE.value,
-            error_message=f"{n_failed} of {n_total} jobs failed; see the jobs for their errors",
-        )
+    values = finished_values(
+        n_total, n_succeeded, n_failed, children_total, children_failed, now=now
+    )
     session.execute(update(Document).where(Document.id == document_id).values(**values))
     return Transition(applied=True, finished_document=document_id)

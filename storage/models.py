@@ -62,7 +62,37 @@ class Document(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    """0 for an upload; a member of a container is one deeper than its container."""
+    children_total: Mapped[int] = mapped_column(Integer, default=0)
+    children_pending: Mapped[int] = mapped_column(Integer, default=0)
+    """Members not finished yet: the document stays processing until this reaches 0."""
+    children_failed: Mapped[int] = mapped_column(Integer, default=0)
+    """Members that ended failed or partial, or were refused (the document is then partial)."""
+
     jobs: Mapped[list["Job"]] = relationship(back_populates="document", lazy="raise")
+
+
+class DocumentMember(Base):
+    """A member of a container (archive member, e-mail attachment) at `position`: the child
+    document holding its bytes, or, for a refused member (a link, an unsafe path, encrypted),
+    no child and the error. One child may be a member of several containers (same bytes, one
+    document per collection); `settled` says the member's end was counted on the container."""
+
+    __tablename__ = "document_members"
+
+    parent_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[str | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    member_path: Mapped[str] = mapped_column(String(1000))
+    settled: Mapped[bool] = mapped_column(default=False)
+    error_category: Mapped[str | None] = mapped_column(String(50))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Job(Base):

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,7 +58,7 @@ def unfinalized_documents(session: Session, older_than_seconds: float) -> list[s
         .outerjoin(DocumentResult, DocumentResult.document_id == Document.id)
         .where(
             Document.status.in_([status.value for status in TERMINAL_DOCUMENT_STATUSES]),
-            Document.jobs_total > 0,
+            or_(Document.jobs_total > 0, Document.children_total > 0),
             Document.finished_at < cutoff,
             DocumentResult.id.is_(None),
         )

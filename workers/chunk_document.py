@@ -13,8 +13,10 @@ from storage.documents import (
     record_chunks,
     release_chunking,
 )
+from workers.chunk_container import container_request, plan_in_staging, record_container
 from workers.chunking_lease import ChunkingLease
 from workers.context import WorkerContext
+from workers.families import settle_family
 from workers.finalize_document import finalize_document
 from workers.isolation.messages import ChunkingError, PlanRequest
 from workers.tiers import configured_tiers
@@ -60,6 +62,7 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
         assert document is not None
         sha256 = document.sha256
         options = dict(document.options)
+        container = container_request(context, document_id, document.depth, document.filename)
     request = RoutingRequest(tier=options.get("tier"), schema=options.get("schema"))
     path = context.blobs.path_for(sha256)
     media_type = MediaType.UNKNOWN
@@ -69,8 +72,17 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
             raise PipelineError(
                 ErrorCategory.BLOB_MISSING, f"the stored file {sha256} is missing from the store"
             )
-        planned = context.isolation.plan_document(
-            PlanRequest(path, request, options.get("budget"), configured_tiers(settings))
+        planned = plan_in_staging(
+            context,
+            PlanRequest(
+                path,
+                request,
+                options.get("budget"),
+                configured_tiers(settings),
+                expand_into=container.expand_into,
+                limits=container.limits,
+                name_hint=container.name_hint,
+            ),
         )
         media_type, plans = planned.media_type, planned.plans
     except PipelineError as error:
@@ -87,6 +99,8 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
         return []
     finally:
         lease.stop()
+    if planned.container:
+        return record_container(context, document_id, owner, planned, container.expand_into)
     with transaction(context.sessions) as session:
         recorded = record_chunks(
             session,
@@ -143,6 +157,8 @@ def _record_failure(
         )
     if failed and context.deliveries is not None:
         context.deliveries.kick()  # its webhook event, queued with the failure
+    if failed:
+        settle_family(context, document_id)  # a member's failure counts on its containers
 
 
 def record_chunking_crash(

@@ -6,6 +6,7 @@ from pipeline.assemble.document import JobSnapshot, assemble_document
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES
 from storage.database import transaction
 from storage.documents import get_document
+from storage.families import member_summaries, settle_member
 from storage.results import job_rows_with_extractions, save_document_result
 from storage.webhook_events import record_document_events
 from workers.context import WorkerContext
@@ -37,12 +38,18 @@ def finalize_document(context: WorkerContext, document_id: str) -> bool:
             )
             for job, extraction in job_rows_with_extractions(session, document_id)
         ]
+        members = member_summaries(session, document_id) if document.children_total else None
     result = assemble_document(media_type, snapshots)
+    data = result.data if members is None else {**result.data, "members": members}
     with transaction(context.sessions) as session:
-        if save_document_result(session, document_id, result.kind, result.data) is None:
+        if save_document_result(session, document_id, result.kind, data) is None:
             return False
         events = record_document_events(session, document_id)
     if events and context.deliveries is not None:
         context.deliveries.kick()
     logger.info("document %s finalised (%d jobs)", document_id, len(snapshots))
+    with transaction(context.sessions) as session:
+        finished_containers = settle_member(session, document_id)
+    for container_id in finished_containers:
+        finalize_document(context, container_id)
     return True

@@ -17,6 +17,7 @@ from storage.results import unfinalized_documents
 from storage.retention import apply_retention, policy_of
 from workers.broker_memory import BrokerCheck, BrokerMemory
 from workers.context import WorkerContext
+from workers.families import sweep_families
 from workers.finalize_document import finalize_document
 from workers.model_tiers import tier_is_healthy
 from workers.takeover import take_over_dead_celery_processes
@@ -83,6 +84,7 @@ def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int
         orphaned_results = unfinalized_documents(session, FINALIZE_GRACE_SECONDS)
     for document_id in [*reaped.finished_documents, *orphaned_results]:
         finalize_document(context, document_id)
+    families = sweep_families(context)
     resumed = _resume_healthy_tiers(context)
     expired = apply_retention(context.sessions, context.blobs, policy_of(settings))
     if expired.documents:
@@ -93,7 +95,7 @@ def reap_once(context: WorkerContext, broker: BrokerMemory | None = None) -> int
         )
     swept = len(requeue) + len(reaped.failed) + len(stale_documents) + resumed + taken_over
     leftovers = context.blobs.remove_leftovers(LEFTOVER_BLOB_SECONDS)
-    swept += len(outbox.sent) + len(expired.documents) + leftovers
+    swept += len(outbox.sent) + len(expired.documents) + leftovers + families
     if swept:
         logger.info(
             "reaper: %d jobs re-queued, %d failed after too many attempts, %d documents re-queued",

@@ -3,7 +3,7 @@
 Imports nothing that loads PyMuPDF: a child imports this before its process setup.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,12 @@ class PlanRequest:
     routing: Any
     budget: int | None
     tiers: Any
+    expand_into: Path | None = None
+    """Where a container's members are written (None: too deep to expand)."""
+    limits: Any = None
+    """The container's `pipeline.sources.expansion.ContainerLimits`."""
+    name_hint: str = ""
+    """The stored file's name (names a plain gzip's one member)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,10 @@ class DocumentPlan:
 
     media_type: MediaType
     plans: list[JobPlan]
+    container: bool = False
+    members: list[Any] = field(default_factory=list)
+    """A container's members in order: `pipeline.sources.expansion`'s `ExtractedMember`
+    (written under `expand_into`) or `RefusedMember`."""
 
 
 @dataclass(frozen=True)

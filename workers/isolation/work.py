@@ -13,6 +13,8 @@ from pipeline.planning.jobs import plan_jobs
 from pipeline.run import process_chunk
 from pipeline.sources.sniff import sniff_file
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
+from schemas.media import CONTAINER_MEDIA
+from workers.isolation.container_work import plan_container
 from workers.isolation.messages import (
     ChunkingError,
     DocumentPlan,
@@ -32,6 +34,8 @@ def plan_document(request: PlanRequest) -> DocumentPlan:
     media_type = MediaType.UNKNOWN
     try:
         media_type = sniff_file(request.path)
+        if media_type in CONTAINER_MEDIA:
+            return plan_container(request, media_type)
         chunks = chunk_file(request.path, media_type)
         plans = list(plan_jobs(chunks, request.routing, request.budget, request.tiers))
     except PipelineError as error:

@@ -1,0 +1,384 @@
+"""Families of documents on both backends with the real task bodies: containers expanded into
+member documents, the container finished by the last of its jobs and members, duplicates
+linked once, bombs and hostile members refused, deletion and the reaper's sweep."""
+
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from schemas.enums import DocumentStatus, ErrorCategory
+from schemas.settings import Settings
+from storage.database import transaction
+from storage.deletion import delete_documents
+from storage.families import members_of, record_members, settle_member
+from storage.intake import take_in
+from storage.ledger import ExtractionRecord, claim_job, complete_job
+from storage.models import Document, DocumentMember
+from storage.results import get_document_result
+from tests.integration.ledger_helpers import document_with_jobs
+from tests.support.families import eml_bytes, pdf_bytes, png_bytes, zip_bytes
+from workers.context import CollectingEnqueuer, WorkerContext, build_context
+from workers.embedded import EmbeddedExecutor
+from workers.families import sweep_families
+
+
+def _settings(engine: Engine, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": engine.url.render_as_string(hide_password=False),
+        "blob_root": str(tmp_path / "blobs"),
+        "isolation": "off",
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+def context(any_engine: Engine, tmp_path: Path) -> Iterator[WorkerContext]:
+    built = build_context(_settings(any_engine, tmp_path), CollectingEnqueuer())
+    yield built
+    built.close()
+
+
+def _ingest(context: WorkerContext, data: bytes, filename: str) -> str:
+    intake = take_in(
+        context.sessions,
+        context.blobs,
+        io.BytesIO(data),
+        filename=filename,
+        collection="c",
+        options={},
+    )
+    if intake.created:
+        assert isinstance(context.enqueuer, CollectingEnqueuer)
+        context.enqueuer.enqueue_documents([intake.document.id])
+    return intake.document.id
+
+
+def _drain(context: WorkerContext) -> None:
+    EmbeddedExecutor(context, processes=1).drain()
+
+
+def _family(context: WorkerContext, document_id: str) -> dict[str, object]:
+    """The document's status, error and, recursively, its members as
+    (path, status, error category, family) tuples."""
+    with transaction(context.sessions) as session:
+        document = session.get(Document, document_id)
+        assert document is not None
+        rows = [
+            (m.member_path, m.child_id, c.status if c else None, m.error_category)
+            for m, c in members_of(session, document_id)
+        ]
+        shape: dict[str, object] = {
+            "status": document.status,
+            "error": document.error_category,
+            "depth": document.depth,
+        }
+    shape["members"] = [
+        (path, _family(context, child) if child else ("refused", category))
+        for path, child, _, category in rows
+    ]
+    return shape
+
+
+def _staging_left(context: WorkerContext) -> list[Path]:
+    incoming = context.blobs.root / "incoming"
+    return sorted(incoming.rglob("*")) if incoming.exists() else []
+
+
+def _leaf(depth: int) -> dict[str, object]:
+    return {"status": DocumentStatus.DONE, "error": None, "depth": depth, "members": []}
+
+
+def test_mail_with_pdf_and_zip_becomes_a_family(context: WorkerContext, tmp_path: Path) -> None:
+    inner = zip_bytes({"scans/notes.pdf": pdf_bytes(tmp_path, 2), "scans/photo.png": png_bytes()})
+    mail = eml_bytes(
+        [
+            ("report.pdf", "application/pdf", pdf_bytes(tmp_path, 1, "r.pdf")),
+            ("files.zip", "application/zip", inner),
+        ]
+    )
+    mail_id = _ingest(context, mail, "mail.eml")
+    _drain(context)
+    assert _family(context, mail_id) == {
+        "status": DocumentStatus.DONE,
+        "error": None,
+        "depth": 0,
+        "members": [
+            ("report.pdf", _leaf(1)),
+            (
+                "files.zip",
+                {
+                    "status": DocumentStatus.DONE,
+                    "error": None,
+                    "depth": 1,
+                    "members": [("scans/notes.pdf", _leaf(2)), ("scans/photo.png", _leaf(2))],
+                },
+            ),
+        ],
+    }
+    with transaction(context.sessions) as session:
+        result = get_document_result(session, mail_id)
+        assert result is not None
+        members = result.data["members"]
+        media = session.scalars(
+            select(Document.media_type).where(Document.depth > 0).order_by(Document.depth)
+        ).all()
+    assert [(m["position"], m["member_path"], m["status"]) for m in members] == [
+        (0, "report.pdf", "done"),
+        (1, "files.zip", "done"),
+    ]
+    assert sorted(m or "" for m in media) == [
+        "application/pdf",
+        "application/pdf",
+        "application/zip",
+        "image/png",
+    ]
+    assert _staging_left(context) == []
+
+
+def test_duplicate_attachment_is_one_document_linked_twice(
+    context: WorkerContext, tmp_path: Path
+) -> None:
+    pdf = pdf_bytes(tmp_path)
+    standalone = _ingest(context, pdf, "same.pdf")
+    _drain(context)
+    mail = eml_bytes([("a.pdf", "application/pdf", pdf), ("copy-of-a.pdf", "application/pdf", pdf)])
+    mail_id = _ingest(context, mail, "mail.eml")
+    _drain(context)
+    with transaction(context.sessions) as session:
+        links = [(m.member_path, m.child_id, m.settled) for m, _ in members_of(session, mail_id)]
+        documents = session.scalar(select(func.count()).select_from(Document))
+        mail_row = session.get(Document, mail_id)
+        assert mail_row is not None
+        status, pending = mail_row.status, mail_row.children_pending
+    assert links == [("a.pdf", standalone, True), ("copy-of-a.pdf", standalone, True)]
+    assert documents == 2  # the upload and the e-mail: the attachments are the upload
+    assert (status, pending) == (DocumentStatus.DONE, 0)
+
+
+def test_zip_bomb_fails_the_container_and_keeps_nothing(
+    context: WorkerContext, tmp_path: Path
+) -> None:
+    bomb = zip_bytes({"zeros.bin": b"\x00" * (30 * 1024 * 1024)})
+    bomb_id = _ingest(context, bomb, "bomb.zip")
+    _drain(context)
+    with transaction(context.sessions) as session:
+        document = session.get(Document, bomb_id)
+        assert document is not None
+        status, category, message = (
+            document.status,
+            document.error_category,
+            document.error_message or "",
+        )
+        count = session.scalar(select(func.count()).select_from(Document))
+    assert (status, category, count) == (DocumentStatus.FAILED, ErrorCategory.TOO_LARGE, 1)
+    assert "compression ratio over 100:1" in message
+    assert _staging_left(context) == []
+
+
+def test_nesting_past_the_depth_limit_and_a_broken_member_make_parents_partial(
+    any_engine: Engine, tmp_path: Path
+) -> None:
+    context = build_context(
+        _settings(any_engine, tmp_path, container_max_depth=2), CollectingEnqueuer()
+    )
+    try:
+        deepest = zip_bytes({"leaf.pdf": pdf_bytes(tmp_path)})
+        middle = zip_bytes({"level2.zip": deepest, "broken.pdf": b"%PDF-1.7\nnot a pdf at all"})
+        top = zip_bytes({"level1.zip": middle, "../evil.txt": b"escape"})
+        top_id = _ingest(context, top, "top.zip")
+        _drain(context)
+        shape = _family(context, top_id)
+    finally:
+        context.close()
+    too_deep = {"status": "failed", "error": "too_large", "depth": 2, "members": []}
+    broken = {"status": "failed", "error": "corrupt_file", "depth": 2, "members": []}
+    assert shape == {
+        "status": "partial",
+        "error": "partial_failure",
+        "depth": 0,
+        "members": [
+            (
+                "level1.zip",
+                {
+                    "status": "partial",
+                    "error": "partial_failure",
+                    "depth": 1,
+                    "members": [("level2.zip", too_deep), ("broken.pdf", broken)],
+                },
+            ),
+            ("../evil.txt", ("refused", "corrupt_file")),
+        ],
+    }
+
+
+def test_deleting_a_container_deletes_the_members_only_it_holds(
+    context: WorkerContext, tmp_path: Path
+) -> None:
+    shared_pdf = pdf_bytes(tmp_path, 1, "shared.pdf")
+    own_pdf = pdf_bytes(tmp_path, 2, "own.pdf")
+    standalone = _ingest(context, shared_pdf, "shared.pdf")
+    archive = _ingest(context, zip_bytes({"shared.pdf": shared_pdf, "own.pdf": own_pdf}), "a.zip")
+    _drain(context)
+    with transaction(context.sessions) as session:
+        own_id = next(m.child_id for m, _ in members_of(session, archive) if m.position == 1)
+    assert own_id is not None
+    report = delete_documents(context.sessions, context.blobs, [archive])
+    assert sorted(report.documents) == sorted([archive, own_id])
+    assert report.blobs_removed == 2
+    with transaction(context.sessions) as session:
+        left = session.scalars(select(Document.id)).all()
+        links = session.scalar(select(func.count()).select_from(DocumentMember))
+    assert (left, links) == ([standalone], 0)
+
+
+def test_a_member_finished_but_never_settled_is_swept(
+    context: WorkerContext, tmp_path: Path
+) -> None:
+    archive = _ingest(context, zip_bytes({"a.pdf": pdf_bytes(tmp_path)}), "a.zip")
+    _drain(context)
+    with transaction(context.sessions) as session:
+        # As if the member's finaliser died before counting it on its container.
+        session.execute(update(DocumentMember).values(settled=False))
+        session.execute(
+            update(Document)
+            .where(Document.id == archive)
+            .values(status=DocumentStatus.PROCESSING, children_pending=1, finished_at=None)
+        )
+    assert sweep_families(context) == 1
+    with transaction(context.sessions) as session:
+        document = session.get(Document, archive)
+        assert document is not None
+        assert (document.status, document.children_pending) == (DocumentStatus.DONE, 0)
+        assert get_document_result(session, archive) is not None
+
+
+def test_container_waits_for_a_linked_member_still_running(
+    context: WorkerContext, tmp_path: Path
+) -> None:
+    """A member found in the collection before it finished is counted as pending; its end
+    (its last job) finishes the container, once."""
+    member_id, (job_id,) = document_with_jobs(context.sessions, context.blobs, 1)
+    with transaction(context.sessions) as session:
+        member = session.get(Document, member_id)
+        assert member is not None
+        member_sha = member.sha256
+    archive = _ingest(context, b"placeholder archive bytes", "a.zip")
+    _claim(context, archive)
+    _record_linking(context, archive, member_id, member_sha)
+    with transaction(context.sessions) as session:
+        parent = session.get(Document, archive)
+        assert parent is not None
+        assert (parent.children_pending, parent.status) == (1, DocumentStatus.QUEUED)
+    record = ExtractionRecord(kind="page_content", data={"text": "x"}, provenance={})
+    with transaction(context.sessions) as session:
+        claim_job(session, job_id, "w", 60)
+        assert complete_job(session, job_id, "w", record).finished_document == member_id
+    _mark_processing(context, archive)
+    with transaction(context.sessions) as session:
+        assert settle_member(session, member_id) == [archive]
+    with transaction(context.sessions) as session:
+        assert settle_member(session, member_id) == []  # counted once
+        parent = session.get(Document, archive)
+        assert parent is not None
+        assert (parent.status, parent.children_pending) == (DocumentStatus.DONE, 0)
+
+
+def _claim(context: WorkerContext, document_id: str) -> None:
+    from storage.documents import claim_for_chunking
+
+    with transaction(context.sessions) as session:
+        assert claim_for_chunking(session, document_id, "owner", 60, max_attempts=3) == 1
+
+
+def _record_linking(context: WorkerContext, archive: str, member_id: str, sha256: str) -> None:
+    """Record one member of `archive` whose bytes are the existing `member_id`'s."""
+    from storage.blobs import StagedBlob, StoredBlob
+    from storage.families import MemberEntry
+
+    with transaction(context.sessions) as session:
+        member = session.get(Document, member_id)
+        assert member is not None
+        staged_file = context.blobs.root / "incoming" / "linked"
+        staged_file.parent.mkdir(parents=True, exist_ok=True)
+        staged_file.write_bytes(b"same bytes")
+        entry = MemberEntry(
+            "x.pdf", staged=StagedBlob(StoredBlob(sha256, member.size_bytes), staged_file)
+        )
+        record = record_members(session, context.blobs, archive, "owner", [entry])
+        assert record.recorded and record.new_children == []
+
+
+def _mark_processing(context: WorkerContext, archive: str) -> None:
+    """The container's own chunks recorded: none (an archive), still waiting."""
+    with transaction(context.sessions) as session:
+        session.execute(
+            update(Document)
+            .where(Document.id == archive)
+            .values(status=DocumentStatus.PROCESSING, lease_owner=None)
+        )
+
+
+def test_last_job_and_last_member_racing_finish_the_container_once(
+    postgres_engine: Engine, tmp_path: Path
+) -> None:
+    """The container's last own job and its last member end in concurrent transactions: both
+    update the container's row, so the later sees the other's count and finishes it."""
+    context = build_context(_settings(postgres_engine, tmp_path), CollectingEnqueuer())
+    try:
+        member_id, _ = document_with_jobs(context.sessions, context.blobs, 1, b"%PDF- member")
+        container_id, (own_job,) = document_with_jobs(
+            context.sessions, context.blobs, 1, b"%PDF- container"
+        )
+        with transaction(context.sessions) as session:
+            session.add(
+                DocumentMember(
+                    parent_id=container_id, position=0, child_id=member_id, member_path="m.pdf"
+                )
+            )
+            session.execute(
+                update(Document)
+                .where(Document.id == container_id)
+                .values(children_total=1, children_pending=1)
+            )
+            session.execute(
+                update(Document)
+                .where(Document.id == member_id)
+                .values(status=DocumentStatus.DONE, jobs_pending=0)
+            )
+            claim_job(session, own_job, "w", 60)
+        finished: list[object] = []
+        record = ExtractionRecord(kind="page_content", data={"text": "x"}, provenance={})
+        job_session = context.sessions()
+        job_session.begin()
+        transition = complete_job(job_session, own_job, "w", record)  # holds the row lock
+        settler = threading.Thread(
+            target=lambda: finished.append(_settle(context, member_id)), daemon=True
+        )
+        settler.start()
+        settler.join(1.0)
+        assert settler.is_alive()  # waiting for the job's transaction
+        job_session.commit()
+        job_session.close()
+        settler.join(10)
+        assert transition.finished_document is None  # a member was still pending then
+        assert finished == [[container_id]]
+        with transaction(context.sessions) as session:
+            container = session.get(Document, container_id)
+            assert container is not None
+            assert (container.status, container.jobs_pending, container.children_pending) == (
+                DocumentStatus.DONE,
+                0,
+                0,
+            )
+    finally:
+        context.close()
+
+
+def _settle(context: WorkerContext, member_id: str) -> list[str]:
+    with transaction(context.sessions) as session:
+        return settle_member(session, member_id)
