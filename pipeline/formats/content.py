@@ -41,9 +41,7 @@ def block(
     bbox: BBox = NO_BOX,
 ) -> Block:
     """A block whose index is set when the page is assembled (`PageContentData.from_blocks`)."""
-    return Block(
-        index=0, kind=kind, text=text, bbox=bbox, level=level, marker=marker, depth=depth
-    )
+    return Block(index=0, kind=kind, text=text, bbox=bbox, level=level, marker=marker, depth=depth)
 
 
 def table_block(grid: TableGrid, bbox: BBox = NO_BOX) -> Block:

@@ -52,7 +52,9 @@ def read_delimited(path: Path, media_type: MediaType) -> SheetRows:
     try:
         rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
     except csv.Error as exc:
-        raise SourceError(ErrorCategory.CORRUPT_FILE, f"the delimited text is broken: {exc}") from exc
+        raise SourceError(
+            ErrorCategory.CORRUPT_FILE, f"the delimited text is broken: {exc}"
+        ) from exc
     return used_range(rows)
 
 

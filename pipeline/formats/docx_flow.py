@@ -22,7 +22,7 @@ from pipeline.formats.ooxml import q
 from pipeline.formats.pictures import PictureRef
 from schemas.blocks import Block, BlockKind
 
-__all__ = ["FlowContext", "Walked", "walk_body", "paragraph_text"]
+__all__ = ["FlowContext", "Walked", "paragraph_text", "walk_body"]
 
 _SKIPPED = frozenset(
     q(name) for name in ("w:del", "w:moveFrom", "w:pPr", "w:rPr", "w:sectPr", "w:proofErr")

@@ -88,7 +88,7 @@ def _related_root(part: Any, reltype: str) -> etree._Element | None:
     for related in _related_parts(part, reltype):
         element = getattr(related, "element", None)
         if element is not None:
-            return element  # type: ignore[no-any-return]
+            return element
         return parse_xml(related.blob, str(related.partname).lstrip("/"))
     return None
 
@@ -134,7 +134,7 @@ def _footnotes(part: Any, context: FlowContext, walked: Walked) -> None:
 def _part_root(related: Any) -> etree._Element:
     element = getattr(related, "element", None)
     if element is not None:
-        return element  # type: ignore[no-any-return]
+        return element
     return parse_xml(related.blob, str(related.partname).lstrip("/"))
 
 

@@ -115,7 +115,5 @@ def _children_content(cell: etree._Element) -> list[etree._Element]:
 
 def _flattened(grid: TableGrid) -> list[str]:
     return [
-        " | ".join(text for text in row if text)
-        for row in grid.rows()
-        if any(text for text in row)
+        " | ".join(text for text in row if text) for row in grid.rows() if any(text for text in row)
     ]

@@ -69,9 +69,7 @@ class GridBuilder:
     def build(self, header_rows: int = 1) -> TableGrid:
         """The grid; uncovered positions filled with empty cells, header rows clipped."""
         cells = [
-            GridCell(
-                row=a.row, col=a.col, row_span=a.row_span, col_span=a.col_span, text=a.text
-            )
+            GridCell(row=a.row, col=a.col, row_span=a.row_span, col_span=a.col_span, text=a.text)
             for a in self.anchors
         ]
         for row in range(self.n_rows):

@@ -4,7 +4,8 @@ into blocks by `html_blocks`.
 lxml's HTML parser (libxml2) is used rather than the standard library's `html.parser`: it
 builds the tree browsers would (implied `<p>`/`<li>` ends, misnested tags), in C, about ten
 times faster; it is set to fetch nothing (`no_network`), drop comments and processing
-instructions and refuse huge trees. Its exceptions become `corrupt_file` here, the one
+instructions and refuse huge trees (a document nested deeper than libxml2's 256 levels is
+`too_large`, since the parser would drop everything after that point). Its exceptions become `corrupt_file` here, the one
 boundary of lxml.html. A document is one section, cut every `SECTION_BLOCKS` blocks
 (`row_start`/`row_end` hold the block range).
 """
@@ -83,8 +84,13 @@ def _parse(text: str) -> html.HtmlElement:
         default_doctype=False,
     )
     try:
-        return html.document_fromstring(text, parser=parser)
+        root = html.document_fromstring(text, parser=parser)
     except etree.ParserError:
         return html.fragment_fromstring("<div></div>")
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise SourceError(ErrorCategory.CORRUPT_FILE, f"the HTML cannot be parsed: {exc}") from exc
+    for entry in parser.error_log:
+        if entry.type_name == "ERR_RESOURCE_LIMIT":
+            # libxml2 stops at 256 levels of nesting and drops the rest: refused, not cut.
+            raise SourceError(ErrorCategory.TOO_LARGE, f"the HTML is too deep: {entry.message}")
+    return root

@@ -83,4 +83,6 @@ def _slide_size(deck: Any) -> PageSize:
     width, height = deck.slide_width, deck.slide_height
     if not width or not height:
         return A4
-    return PageSize(width=round(width / _EMU_PER_POINT, 2), height=round(height / _EMU_PER_POINT, 2))
+    return PageSize(
+        width=round(width / _EMU_PER_POINT, 2), height=round(height / _EMU_PER_POINT, 2)
+    )

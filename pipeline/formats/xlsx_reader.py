@@ -6,7 +6,8 @@ the chunk list says which sheets were read). Hidden rows and columns are kept. F
 `FULL_LOAD_BYTES` are loaded whole, which gives merged cells; larger ones are streamed
 (`read_only=True`), without merges. openpyxl parses XML with defusedxml (entity declarations
 refused). Its failures (`InvalidFileException`, `BadZipFile`, `KeyError` for a missing part,
-XML errors, `ValueError`, `TypeError`) become `corrupt_file`.
+XML errors, `ValueError`, `TypeError`) become `corrupt_file`; a sheet whose part is missing
+(openpyxl drops it silently) keeps its chunk, which fails alone as `page_error`.
 """
 
 import zipfile
@@ -30,7 +31,8 @@ from pipeline.formats.sheets import (
     sheet_chunks,
     used_range,
 )
-from pipeline.sources.members import check_container
+from pipeline.sources.members import check_container, read_member
+from pipeline.sources.safe_xml import parse_xml
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, MediaType
 from schemas.extractions import PageContentData
@@ -38,6 +40,8 @@ from schemas.extractions import PageContentData
 __all__ = ["FULL_LOAD_BYTES", "XlsxReader"]
 
 FULL_LOAD_BYTES = 20 * 1024 * 1024
+_WORKBOOK_PART = "xl/workbook.xml"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _ERRORS = (
     InvalidFileException,
     zipfile.BadZipFile,
@@ -61,19 +65,38 @@ class XlsxReader:
     media_types = frozenset({MediaType.XLSX})
 
     def chunks(self, path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
-        sheets = read_xlsx(path)
-        if not sheets:
+        loaded = {sheet.name or "": sheet for sheet in read_xlsx(path)}
+        names = [name for name, state in listed_sheets(path) if state == "visible"]
+        names = names or list(loaded)
+        if not names:
             raise SourceError(ErrorCategory.NO_PAGES, "the workbook has no visible sheet")
         seq = 0
-        for number, sheet in enumerate(sheets, start=1):
-            for chunk in sheet_chunks(len(sheet.rows), seq, number, sheet.name):
+        for number, name in enumerate(names, start=1):
+            rows = len(loaded[name].rows) if name in loaded else 0
+            for chunk in sheet_chunks(rows, seq, number, name):
                 yield chunk
                 seq += 1
 
     def read(self, path: Path, chunk: ChunkDescriptor) -> PageContentData:
         for sheet in read_xlsx(path, only=chunk.part):
             return page_content(sheet_blocks(sheet, chunk), self.name)
-        raise SourceError(ErrorCategory.PAGE_ERROR, f"sheet {chunk.part!r} is not in the workbook")
+        raise SourceError(
+            ErrorCategory.PAGE_ERROR,
+            f"sheet {chunk.part!r} is listed in the workbook but its part is missing or unreadable",
+        )
+
+
+def listed_sheets(path: Path) -> list[tuple[str, str]]:
+    """(name, state) of every sheet `xl/workbook.xml` lists, in order; openpyxl silently
+    drops a sheet whose part is missing, this list still names it so its chunk fails alone."""
+    try:
+        root = parse_xml(read_member(path, _WORKBOOK_PART), _WORKBOOK_PART)
+    except SourceError:
+        return []
+    return [
+        (sheet.get("name") or "", sheet.get("state") or "visible")
+        for sheet in root.iter(f"{{{_MAIN_NS}}}sheet")
+    ]
 
 
 def read_xlsx(path: Path, only: str | None = None) -> list[SheetRows]:

@@ -27,11 +27,11 @@ __all__ = [
     "content_blocks",
     "page_gap",
     "page_marker",
-    "unit_label",
-    "unit_marker",
     "pages_html",
     "pages_markdown",
     "pages_text",
+    "unit_label",
+    "unit_marker",
 ]
 
 PAGE_SEPARATOR = "\n\f\n"

@@ -79,6 +79,9 @@ def test_the_catalog_serves_exactly_these_combinations() -> None:
         ("video_frame", "moe", True),
         ("speech_segment", "local", False),
         ("speech_segment", "edge", False),
+        ("section", "local", False),
+        ("slide", "local", False),
+        ("sheet", "local", False),
     }
 
 
