@@ -59,19 +59,17 @@ def zip_errors(what: str, category: ErrorCategory = ErrorCategory.CORRUPT_FILE) 
 
 def member_names(path: Path) -> list[str]:
     """The members of a ZIP container, in directory order."""
-    with zip_errors("the file is not a readable ZIP container"):
-        with zipfile.ZipFile(path) as archive:
-            return archive.namelist()
+    with zip_errors("the file is not a readable ZIP container"), zipfile.ZipFile(path) as archive:
+        return archive.namelist()
 
 
 def read_member(path: Path, name: str, max_bytes: int = MAX_MEMBER_BYTES) -> bytes:
     """The bytes of member `name`; `too_large` past `max_bytes` or a bomb-like ratio."""
-    with zip_errors(f"part {name} cannot be read"):
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo(name)
-            _check_declared(info, max_bytes)
-            with archive.open(info) as member:
-                data = member.read(max_bytes + 1)
+    with zip_errors(f"part {name} cannot be read"), zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+        _check_declared(info, max_bytes)
+        with archive.open(info) as member:
+            data = member.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise SourceError(ErrorCategory.TOO_LARGE, f"part {name} exceeds {max_bytes:,} bytes")
     return data
@@ -80,9 +78,8 @@ def read_member(path: Path, name: str, max_bytes: int = MAX_MEMBER_BYTES) -> byt
 def check_container(path: Path, max_total: int = MAX_CONTAINER_BYTES) -> None:
     """Refuse a container whose members inflate past `max_total` or like a bomb, before a
     library (python-docx, python-pptx) reads every part into memory."""
-    with zip_errors("the file is not a readable ZIP container"):
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
+    with zip_errors("the file is not a readable ZIP container"), zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
     total = 0
     for info in infos:
         _check_declared(info, MAX_MEMBER_BYTES)

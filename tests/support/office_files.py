@@ -61,7 +61,7 @@ _FOOTNOTES_XML = (
     '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
     "</w:r></w:p></w:footnote>"
     '<w:footnote w:id="1"><w:p><w:r><w:footnoteRef/></w:r>'
-    "<w:r><w:t xml:space=\"preserve\"> Measured at noon.</w:t></w:r></w:p></w:footnote>"
+    '<w:r><w:t xml:space="preserve"> Measured at noon.</w:t></w:r></w:p></w:footnote>'
     "</w:footnotes>"
 )
 
@@ -177,7 +177,9 @@ def make_pptx(path: Path) -> Path:
     bullets.notes_slide.notes_text_frame.text = "Mention the weather.\nThank the team."
     data = deck.slides.add_slide(deck.slide_layouts[5])
     data.shapes.title.text = "Numbers"
-    shape = data.shapes.add_table(3, 3, PptxInches(0.5), PptxInches(1.5), PptxInches(5), Emu(1000000))
+    shape = data.shapes.add_table(
+        3, 3, PptxInches(0.5), PptxInches(1.5), PptxInches(5), Emu(1000000)
+    )
     grid = shape.table
     grid.cell(0, 0).merge(grid.cell(0, 1))
     grid.cell(0, 0).text = "Crop and month"
