@@ -8,11 +8,12 @@ import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol
+from typing import Any, Protocol
 
 from storage.database import transaction
-from storage.ledger import queued_among, reap_expired_leases
+from storage.ledger import jobs_in_runs, queued_among, reap_expired_leases
 from workers import chunk_document as chunk_step
+from workers import job_run as job_run_step
 from workers import pool_parent, pool_process
 from workers import run_job as run_step
 from workers.context import CollectingEnqueuer, WorkerContext
@@ -61,7 +62,7 @@ class EmbeddedExecutor:
         seen: set[str] = set()
         chunked: set[str] = set()
         done = 0
-        while self._queue.documents or self._queue.jobs:
+        while self._queue.documents or self._queue.jobs or self._queue.runs:
             while self._queue.documents:
                 document_id = self._queue.documents.pop(0)
                 if document_id in self._queue.documents:
@@ -73,7 +74,9 @@ class EmbeddedExecutor:
                 progress.documents(len(chunked), len(seen | set(self._queue.documents)))
             jobs = list(dict.fromkeys(job_id for job_id, _ in self._queue.jobs))
             self._queue.jobs.clear()
-            done = self._run_jobs(jobs, done, progress)
+            runs = list(dict.fromkeys(run_id for run_id, _ in self._queue.runs))
+            self._queue.runs.clear()
+            done = self._run_jobs(jobs, runs, done, progress)
         deliver_now(self._context.settings, self._context.sessions)
 
     def _chunk(self, document_id: str) -> None:
@@ -88,11 +91,27 @@ class EmbeddedExecutor:
             except Exception:
                 logger.exception("the failure of document %s could not be recorded", document_id)
 
-    def _run_jobs(self, job_ids: list[str], done: int, progress: DrainProgress) -> int:
-        if not job_ids:
+    def _run_jobs(
+        self, job_ids: list[str], run_ids: list[str], done: int, progress: DrainProgress
+    ) -> int:
+        """Run the jobs and job runs (each a unit of the pool); returns the jobs done so far."""
+        if not job_ids and not run_ids:
             return done
-        total = done + len(job_ids)
-        if self._processes == 1 or len(job_ids) == 1:
+        if run_ids and len(job_ids) + len(run_ids) < self._processes:
+            # Fewer units than processes: the runs' jobs go alone, so every core works.
+            job_ids = job_ids + self._queued_in_runs(run_ids)
+            run_ids = []
+        total = done + len(job_ids) + len(self._queued_in_runs(run_ids))
+        if self._processes == 1 or len(job_ids) + len(run_ids) == 1:
+            for run_id in run_ids:
+                try:
+                    outcomes = job_run_step.run_job_run(self._context, run_id, embedded_owner())
+                except Exception:
+                    # As for a job below: the run's jobs keep their state for a later run.
+                    logger.exception("job run %s could not be run", run_id)
+                    outcomes = []
+                done += len(outcomes)
+                progress.jobs(done, total)
             for job_id in job_ids:
                 try:
                     run_step.run_job(self._context, job_id, embedded_owner())
@@ -106,32 +125,47 @@ class EmbeddedExecutor:
         orphans: list[str] = []
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
-            max_workers=min(self._processes, len(job_ids)),
+            max_workers=min(self._processes, len(job_ids) + len(run_ids)),
             mp_context=spawn,
             initializer=pool_parent.initialise,
             initargs=(os.getpid(), self._context.settings.model_dump_json()),
         ) as pool:
-            futures: dict[Future[run_step.JobOutcome], str] = {
+            # Each future gives a JobOutcome (a job) or a list of them (a job run).
+            futures: dict[Future[Any], str] = {
                 pool.submit(pool_process.run_job_here, job_id): job_id for job_id in job_ids
             }
+            for run_id in run_ids:
+                futures[pool.submit(pool_process.run_run_here, run_id)] = run_id
             for future in as_completed(futures):
+                unit = futures[future]
                 try:
-                    future.result()
+                    result = future.result()
                 except BrokenProcessPool:
-                    orphans.append(futures[future])
+                    orphans.append(unit)
                     continue
                 except Exception:
                     # Not a job failure (those are stored by run_job) but e.g. the database
                     # going away: the job keeps its state and a later run picks it up.
-                    logger.exception("job %s could not be run", futures[future])
-                done += 1
+                    logger.exception("job %s could not be run", unit)
+                    result = None
+                done += len(result) if isinstance(result, list) else 1
                 progress.jobs(done, total)
         if orphans:
             self._requeue_orphans(orphans)
         return done
 
-    def _requeue_orphans(self, job_ids: list[str]) -> None:
-        """A pool process died (a crash in native code): retry its jobs, within attempts."""
+    def _queued_in_runs(self, run_ids: list[str]) -> list[str]:
+        """The queued jobs of the runs: what they will claim."""
+        if not run_ids:
+            return []
+        with transaction(self._context.sessions) as session:
+            return [job_id for job_id, _ in queued_among(session, jobs_in_runs(session, run_ids))]
+
+    def _requeue_orphans(self, units: list[str]) -> None:
+        """A pool process died (a crash in native code): retry its jobs (those of its job runs
+        each alone), within attempts."""
+        with transaction(self._context.sessions) as session:
+            job_ids = [*units, *jobs_in_runs(session, units)]
         logger.warning("a worker process crashed; re-queueing %d unfinished jobs", len(job_ids))
         with transaction(self._context.sessions) as session:
             reaped = reap_expired_leases(

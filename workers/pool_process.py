@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from workers.context import WorkerContext
     from workers.run_job import JobOutcome
 
-__all__ = ["initialise", "run_job_here"]
+__all__ = ["initialise", "run_job_here", "run_run_here"]
 
 _context: "WorkerContext | None" = None
 
@@ -44,3 +44,35 @@ def run_job_here(job_id: str) -> "JobOutcome":
         requeued[:] = [entry for entry in requeued if entry[0] != job_id]
         if outcome.state != "queued" or not again:
             return outcome
+
+
+def run_run_here(run_id: str) -> "list[JobOutcome]":
+    """Run a job run in this pool process, then what it gave back to the queue (a job that
+    stopped it, alone; the jobs it did not reach, as the run again; a transient failure):
+    bounded by attempts, and a stopped run shrinks by the job that stopped it. Returns each
+    job's last outcome."""
+    from workers.context import CollectingEnqueuer
+    from workers.job_run import run_job_run
+    from workers.owners import embedded_owner
+
+    if _context is None or not isinstance(_context.enqueuer, CollectingEnqueuer):
+        raise RuntimeError("the pool process was not initialised")
+    enqueuer = _context.enqueuer
+    last: dict[str, JobOutcome] = {}
+
+    def keep(outcome: "JobOutcome") -> None:
+        if outcome.state != "skipped" or outcome.job_id not in last:
+            last[outcome.job_id] = outcome
+
+    runs = [run_id]
+    while runs or enqueuer.jobs:
+        for each in runs:
+            for outcome in run_job_run(_context, each, embedded_owner()):
+                keep(outcome)
+        runs = list(dict.fromkeys(queued for queued, _ in enqueuer.runs))
+        enqueuer.runs.clear()
+        jobs = list(dict.fromkeys(queued for queued, _ in enqueuer.jobs))
+        enqueuer.jobs.clear()
+        for job_id in jobs:
+            keep(run_job_here(job_id))
+    return list(last.values())
