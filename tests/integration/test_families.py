@@ -124,6 +124,9 @@ def test_mail_with_pdf_and_zip_becomes_a_family(context: WorkerContext, tmp_path
         result = get_document_result(session, mail_id)
         assert result is not None
         members = result.data["members"]
+        mail_row = session.get(Document, mail_id)
+        assert mail_row is not None
+        own_jobs = (mail_row.media_type, mail_row.jobs_total, mail_row.jobs_succeeded)
         media = session.scalars(
             select(Document.media_type).where(Document.depth > 0).order_by(Document.depth)
         ).all()
@@ -131,6 +134,7 @@ def test_mail_with_pdf_and_zip_becomes_a_family(context: WorkerContext, tmp_path
         (0, "report.pdf", "done"),
         (1, "files.zip", "done"),
     ]
+    assert own_jobs == ("message/rfc822", 1, 1)  # the headers and body: one section
     assert sorted(m or "" for m in media) == [
         "application/pdf",
         "application/pdf",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.chunking.containers import expand_container
 from pipeline.errors import SourceError
-from pipeline.sources.containers import expand_container
 from pipeline.sources.expansion import (
     ContainerLimits,
     ContainerRefusedError,

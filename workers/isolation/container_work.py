@@ -1,10 +1,10 @@
 """A container's part of chunking, in the isolated child: its members written under the
 request's folder within the limits, and an e-mail's own body chunks planned."""
 
+from pipeline.chunking.containers import expand_container
 from pipeline.chunking.documents import chunk_file
 from pipeline.errors import PipelineError
 from pipeline.planning.jobs import plan_jobs
-from pipeline.sources.containers import expand_container
 from pipeline.sources.expansion import clear_target
 from schemas.enums import ErrorCategory, MediaType
 from schemas.media import MAIL_MEDIA
@@ -39,13 +39,8 @@ def plan_container(request: PlanRequest, media_type: MediaType) -> DocumentPlan:
 
 
 def _own_plans(request: PlanRequest, media_type: MediaType) -> list[JobPlan]:
-    """An e-mail's body, when a reader for it is installed; an archive has no content."""
+    """An e-mail's headers and body (`pipeline.formats.mail`); an archive has no content."""
     if media_type not in MAIL_MEDIA:
         return []
-    try:
-        chunks = list(chunk_file(request.path, media_type))
-    except PipelineError as error:
-        if error.category is ErrorCategory.UNSUPPORTED_MEDIA:
-            return []
-        raise
-    return list(plan_jobs(iter(chunks), request.routing, request.budget, request.tiers))
+    chunks = chunk_file(request.path, media_type)
+    return list(plan_jobs(chunks, request.routing, request.budget, request.tiers))
