@@ -5,9 +5,9 @@ lxml's HTML parser (libxml2) is used rather than the standard library's `html.pa
 builds the tree browsers would (implied `<p>`/`<li>` ends, misnested tags), in C, about ten
 times faster; it is set to fetch nothing (`no_network`), drop comments and processing
 instructions and refuse huge trees (a document nested deeper than libxml2's 256 levels is
-`too_large`, since the parser would drop everything after that point). Its exceptions become `corrupt_file` here, the one
-boundary of lxml.html. A document is one section, cut every `SECTION_BLOCKS` blocks
-(`row_start`/`row_end` hold the block range).
+`too_large`, since the parser would drop everything after that point). Its exceptions become
+`corrupt_file` here, the one boundary of lxml.html. A document is one section, cut every
+`SECTION_BLOCKS` blocks (`row_start`/`row_end` hold the block range).
 """
 
 import re
