@@ -53,7 +53,16 @@ ARCHIVE_MEDIA = frozenset({MediaType.ZIP, MediaType.TAR, MediaType.GZIP})
 CONTAINER_MEDIA = MAIL_MEDIA | ARCHIVE_MEDIA
 """Files whose parts become child documents of their own."""
 STRUCTURED_SUPPORTED = frozenset(
-    {MediaType.DOCX, MediaType.PPTX, MediaType.XLSX, MediaType.CSV, MediaType.TSV}
+    {
+        MediaType.DOCX,
+        MediaType.PPTX,
+        MediaType.XLSX,
+        MediaType.ODT,
+        MediaType.ODP,
+        MediaType.ODS,
+        MediaType.CSV,
+        MediaType.TSV,
+    }
 )
 """Office and text formats with a reader (`pipeline.formats.registry`)."""
 SUPPORTED_MEDIA = (

@@ -8,6 +8,7 @@ from pipeline.formats.epub import EpubReader
 from pipeline.formats.html import HtmlReader
 from pipeline.formats.mail import MailReader
 from pipeline.formats.markdown import MarkdownReader
+from pipeline.formats.odf_reader import OdfReader
 from pipeline.formats.plain_text import PlainTextReader
 from pipeline.formats.pptx_reader import PptxReader
 from pipeline.formats.rtf import RtfReader
@@ -21,6 +22,7 @@ READERS: tuple[FormatReader, ...] = (
     PptxReader(),
     XlsxReader(),
     CsvReader(),
+    OdfReader(),
     HtmlReader(),
     MarkdownReader(),
     PlainTextReader(),

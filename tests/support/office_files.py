@@ -12,6 +12,7 @@ import openpyxl
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches
+from docx.text.paragraph import Paragraph
 from PIL import Image, ImageDraw, ImageFont
 from pptx import Presentation
 from pptx.util import Emu
@@ -103,7 +104,7 @@ def make_docx(path: Path) -> Path:
     return path
 
 
-def _footnote_reference(paragraph: "docx.text.paragraph.Paragraph", note_id: int) -> None:
+def _footnote_reference(paragraph: Paragraph, note_id: int) -> None:
     run = paragraph.add_run()
     reference = OxmlElement("w:footnoteReference")
     reference.set(qn("w:id"), str(note_id))
@@ -237,3 +238,184 @@ def _set_cached_value(path: Path, member: str, cell: str, value: str) -> None:
         return (text[:start] + formula + f"<v>{value}</v>" + text[end:]).encode()
 
     rewrite_member(path, edit)
+
+
+def make_odt(path: Path) -> Path:
+    """An ODT: headings at three levels, a numbered list with a bulleted sub-list, a table
+    merged across (row 0) and down (column 0), a footnote, a header and footer, a picture
+    with text in it (title 'Logo with text')."""
+    from odf import draw, style, table, text
+    from odf.opendocument import OpenDocumentText
+
+    document = OpenDocumentText()
+    numbered = text.ListStyle(name="Numbered")
+    numbered.addElement(text.ListLevelStyleNumber(level=1, numformat="1", numsuffix="."))
+    numbered.addElement(text.ListLevelStyleBullet(level=2, bulletchar="\u2022"))
+    document.automaticstyles.addElement(numbered)
+    layout = style.PageLayout(name="Layout")
+    document.automaticstyles.addElement(layout)
+    master = style.MasterPage(name="Standard", pagelayoutname=layout)
+    header, footer = style.Header(), style.Footer()
+    header.addElement(text.P(text="Greenhouse handbook"))
+    footer.addElement(text.P(text="Confidential"))
+    master.addElement(header)
+    master.addElement(footer)
+    document.masterstyles.addElement(master)
+    body = document.text
+    body.addElement(text.H(outlinelevel=1, text="Growing guide"))
+    body.addElement(text.H(outlinelevel=2, text="Seeds"))
+    sow = text.P(text="Sow in spring")
+    note = text.Note(id="ftn1", noteclass="footnote")
+    note.addElement(text.NoteCitation(text="1"))
+    note_body = text.NoteBody()
+    note_body.addElement(text.P(text="Measured at noon."))
+    note.addElement(note_body)
+    sow.addElement(note)
+    sow.addText(" and water daily.")
+    body.addElement(sow)
+    body.addElement(text.H(outlinelevel=3, text="Cherry varieties"))
+    steps = text.List(stylename=numbered)
+    for label, children in (("Harvest", ["Sungold", "Sweet million"]), ("Store", [])):
+        item = text.ListItem()
+        item.addElement(text.P(text=label))
+        if children:
+            inner = text.List()
+            for child in children:
+                inner_item = text.ListItem()
+                inner_item.addElement(text.P(text=child))
+                inner.addElement(inner_item)
+            item.addElement(inner)
+        steps.addElement(item)
+    body.addElement(steps)
+    grid = table.Table(name="Harvest")
+    grid.addElement(table.TableColumn(numbercolumnsrepeated=3))
+    rows: list[list[tuple[str, int, int] | None]] = [
+        [("Crop and month", 1, 2), None, ("Kg", 1, 1)],
+        [("Tomato", 2, 1), ("May", 1, 1), ("12", 1, 1)],
+        [None, ("June", 1, 1), ("30", 1, 1)],
+    ]
+    for cells in rows:
+        row = table.TableRow()
+        for cell in cells:
+            if cell is None:
+                row.addElement(table.CoveredTableCell())
+                continue
+            label, down, across = cell
+            element = table.TableCell(numberrowsspanned=down, numbercolumnsspanned=across)
+            element.addElement(text.P(text=label))
+            row.addElement(element)
+        grid.addElement(row)
+    body.addElement(grid)
+    picture = document.addPicture("Pictures/logo.png", "image/png", picture_with_text())
+    frame = draw.Frame(width="6cm", height="2cm", anchortype="paragraph")
+    frame.addElement(draw.Image(href=picture))
+    title = svg_title("Logo with text")
+    frame.addElement(title)
+    holder = text.P()
+    holder.addElement(frame)
+    body.addElement(holder)
+    body.addElement(text.P(text="The end."))
+    document.save(str(path))
+    return path
+
+
+def svg_title(label: str) -> "object":
+    """An `svg:title` element (odfpy names it `svg.Title`)."""
+    from odf import svg
+
+    element = svg.Title()
+    element.addText(label)
+    return element
+
+
+def make_ods(path: Path) -> Path:
+    """An ODS: 'Harvest' (a header merged across two columns, repeated empty columns and rows
+    as LibreOffice writes them) and 'Notes'."""
+    from odf import table, text
+    from odf.opendocument import OpenDocumentSpreadsheet
+
+    document = OpenDocumentSpreadsheet()
+    harvest = table.Table(name="Harvest")
+    rows: list[list[tuple[str, int] | None]] = [
+        [("Crop", 1), ("Amount", 2), None, ("Share", 1)],
+        [("Tomato", 1), ("12", 1), ("1.50", 1), ("25%", 1)],
+        [("Basil", 1), ("3", 1), ("2.25", 1), ("75%", 1)],
+    ]
+    for cells in rows:
+        row = table.TableRow()
+        for cell in cells:
+            if cell is None:
+                row.addElement(table.CoveredTableCell())
+                continue
+            label, across = cell
+            element = table.TableCell(numbercolumnsspanned=across)
+            element.addElement(text.P(text=label))
+            row.addElement(element)
+        row.addElement(table.TableCell(numbercolumnsrepeated=1020))
+        harvest.addElement(row)
+    harvest.addElement(table.TableRow(numberrowsrepeated=1048570))
+    document.spreadsheet.addElement(harvest)
+    notes = table.Table(name="Notes")
+    row = table.TableRow()
+    for label in ("Planted", "2026-03-01"):
+        element = table.TableCell()
+        element.addElement(text.P(text=label))
+        row.addElement(element)
+    notes.addElement(row)
+    document.spreadsheet.addElement(notes)
+    document.save(str(path))
+    return path
+
+
+def make_odp(path: Path) -> Path:
+    """An ODP of two slides: a title and subtitle; a title with an outline of two levels and
+    speaker notes."""
+    from odf import draw, presentation, style, text
+    from odf.namespaces import PRESENTATIONNS
+    from odf.opendocument import OpenDocumentPresentation
+
+    document = OpenDocumentPresentation()
+    layout = style.PageLayout(name="Layout")
+    document.automaticstyles.addElement(layout)
+    master = style.MasterPage(name="Default", pagelayoutname=layout)
+    document.masterstyles.addElement(master)
+
+    def frame(kind: str, y: str, paragraphs: list[str] | None = None) -> "object":
+        element = draw.Frame(x="1cm", y=y, width="20cm", height="3cm")
+        element.setAttrNS(PRESENTATIONNS, "class", kind)
+        box = draw.TextBox()
+        for paragraph in paragraphs or []:
+            box.addElement(text.P(text=paragraph))
+        element.addElement(box)
+        return element
+
+    cover = draw.Page(masterpagename=master)
+    cover.addElement(frame("subtitle", "8cm", ["Season 2026"]))
+    cover.addElement(frame("title", "2cm", ["Greenhouse review"]))
+    document.presentation.addElement(cover)
+    findings = draw.Page(masterpagename=master)
+    findings.addElement(frame("title", "1cm", ["Findings"]))
+    outline = draw.Frame(x="1cm", y="5cm", width="20cm", height="9cm")
+    outline.setAttrNS(PRESENTATIONNS, "class", "outline")
+    box = draw.TextBox()
+    points = text.List()
+    first = text.ListItem()
+    first.addElement(text.P(text="Yields rose"))
+    inner = text.List()
+    inner_item = text.ListItem()
+    inner_item.addElement(text.P(text="Tomatoes doubled"))
+    inner.addElement(inner_item)
+    first.addElement(inner)
+    points.addElement(first)
+    last = text.ListItem()
+    last.addElement(text.P(text="Costs fell"))
+    points.addElement(last)
+    box.addElement(points)
+    outline.addElement(box)
+    findings.addElement(outline)
+    notes = presentation.Notes()
+    notes.addElement(frame("notes", "15cm", ["Mention the weather."]))
+    findings.addElement(notes)
+    document.presentation.addElement(findings)
+    document.save(str(path))
+    return path
