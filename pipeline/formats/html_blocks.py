@@ -102,6 +102,9 @@ _CONTAINERS: Final = frozenset(
 _ITEM_BLOCKS: Final = frozenset({"table", "pre", "img", "figure", "blockquote"})
 """Elements inside a list item that follow the item as blocks of their own."""
 _HEADINGS: Final = {f"h{level}": level for level in range(1, MAX_HEADING_LEVEL + 1)}
+_OWN_BLOCKS: Final = (
+    frozenset({"ul", "ol", "li", "menu", "dir", "figcaption"}) | _ITEM_BLOCKS | set(_HEADINGS)
+)
 _FOOTNOTE_TYPES: Final = frozenset(
     {"footnote", "endnote", "rearnote", "doc-footnote", "doc-endnote"}
 )
@@ -228,8 +231,10 @@ class _Builder:
                 emitted = self._emit_item(list_depth, marker, emitted)
                 self.dispatch(child, depth + 1)
                 self.flush()
-            elif tag in _CONTAINERS and not emitted:
-                self.pending.append(" " + text_of(child) + " ")
+            elif not emitted and tag not in _SKIPPED and not _holds_blocks(child):
+                # The item's own text, however it is wrapped (`<a><div>1 Intro</div></a>`).
+                pad = " " if tag in _CONTAINERS else ""
+                self.pending.append(pad + "".join(_texts(child, False)).replace(_BREAK, " ") + pad)
             else:
                 self.dispatch(child, depth + 1)
             if child.tail:
@@ -293,6 +298,11 @@ def _texts(element: html.HtmlElement, keep_breaks: bool) -> Iterator[str]:
             yield current.text
         for child in reversed(current):
             stack.append((child, False))
+
+
+def _holds_blocks(element: html.HtmlElement) -> bool:
+    """True when a list, table, heading or other block of its own lies inside `element`."""
+    return any(_tag(inner) in _OWN_BLOCKS for inner in element.iterdescendants())
 
 
 def _preformatted(element: html.HtmlElement) -> str:
