@@ -15,6 +15,7 @@ from api import (
     routes_jobs,
     routes_keys,
     routes_metrics,
+    routes_result_listing,
     routes_results,
     routes_schemas,
     routes_webhooks,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     app.include_router(routes_health.router)
     app.include_router(routes_documents.router)
     app.include_router(routes_results.router)
+    app.include_router(routes_result_listing.router)
     app.include_router(routes_files.router)
     app.include_router(routes_deletion.router)
     app.include_router(routes_jobs.router)

@@ -1,4 +1,5 @@
-"""Opaque keyset cursors: (created_at, id) for documents and extractions, a name for schemas.
+"""Opaque keyset cursors: (created_at, id) for documents, extractions and results, (rank, id)
+for a relevance-ordered search, a name for schemas.
 
 A cursor comes from the client, so decoding is strict: at most CURSOR_MAX_LENGTH characters
 (which also bounds JSON nesting), exactly the expected shape, a timezone-aware timestamp that
@@ -8,6 +9,7 @@ converts to UTC, and ids that PostgreSQL can compare. Anything else is a 400 `in
 import base64
 import binascii
 import json
+import math
 from datetime import UTC, datetime
 
 from api.errors import ApiError
@@ -35,6 +37,28 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     except (ValueError, OverflowError) as exc:
         raise _invalid() from exc
     return created_at, _checked_text(row_id)
+
+
+def encode_rank_cursor(rank: float, row_id: str) -> str:
+    """An opaque cursor pointing after this row of a relevance-ordered listing."""
+    return _encode({"rank": rank, "id": row_id})
+
+
+def decode_rank_cursor(cursor: str) -> tuple[float, str]:
+    """Parse a (rank, id) cursor, or raise a 400 ApiError (a finite number, a text id)."""
+    value = _decode(cursor)
+    if not (isinstance(value, dict) and set(value) == {"rank", "id"}):
+        raise _invalid()
+    rank, row_id = value["rank"], value["id"]
+    if isinstance(rank, bool) or not isinstance(rank, int | float) or not isinstance(row_id, str):
+        raise _invalid()
+    try:
+        number = float(rank)
+    except OverflowError as exc:
+        raise _invalid() from exc
+    if not math.isfinite(number):
+        raise _invalid()
+    return number, _checked_text(row_id)
 
 
 def encode_name_cursor(name: str) -> str:

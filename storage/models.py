@@ -36,6 +36,7 @@ class Document(Base):
         UniqueConstraint("collection", "dedupe_key", name="uq_documents_collection_dedupe"),
         Index("ix_documents_status_created", "status", "created_at"),
         Index("ix_documents_collection_created", "collection", "created_at"),
+        Index("ix_documents_created_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -143,6 +144,13 @@ class Extraction(Base):
     """The structured JSON a job produced; exactly one per job."""
 
     __tablename__ = "extractions"
+    __table_args__ = (
+        Index("ix_extractions_created_id", "created_at", "id"),
+        Index("ix_extractions_kind_created", "kind", "created_at", "id"),
+        Index("ix_extractions_engine_created", "engine", "created_at", "id"),
+    )
+    """Migration 0011 also makes the schema-name index and, per backend, the JSON and
+    full-text indexes (storage/search.py)."""
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), unique=True)
@@ -161,6 +169,7 @@ class DocumentResult(Base):
     """The document-level extraction assembled from a finished document's jobs; one per document."""
 
     __tablename__ = "document_results"
+    __table_args__ = (Index("ix_document_results_created_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     document_id: Mapped[str] = mapped_column(

@@ -14,7 +14,18 @@ backends and in any language.
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Float, String, bindparam, column, func, literal_column, select, table
+from sqlalchemy import (
+    Float,
+    String,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
@@ -57,7 +68,9 @@ def full_text_match(searched: str, query: SearchQuery, dialect: str) -> FullText
             literal_column(f"'{SEARCH_CONFIG}'::regconfig"),
             bindparam(None, query.websearch_text(), type_=String),
         )
-        rank: ColumnElement[Any] = func.ts_rank(vector, tsquery, type_=Float)
+        # ts_rank is a real; as a double the value reaches the client exactly, so a cursor
+        # holding it compares equal to the row it came from.
+        rank: ColumnElement[Any] = cast(func.ts_rank(vector, tsquery), DOUBLE_PRECISION)
         return FullTextMatch(vector.op("@@")(tsquery), rank, None)
     fts_table = table(f"{searched}_fts", column("rowid"))
     fts: ColumnElement[Any] = literal_column(f"{searched}_fts")
