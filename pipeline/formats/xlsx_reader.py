@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import openpyxl
 from lxml import etree
@@ -103,9 +103,14 @@ def read_xlsx(path: Path, only: str | None = None) -> list[SheetRows]:
     """The visible sheets (or only the one named `only`) as displayed rows."""
     check_container(path)
     streamed = path.stat().st_size > FULL_LOAD_BYTES
+    with path.open("rb") as handle:  # a file object: openpyxl judges a *name* by its suffix
+        return _read_workbook(handle, streamed, only)
+
+
+def _read_workbook(handle: BinaryIO, streamed: bool, only: str | None) -> list[SheetRows]:
     with _openpyxl_errors("the XLSX cannot be read"):
         workbook = openpyxl.load_workbook(
-            str(path), read_only=streamed, data_only=True, keep_links=False
+            handle, read_only=streamed, data_only=True, keep_links=False
         )
     try:
         sheets = []

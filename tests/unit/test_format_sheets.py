@@ -118,3 +118,8 @@ def test_values_are_shown_as_a_spreadsheet_shows_them(
     value: object, number_format: str, shown: str
 ) -> None:
     assert display_value(value, number_format) == shown
+
+
+def test_a_workbook_stored_without_a_suffix_is_read(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "book.xlsx").rename(tmp_path / "0f3a9c")  # as the blob store
+    assert [c.part for c in chunk_file(path, MediaType.XLSX)] == ["Harvest", "Notes"]
