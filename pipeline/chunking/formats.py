@@ -7,7 +7,6 @@ renumbered here so the document's chunks count 0, 1, 2… whatever the reader di
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.formats.registry import reader_for
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import MediaType
 from schemas.media import MAIL_MEDIA, OFFICE_MEDIA, TEXT_MEDIA
@@ -20,6 +19,9 @@ STRUCTURED_MEDIA = OFFICE_MEDIA | TEXT_MEDIA | MAIL_MEDIA
 
 def chunk_structured(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
     """The chunks the media type's reader finds, numbered in order."""
+    # the readers' libraries (python-docx, openpyxl, ...) load with a format
+    from pipeline.formats.registry import reader_for
+
     reader = reader_for(media_type)
     for seq, chunk in enumerate(reader.chunks(path, media_type)):
         yield chunk if chunk.seq == seq else chunk.model_copy(update={"seq": seq})

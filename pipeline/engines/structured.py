@@ -5,7 +5,6 @@ from typing import Any
 
 from pipeline.engines.base import ChunkJob, ExtractionResult, page_result
 from pipeline.engines.resources import EngineResources
-from pipeline.formats.registry import reader_for
 from pipeline.sources.sniff import sniff_file
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, Tier
@@ -24,6 +23,9 @@ class LocalStructuredEngine:
 
     def extract(self, job: ChunkJob, resources: EngineResources) -> ExtractionResult:
         del resources  # readers need nothing the process shares
+        # the readers' libraries (python-docx, openpyxl, ...) load with a format
+        from pipeline.formats.registry import reader_for
+
         reader = reader_for(sniff_file(job.path))
         data = reader.read(job.path, job.chunk)
         provenance = Provenance(

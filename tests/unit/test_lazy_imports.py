@@ -15,6 +15,8 @@ from tests.support.workers import REPO_ROOT, worker_environment
 
 OCR_ASR_VISION = ("onnxruntime", "rapidocr", "rapidocr_onnxruntime", "cv2", "moonshine_onnx")
 """Loaded only by a scanned page, a picture or speech (and pymupdf4llm, which pulls them)."""
+FORMAT_READERS = ("docx", "openpyxl", "pptx", "odf", "markdown_it", "striprtf", "extract_msg")
+"""Loaded only by an office, text or mail file."""
 BROKER_AND_WEB = ("celery", "billiard", "fastapi", "starlette", "uvicorn")
 """(kombu's and redis's exception classes are loaded: the reaper catches them.)"""
 
@@ -67,7 +69,7 @@ def test_chunking_and_extracting_a_text_pdf_loads_no_ocr_asr_or_opencv(tmp_path:
         "assert all(r.engine == 'pymupdf-text' for r in results), results\n"
         "resources.close()\n"
     )
-    assert _loaded_after(code, (*OCR_ASR_VISION, "pymupdf4llm"), str(pdf)) == []
+    assert _loaded_after(code, (*OCR_ASR_VISION, *FORMAT_READERS, "pymupdf4llm"), str(pdf)) == []
 
 
 def test_the_embedded_ingest_process_loads_no_broker_web_or_ocr(
@@ -89,5 +91,5 @@ def test_the_embedded_ingest_process_loads_no_broker_web_or_ocr(
         "    code = main(['ingest', sys.argv[1], '--json'])\n"
         "assert code == 0, code\n"
     )
-    names = (*BROKER_AND_WEB, *OCR_ASR_VISION, "pymupdf4llm")
+    names = (*BROKER_AND_WEB, *OCR_ASR_VISION, *FORMAT_READERS, "pymupdf4llm")
     assert _loaded_after(code, names, str(pdf), env=worker_environment(settings)) == []

@@ -8,6 +8,7 @@ request starts a fresh child. Children are forks of the pool's zygote
 once), never forks of a threaded worker.
 """
 
+import atexit
 import logging
 import signal
 import socket
@@ -148,6 +149,7 @@ class IsolationPool:
         self._lock = threading.Lock()
         self._zygote: Zygote | None = None
         self._zygote_lock = threading.Lock()
+        self._closes_at_exit = False
         self.children_started = 0
 
     def prestart(self) -> None:
@@ -219,6 +221,9 @@ class IsolationPool:
             if self._zygote is None or not self._zygote.alive():
                 if self._zygote is not None:
                     self._zygote.close()
+                if not self._closes_at_exit:  # idle children first: they and the zygote
+                    atexit.register(self.close)  # then end at once, reaped and accounted
+                    self._closes_at_exit = True
                 self._zygote = Zygote()
             return self._zygote
 

@@ -16,8 +16,10 @@ The control socket (SOCK_SEQPACKET, one message per packet) carries:
   ancillary data, `X` + pid + exit code (`subprocess`'s convention: -N for signal N) when
   the zygote reaped a child.
 
-The zygote exits when the worker hangs up or is gone; its children then notice they are
-orphaned and exit (`child._exit_when_orphaned`).
+The zygote ends when the worker hangs up (its children, which see EOF on their own sockets
+when idle, get `HANGUP_GRACE_SECONDS` to exit) or is gone (its children are killed at once);
+it reaps them all before it exits. A child whose zygote died anyway (SIGKILL) notices it is
+orphaned and exits (`child._exit_when_orphaned`).
 """
 
 import contextlib
@@ -29,6 +31,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -47,6 +50,8 @@ PRELOADED = (
 """What every child imports anyway: imported once in the zygote, shared by its forks."""
 
 ORPHAN_CHECK_SECONDS = 1.0
+HANGUP_GRACE_SECONDS = 5.0
+"""After the worker hangs up, how long children may take to finish before they are killed."""
 _PID = struct.Struct("!i")
 _EXIT = struct.Struct("!ii")
 _PACKET = 4096
@@ -236,24 +241,53 @@ def _serve(control: socket.socket) -> None:
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, _ignore)
+    children: set[int] = set()
+    grace = 0.0  # the worker is gone: its children's work is lost, end them at once
     while os.getppid() == parent:
         ready = select.select([control.fileno(), wake_read], [], [], ORPHAN_CHECK_SECONDS)[0]
         if wake_read in ready:
             while _drain(wake_read):
                 pass
-        _report_exits(control)
+        _report_exits(control, children)
         if control.fileno() not in ready:
             continue
-        packet, fds, _, _ = socket.recv_fds(control, _PACKET, 1)
+        try:
+            packet, fds, _, _ = socket.recv_fds(control, _PACKET, 1)
+        except OSError:
+            packet, fds = b"", []
         if not packet:
-            return  # the worker hung up
+            grace = HANGUP_GRACE_SECONDS  # hung up (closed or exited): idle children see EOF
+            break
         if packet[:1] != b"F" or len(fds) != 1:
             _close_all(fds)
             continue
-        _fork_child(control, fds[0], (wake_read, wake_write))
+        _fork_child(control, fds[0], (wake_read, wake_write), children)
+    _end_children(children, grace)
 
 
-def _fork_child(control: socket.socket, child_fd: int, wake: tuple[int, int]) -> None:
+def _end_children(children: set[int], grace: float) -> None:
+    """Reap the children, waiting at most `grace` seconds before killing those still there,
+    so none outlives the zygote (and their CPU time is accounted to the worker)."""
+    deadline = time.monotonic() + grace
+    while children and time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.05)
+        children.discard(pid)
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # not reaped yet, so the pid is still this child's
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _fork_child(
+    control: socket.socket, child_fd: int, wake: tuple[int, int], children: set[int]
+) -> None:
     threads = len(os.listdir("/proc/self/task"))
     if threads != 1:
         os.close(child_fd)
@@ -262,6 +296,7 @@ def _fork_child(control: socket.socket, child_fd: int, wake: tuple[int, int]) ->
     pid = os.fork()
     if pid == 0:
         _child(control, child_fd, wake)
+    children.add(pid)
     os.close(child_fd)
     pidfd = os.pidfd_open(pid)
     try:
@@ -291,7 +326,7 @@ def _child(control: socket.socket, child_fd: int, wake: tuple[int, int]) -> None
         os._exit(code)
 
 
-def _report_exits(control: socket.socket) -> None:
+def _report_exits(control: socket.socket, children: set[int]) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -299,7 +334,9 @@ def _report_exits(control: socket.socket) -> None:
             return
         if pid == 0:
             return
-        control.send(b"X" + _EXIT.pack(pid, os.waitstatus_to_exitcode(status)))
+        children.discard(pid)
+        with contextlib.suppress(OSError):  # the worker hung up: nobody to tell
+            control.send(b"X" + _EXIT.pack(pid, os.waitstatus_to_exitcode(status)))
 
 
 def _drain(descriptor: int) -> bool:

@@ -1,0 +1,134 @@
+"""The zygote forks isolated children: how they exit is reported (a signal as -N), they are
+killed through their pidfd, and none outlives the worker, the pool or the zygote."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from schemas.settings import Settings
+from tests.support.documents import make_text_pdf
+from tests.support.workers import REPO_ROOT
+from tests.unit.test_isolation import _page_job
+from workers.isolation.hooks import hook_marker
+from workers.isolation.pool import IsolationPool
+from workers.isolation.zygote import ForkedProcess, Zygote
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def zygote() -> Iterator[Zygote]:
+    started = Zygote()
+    started.wait_ready(120)
+    yield started
+    started.close()
+
+
+def _fork(zygote: Zygote) -> tuple[ForkedProcess, socket.socket]:
+    ours, theirs = socket.socketpair()
+    with theirs:
+        return zygote.fork(theirs, 60), ours
+
+
+def test_exit_codes_come_from_the_zygote(zygote: Zygote) -> None:
+    crashed, first = _fork(zygote)
+    killed, second = _fork(zygote)
+    hung_up, third = _fork(zygote)
+    assert _parent(crashed.pid) == zygote.process.pid
+    os.kill(crashed.pid, signal.SIGSEGV)
+    assert crashed.wait(10) == -signal.SIGSEGV
+    assert killed.poll() is None
+    killed.kill()
+    assert killed.wait(10) == -signal.SIGKILL
+    third.close()  # EOF before the settings: the child returns and exits cleanly
+    assert hung_up.wait(10) == 0
+    killed.kill()  # its pidfd is closed: nothing is signalled any more
+    for each in (first, second):
+        each.close()
+
+
+def test_closing_the_pool_ends_its_children_and_zygote(tmp_path: Path) -> None:
+    pdf = tmp_path / "two.pdf"
+    make_text_pdf(pdf, 2)
+    pool = IsolationPool(Settings())
+    assert pool.run_chunk(_page_job(pdf, 0)).data["text"]
+    zygote = [pid for pid in _children(os.getpid()) if _is_zygote(pid)]
+    assert len(zygote) == 1
+    (child,) = _children(zygote[0])
+    pool.close()
+    assert not _exists(child)
+    assert not _exists(zygote[0])
+
+
+def test_a_hung_child_and_its_zygote_do_not_outlive_the_worker(tmp_path: Path) -> None:
+    path = tmp_path / "hang.pdf"
+    make_text_pdf(path, 1)
+    with path.open("ab") as stream:
+        stream.write(hook_marker("hang", "seq-0"))
+    script = (
+        "import sys; from pathlib import Path; "
+        "from tests.unit.test_isolation import _page_job; "
+        "from schemas.settings import Settings; "
+        "from workers.isolation.pool import IsolationPool; "
+        "pool = IsolationPool(Settings(test_hooks=True)); "
+        "pool.run_chunk(_page_job(Path(sys.argv[1]), 0))"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=REPO_ROOT)
+    try:
+        zygote, child = _wait_for_grandchild(worker.pid)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (_exists(child) or _exists(zygote)):
+            time.sleep(0.1)
+        assert not _exists(child)
+        assert not _exists(zygote)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def _wait_for_grandchild(pid: int) -> tuple[int, int]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for zygote in filter(_is_zygote, _children(pid)):
+            grandchildren = _children(zygote)
+            if grandchildren:
+                time.sleep(2)  # set up, and hung on its request
+                return zygote, grandchildren[0]
+        time.sleep(0.1)
+    raise AssertionError("the worker started no isolated child")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _is_zygote(pid: int) -> bool:
+    try:
+        return b"workers.isolation.zygote" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+
+
+def _exists(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
