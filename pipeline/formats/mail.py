@@ -15,7 +15,9 @@ import email.policy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage, Message
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -179,7 +181,7 @@ def _read_msg(path: Path) -> Mail:
                 "From": message.sender,
                 "To": message.to,
                 "Cc": message.cc,
-                "Date": message.date,
+                "Date": _msg_date(message),
                 "Subject": message.subject,
             }
             html_body = message.htmlBody
@@ -192,6 +194,17 @@ def _read_msg(path: Path) -> Mail:
     if isinstance(text_body, str) and text_body.strip():
         return Mail(fields, text_blocks(text_body))
     return Mail(fields, [])
+
+
+def _msg_date(message: Any) -> str | None:
+    """The submit time as an RFC 5322 date, else the transport headers' Date."""
+    sent = message.date
+    if isinstance(sent, datetime):
+        return format_datetime(sent)
+    if sent:
+        return str(sent)
+    header = message.header
+    return header.get("Date") if header is not None else None
 
 
 def _msg_attachments(path: Path) -> list[MailAttachment]:

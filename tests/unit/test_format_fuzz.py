@@ -15,7 +15,7 @@ from pipeline.formats.plain_text import PlainTextReader
 from pipeline.formats.rtf import RtfReader
 from schemas.enums import MediaType
 from tests.unit.test_format_html import _PAGE
-from tests.unit.test_format_mail import _epub, _message
+from tests.unit.test_format_mail import _epub, _message, _msg
 from tests.unit.test_format_markdown import _NOTE
 
 _SEEDS: dict[str, tuple[FormatReader, MediaType, bytes]] = {
@@ -25,6 +25,7 @@ _SEEDS: dict[str, tuple[FormatReader, MediaType, bytes]] = {
     "rtf": (RtfReader(), MediaType.RTF, rb"{\rtf1\ansi{\fonttbl{\f0 A;}}\b T\b0\par x\'e9\par}"),
     "eml": (MailReader(), MediaType.EML, _message()),
     "epub": (EpubReader(), MediaType.EPUB, _epub()),
+    "msg": (MailReader(), MediaType.MSG, _msg()),
 }
 
 
@@ -35,7 +36,7 @@ def _run(tmp_path: Path, name: str, data: bytes) -> None:
     try:
         for chunk in list(reader.chunks(path, media_type)):
             reader.read(path, chunk)
-        if media_type is MediaType.EML:
+        if media_type in (MediaType.EML, MediaType.MSG):
             mail_attachments(path, media_type)
     except PipelineError:
         pass

@@ -6,11 +6,15 @@ import zipfile
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
+from pipeline.errors import PipelineError
 from pipeline.formats.epub import EpubReader
 from pipeline.formats.mail import MailReader, mail_attachments
 from pipeline.sources.sniff import sniff_file
 from schemas.blocks import BlockKind
-from schemas.enums import ChunkKind, MediaType
+from schemas.enums import ChunkKind, ErrorCategory, MediaType
+from tests.support.compound_files import build_msg
 
 
 def _message() -> bytes:
@@ -138,3 +142,59 @@ def test_epub_sections_follow_the_spine(tmp_path: Path) -> None:
         "# Chapter 1\n\nIt began.",
         "## Chapter 2\n\nIt ended.",
     ]
+
+
+def _msg() -> bytes:
+    return build_msg(
+        subject="Quarterly figures",
+        sender="Ann Example <ann@example.org>",
+        to="Bob <bob@example.org>",
+        cc="Dee <dee@example.org>",
+        date="Mon, 30 Nov 2026 10:00:00 +0000",
+        body="Plain fallback body.",
+        html=b"<html><body><h2>Summary</h2><p>Sales rose.</p><script>x()</script></body></html>",
+        attachments=[
+            ("figures.csv", "text/csv", b"a,b\n1,2\n"),
+            ("report.pdf", "application/pdf", b"%PDF-1.4 fake"),
+        ],
+    )
+
+
+def test_msg_headers_body_and_attachments(tmp_path: Path) -> None:
+    path = tmp_path / "outlook"
+    path.write_bytes(_msg())
+    assert sniff_file(path) is MediaType.MSG
+    reader = MailReader()
+    [chunk] = reader.chunks(path, MediaType.MSG)
+    data = reader.read(path, chunk)
+    assert data.fields == {
+        "From": "Ann Example <ann@example.org>",
+        "To": "Bob <bob@example.org>",
+        "Cc": "Dee <dee@example.org>",
+        "Date": "Mon, 30 Nov 2026 10:00:00 +0000",
+        "Subject": "Quarterly figures",
+    }
+    assert [(b.kind, b.text) for b in data.blocks] == [
+        (BlockKind.TITLE, "Quarterly figures"),
+        (BlockKind.PARAGRAPH, "From: Ann Example <ann@example.org>"),
+        (BlockKind.PARAGRAPH, "To: Bob <bob@example.org>"),
+        (BlockKind.PARAGRAPH, "Cc: Dee <dee@example.org>"),
+        (BlockKind.PARAGRAPH, "Date: Mon, 30 Nov 2026 10:00:00 +0000"),
+        (BlockKind.SECTION_HEADER, "Summary"),
+        (BlockKind.PARAGRAPH, "Sales rose."),
+    ]
+    attachments = mail_attachments(path, MediaType.MSG)
+    assert [(a.filename, a.content_type, a.size, a.data) for a in attachments] == [
+        ("figures.csv", "text/csv", 8, b"a,b\n1,2\n"),
+        ("report.pdf", "application/pdf", 13, b"%PDF-1.4 fake"),
+    ]
+
+
+def test_a_damaged_msg_is_a_corrupt_file(tmp_path: Path) -> None:
+    data = bytearray(_msg())
+    data[600:1400] = bytes(800)
+    path = tmp_path / "broken.msg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(PipelineError) as error:
+        MailReader().chunks(path, MediaType.MSG).__next__()
+    assert error.value.category is ErrorCategory.CORRUPT_FILE
