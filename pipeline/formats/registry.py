@@ -6,12 +6,14 @@ from pipeline.formats.csv_reader import CsvReader
 from pipeline.formats.docx_reader import DocxReader
 from pipeline.formats.epub import EpubReader
 from pipeline.formats.html import HtmlReader
+from pipeline.formats.legacy import LegacyOfficeReader
 from pipeline.formats.mail import MailReader
 from pipeline.formats.markdown import MarkdownReader
 from pipeline.formats.odf_reader import OdfReader
 from pipeline.formats.plain_text import PlainTextReader
 from pipeline.formats.pptx_reader import PptxReader
 from pipeline.formats.rtf import RtfReader
+from pipeline.formats.xls_reader import XlsReader
 from pipeline.formats.xlsx_reader import XlsxReader
 from schemas.enums import ErrorCategory, MediaType
 
@@ -23,6 +25,8 @@ READERS: tuple[FormatReader, ...] = (
     XlsxReader(),
     CsvReader(),
     OdfReader(),
+    XlsReader(),
+    LegacyOfficeReader(),
     HtmlReader(),
     MarkdownReader(),
     PlainTextReader(),
