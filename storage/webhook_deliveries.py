@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas.webhooks import DeliveryState
@@ -170,6 +170,21 @@ def record_failed(
         return FailureOutcome(recorded=True)
     disabled = _count_dead(session, row[0], error, disable_after)
     return FailureOutcome(recorded=True, dead=True, disabled_webhook=disabled)
+
+
+def prune_settled(session: Session, older_than_seconds: float) -> int:
+    """Delete delivered and dead deliveries created more than `older_than_seconds` ago (the
+    log's retention); returns how many."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    pruned = session.execute(
+        delete(WebhookDelivery)
+        .where(
+            WebhookDelivery.state.in_([DeliveryState.DELIVERED, DeliveryState.DEAD]),
+            WebhookDelivery.created_at < cutoff,
+        )
+        .returning(WebhookDelivery.id)
+    ).all()
+    return len(pruned)
 
 
 def _bury_abandoned(session: Session, now: datetime, max_attempts: int, disable_after: int) -> None:

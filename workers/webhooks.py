@@ -19,6 +19,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,13 +28,22 @@ import httpx
 from schemas.settings import Settings
 from storage.database import SessionFactory, transaction
 from storage.types import utcnow
-from storage.webhook_deliveries import DueDelivery, claim_due, record_delivered, record_failed
+from storage.webhook_deliveries import (
+    DueDelivery,
+    claim_due,
+    prune_settled,
+    record_delivered,
+    record_failed,
+)
 from workers.webhook_http import AttemptResult, make_client, post_delivery
 
 logger = logging.getLogger(__name__)
 
 PASS_LIMIT = 1000
 """Deliveries one pass sends at most; the next pass goes on."""
+LOG_RETENTION_SECONDS = 30 * 24 * 3600.0
+"""Delivered and dead deliveries stay in the log this long."""
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -188,6 +198,15 @@ class Deliverer:
             )
             return None
 
+    def prune_log_surviving(self) -> int:
+        """Drop settled deliveries past LOG_RETENTION_SECONDS; errors are logged, not raised."""
+        try:
+            with transaction(self.sessions) as session:
+                return prune_settled(session, LOG_RETENTION_SECONDS)
+        except Exception as exc:
+            logger.warning("webhook log pruning failed: %s: %s", type(exc).__name__, exc)
+            return 0
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
@@ -247,9 +266,14 @@ class DeliveryThread(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        self._deliverer.run_pass_surviving()
-        while not self._stop_event.wait(self._interval):
+        pruned_at = float("-inf")
+        while True:
             self._deliverer.run_pass_surviving()
+            if time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
+                self._deliverer.prune_log_surviving()
+                pruned_at = time.monotonic()
+            if self._stop_event.wait(self._interval):
+                return
 
     def stop(self) -> None:
         """Ask the thread to finish after its current pass."""

@@ -30,7 +30,7 @@ from tests.support.webhook_receiver import Answer, receiver
 from workers.context import CollectingEnqueuer, WorkerContext, build_context
 from workers.finalize_document import finalize_document
 from workers.webhook_http import delivery_body
-from workers.webhooks import Deliverer, DeliveryPolicy, retry_delay
+from workers.webhooks import Deliverer, DeliveryPolicy, DeliveryThread, retry_delay
 
 SECRET = "whsec_integration-secret-0001"
 FINISHED = "document.finished"
@@ -419,3 +419,35 @@ def test_a_document_given_up_for_lost_workers_raises_document_failed(
     [row] = _deliveries(context.sessions)
     assert (row.document_id, row.event) == (intake.document.id, FAILED)
     assert row.payload["document"]["error_category"] == "worker_lost"
+
+
+def test_a_delivery_thread_sends_what_becomes_due_and_prunes_the_old_log(
+    context: WorkerContext,
+) -> None:
+    deliverer = Deliverer(context.sessions, DeliveryPolicy())
+    with receiver() as hook:
+        webhook_id = _register(context.sessions, hook.url, [FINISHED])
+        old = [_finished(context) for _ in range(4)]
+        with transaction(context.sessions) as session:
+            states = ("delivered", "dead", "failed", "delivered")
+            for document_id, state in zip(old, states, strict=True):
+                session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.document_id == document_id)
+                    .values(
+                        state=state,
+                        next_attempt_at=utcnow() + timedelta(hours=1),
+                        created_at=utcnow() - timedelta(days=31 if document_id != old[3] else 29),
+                    )
+                )
+        thread = DeliveryThread(deliverer, interval=0.1)
+        thread.start()
+        fresh = _finished(context)
+        [arrival] = hook.wait_for(1, 10)
+        thread.stop()
+        thread.join(10)
+        deliverer.close()
+    assert json.loads(arrival.body)["document"]["id"] == fresh
+    left = {(row.document_id, row.state) for row in _deliveries(context.sessions)}
+    assert left == {(old[2], "failed"), (old[3], "delivered"), (fresh, "delivered")}
+    assert all(row.webhook_id == webhook_id for row in _deliveries(context.sessions))
