@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from pipeline.formats.content import block, table_block
-from pipeline.formats.docx_styles import Numbering, StyleSheet, numbering_of, outline_of
+from pipeline.formats.docx_styles import (
+    BULLET,
+    Numbering,
+    StyleSheet,
+    numbering_of,
+    outline_of,
+)
 from pipeline.formats.docx_tables import table_grid
 from pipeline.formats.ooxml import q
 from pipeline.formats.pictures import PictureRef
@@ -128,15 +134,16 @@ def _typed_block(paragraph: etree._Element, text: str, context: FlowContext) -> 
     style_element = ppr.find(q("w:pStyle")) if ppr is not None else None
     style_id = style_element.get(q("w:val")) if style_element is not None else None
     heading = context.styles.heading(style_id, outline_of(ppr))
+    numbered = context.styles.numbering(style_id, numbering_of(ppr))
+    marker = context.numbering.marker(*numbered) if numbered is not None else None
     if heading is not None:
         is_title, level = heading
         kind = BlockKind.TITLE if is_title else BlockKind.SECTION_HEADER
+        if marker and marker != BULLET:
+            text = f"{marker} {text}"
         return block(kind, " ".join(text.split()), level=level)
-    numbered = context.styles.numbering(style_id, numbering_of(ppr))
     if numbered is not None:
-        num_id, ilvl = numbered
-        marker = context.numbering.marker(num_id, ilvl)
-        return block(BlockKind.LIST_ITEM, text, marker=marker, depth=ilvl)
+        return block(BlockKind.LIST_ITEM, text, marker=marker, depth=numbered[1])
     return block(BlockKind.PARAGRAPH, text)
 
 

@@ -1,9 +1,11 @@
 """What a DOCX paragraph is, from its properties and its style chain: heading level, list
 numbering, and the list marker the numbering definitions print.
 
-Headings: a style named `Title` is the title; `Heading N` is a section header of level N
-(6 at most); otherwise an outline level (`w:outlineLvl` 0-8, in the paragraph or its style
-chain) makes a section header one level deeper than it. Lists: `w:numPr` (in the paragraph or
+Headings: a style named `Title` is the title (level 1); `Heading N` is a section header one
+level below it, N + 1 (6 at most), so `Heading 1` nests under the title as Word's outline
+does; otherwise an outline level (`w:outlineLvl` 0-8, in the paragraph or its style chain)
+counts like `Heading N` with N = level + 1. A numbered heading keeps its printed number
+(`1.2 Scope`). Lists: `w:numPr` (in the paragraph or
 its style chain) gives the numbering and the nesting level (`ilvl`, or N - 1 for Word's
 `List Bullet N` / `List Number N` styles, which nest by style); the marker is `•` for
 bullet levels, else the level's `lvlText` with the counters filled in (`%1.` → `2.`).
@@ -15,7 +17,10 @@ from lxml import etree
 
 from pipeline.formats.ooxml import q
 
-__all__ = ["Numbering", "ParagraphStyle", "StyleSheet"]
+__all__ = ["BULLET", "Numbering", "ParagraphStyle", "StyleSheet"]
+
+BULLET = "\u2022"
+"""The marker of every bulleted level, whatever glyph the document draws."""
 
 _BODY_OUTLINE = 9
 _MAX_STYLE_CHAIN = 20
@@ -75,12 +80,12 @@ class StyleSheet:
         for style in chain:
             level = _heading_level(style.name)
             if level is not None:
-                return False, level
+                return False, min(level + 1, 6)
         outline = own_outline
         if outline is None:
             outline = next((s.outline for s in chain if s.outline is not None), None)
         if outline is not None and 0 <= outline < _BODY_OUTLINE:
-            return False, min(outline + 1, 6)
+            return False, min(outline + 2, 6)
         return None
 
     def numbering(
@@ -198,7 +203,7 @@ class Numbering:
         levels = self.levels.get(num_id, {})
         level = levels.get(ilvl)
         if level is None or level.fmt == "bullet":
-            return "\u2022"
+            return BULLET
         counters = self.counters.setdefault(num_id, [])
         while len(counters) <= ilvl:
             deeper = levels.get(len(counters))
@@ -212,7 +217,7 @@ class Numbering:
             value = counters[number - 1] if number - 1 < len(counters) else 1
             fmt = levels[number - 1].fmt if number - 1 in levels else "decimal"
             text = text.replace(f"%{number}", _format_number(max(value, 1), fmt))
-        return text.strip() or "\u2022"
+        return text.strip() or BULLET
 
 
 def _val(element: etree._Element, name: str) -> str | None:

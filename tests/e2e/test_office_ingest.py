@@ -45,7 +45,7 @@ def test_a_folder_of_office_documents_is_ingested(
         "word/media/image1.png",
         DOCX_PICTURE_TEXT,
     )
-    assert guide.data["markdown"].startswith("# Growing guide\n\n# Seeds\n\n")
+    assert guide.data["markdown"].startswith("# Growing guide\n\n## Seeds\n\n")
     assert guide.data["markdown"].endswith(
         f"The end.\n\n<!-- image word/media/image1.png -->\n\n{DOCX_PICTURE_TEXT}"
     )

@@ -29,10 +29,10 @@ def test_blocks_in_body_order_with_headings_lists_table_footnote_and_furniture(
     assert _summary(path) == [
         ("page_header", "Greenhouse handbook", None, None, 0),
         ("title", "Growing guide", 1, None, 0),
-        ("section_header", "Seeds", 1, None, 0),
+        ("section_header", "Seeds", 2, None, 0),
         ("paragraph", "Sow in spring[1] and water daily.", None, None, 0),
-        ("section_header", "Tomatoes", 2, None, 0),
-        ("section_header", "Cherry varieties", 3, None, 0),
+        ("section_header", "Tomatoes", 3, None, 0),
+        ("section_header", "Cherry varieties", 4, None, 0),
         ("list_item", "Sungold", None, "\u2022", 0),
         ("list_item", "Sweet million", None, "\u2022", 1),
         ("list_item", "Harvest", None, "1.", 0),
@@ -75,10 +75,10 @@ def test_markdown_leaves_furniture_out(tmp_path: Path) -> None:
     data = READER.read(path, next(READER.chunks(path, MediaType.DOCX)))
     assert data.markdown == (
         "# Growing guide\n\n"
-        "# Seeds\n\n"
+        "## Seeds\n\n"
         "Sow in spring[1] and water daily.\n\n"
-        "## Tomatoes\n\n"
-        "### Cherry varieties\n\n"
+        "### Tomatoes\n\n"
+        "#### Cherry varieties\n\n"
         "- Sungold\n"
         "  - Sweet million\n"
         "1. Harvest\n"
@@ -115,7 +115,7 @@ def test_outline_levels_make_headings_without_heading_styles(tmp_path: Path) -> 
 
     rewrite_member(path, edit)
     blocks = _summary(path)
-    assert ("section_header", "The end.", 4, None, 0) in blocks
+    assert ("section_header", "The end.", 5, None, 0) in blocks  # outline level 3 = Heading 4
 
 
 def test_a_large_document_is_cut_into_sections_by_block_ranges(tmp_path: Path) -> None:
@@ -184,3 +184,29 @@ def test_an_entity_expansion_bomb_is_refused_fast(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
     assert caught.value.category is ErrorCategory.CORRUPT_FILE
     assert "word/document.xml" in caught.value.message
+
+
+def test_numbered_headings_keep_their_number(tmp_path: Path) -> None:
+    path = make_docx(tmp_path / "numbered.docx")
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name != "word/document.xml":
+            return data
+        numbered = b'<w:pStyle w:val="Heading1"/><w:numPr><w:ilvl w:val="0"/><w:numId w:val="9"/></w:numPr>'
+        return data.replace(b'<w:pStyle w:val="Heading1"/>', numbered)
+
+    def numbering(name: str, data: bytes) -> bytes:
+        if name != "word/numbering.xml":
+            return edit(name, data)
+        definition = (
+            b'<w:abstractNum w:abstractNumId="90"><w:lvl w:ilvl="0"><w:start w:val="3"/>'
+            b'<w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl></w:abstractNum>'
+        )
+        data = data.replace(b"<w:num ", definition + b"<w:num ", 1)
+        return data.replace(
+            b"</w:numbering>",
+            b'<w:num w:numId="9"><w:abstractNumId w:val="90"/></w:num></w:numbering>',
+        )
+
+    rewrite_member(path, numbering)
+    assert ("section_header", "3. Seeds", 2, None, 0) in _summary(path)

@@ -71,7 +71,7 @@ def test_a_doc_is_converted_headless_with_a_private_profile_and_read_as_docx(
     assert args[-1].endswith("/input.doc")
     data = LegacyOfficeReader().read(path, chunks[0])
     assert data.engine == "soffice+docx"
-    assert data.markdown.startswith("# Growing guide\n\n# Seeds")
+    assert data.markdown.startswith("# Growing guide\n\n## Seeds")
 
 
 def test_a_file_libreoffice_cannot_convert_is_corrupt(
