@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.errors import PipelineError  # noqa: E402
-from pipeline.formats.registry import reader_for  # noqa: E402
-from pipeline.sources.sniff import sniff_file  # noqa: E402
-from schemas.enums import ChunkKind, MediaType  # noqa: E402
-from schemas.media import MAIL_MEDIA, OFFICE_MEDIA, STRUCTURED_KINDS, TEXT_MEDIA  # noqa: E402
+from pipeline.errors import PipelineError
+from pipeline.formats.registry import reader_for
+from pipeline.sources.sniff import sniff_file
+from schemas.enums import ChunkKind, MediaType
+from schemas.media import MAIL_MEDIA, OFFICE_MEDIA, STRUCTURED_KINDS, TEXT_MEDIA
 
 _STRUCTURED = OFFICE_MEDIA | TEXT_MEDIA | MAIL_MEDIA
 _MARKUP = re.compile(r"<[^>]+>|<!--.*?-->|[|#*`>_\\-]+")

@@ -192,7 +192,10 @@ def test_numbered_headings_keep_their_number(tmp_path: Path) -> None:
     def edit(name: str, data: bytes) -> bytes:
         if name != "word/document.xml":
             return data
-        numbered = b'<w:pStyle w:val="Heading1"/><w:numPr><w:ilvl w:val="0"/><w:numId w:val="9"/></w:numPr>'
+        numbered = (
+            b'<w:pStyle w:val="Heading1"/>'
+            b'<w:numPr><w:ilvl w:val="0"/><w:numId w:val="9"/></w:numPr>'
+        )
         return data.replace(b'<w:pStyle w:val="Heading1"/>', numbered)
 
     def numbering(name: str, data: bytes) -> bytes:
