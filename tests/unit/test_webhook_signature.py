@@ -2,6 +2,9 @@
 
 import hashlib
 import hmac
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,3 +102,21 @@ def test_retry_delays_double_from_ten_seconds_to_an_hour_with_bounded_jitter() -
 
 def test_the_lease_outlasts_every_phase_of_a_request() -> None:
     assert DeliveryPolicy(timeout_seconds=10).lease_seconds == 70.0
+
+
+def test_the_readmes_verification_snippet_accepts_exactly_our_signatures() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [snippet] = [
+        block.split("```", 1)[0]
+        for block in readme.split("```python\n")[1:]
+        if "def verify(" in block
+    ]
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    verify = namespace["verify"]
+    header = signature_header(SECRET, int(time.time()), BODY)
+    assert verify(SECRET, header, BODY)
+    assert not verify(SECRET + "x", header, BODY)
+    assert not verify(SECRET, header, BODY + b" ")
+    stale = signature_header(SECRET, int(time.time()) - 301, BODY)
+    assert not verify(SECRET, stale, BODY)
