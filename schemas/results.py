@@ -51,6 +51,12 @@ class PageSummary(BaseModel):
     )
     extraction_id: str | None = None
     error: dict[str, str] | None = None
+    fields: dict[str, str] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Named values the unit states outside its body (an e-mail's From, To, Cc,"
+        " Date, Subject); absent for pages.",
+    )
 
 
 class DocumentPagesData(BaseModel):

@@ -186,11 +186,12 @@ def assemble_pages(jobs: Sequence[JobSnapshot]) -> AssembledResult:
 
 
 def _page_summary(job: JobSnapshot) -> PageSummary:
-    text = markdown = blocks = None
+    text = markdown = blocks = fields = None
     if job.data is not None:
         text = str(job.data.get("text", ""))
         markdown = job.data.get("markdown")
         blocks = _blocks(job.data)
+        fields = job.data.get("fields")
     error = None
     if job.state == "failed" and job.error_category:
         error = {"category": job.error_category, "message": job.error_message or ""}
@@ -205,6 +206,7 @@ def _page_summary(job: JobSnapshot) -> PageSummary:
             "blocks": blocks,
             "extraction_id": job.extraction_id,
             "error": error,
+            "fields": fields if isinstance(fields, dict) else None,
         }
     )
 
