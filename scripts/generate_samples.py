@@ -15,6 +15,7 @@ import pymupdf
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from office_samples import make_office_samples
 from pipeline.sources.ffmpeg import locate_tools
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -284,6 +285,7 @@ def make_web_and_text_samples(folder: Path) -> None:
 
 def main() -> None:
     make_web_and_text_samples(SAMPLES)
+    make_office_samples(SAMPLES)
     make_report(SAMPLES / "greenhouse-report.pdf")
     make_invoice(SAMPLES / "invoice.pdf")
     make_scan(SAMPLES / "invoice.pdf", SAMPLES / "scanned-invoice.png")

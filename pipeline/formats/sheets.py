@@ -126,8 +126,10 @@ def display_value(value: object, number_format: str = "General") -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
+    if isinstance(value, int) and abs(value) < 2**53:
+        return _float_text(float(value), number_format)  # 3125 stored for 3125.00
     if isinstance(value, int):
-        return _grouped(f"{value}", number_format)
+        return _grouped(str(value), number_format)
     if isinstance(value, float):
         return _float_text(value, number_format)
     return str(value).strip()
