@@ -16,6 +16,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from office_samples import make_office_samples
+
 from pipeline.sources.ffmpeg import locate_tools
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
