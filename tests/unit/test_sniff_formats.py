@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.sources.sniff import SNIFF_BYTES, sniff_bytes, sniff_file
 from schemas.enums import MediaType
+from tests.support.compound_files import build_msg
 from tests.support.sniff_samples import (
     compound_file,
     epub_zip,
@@ -52,6 +53,10 @@ def _samples() -> dict[str, tuple[bytes, MediaType]]:
         "ppt": (compound_file(["PowerPoint Document"]), MediaType.PPT),
         "msg": (
             compound_file(["__substg1.0_0037001F", "__properties_version1.0"]),
+            MediaType.MSG,
+        ),
+        "outlook": (
+            build_msg("Hi", "a@example.org", "b@example.org", "", "", "Body", None, []),
             MediaType.MSG,
         ),
         "rtf": (b"{\\rtf1\\ansi Hello}", MediaType.RTF),
