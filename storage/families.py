@@ -67,11 +67,19 @@ def lock_member_blobs(session: Session, entries: Sequence[MemberEntry]) -> None:
 
 
 def record_members(
-    session: Session, blobs: BlobStore, parent_id: str, owner: str, entries: Sequence[MemberEntry]
+    session: Session,
+    blobs: BlobStore,
+    parent_id: str,
+    owner: str,
+    entries: Sequence[MemberEntry],
+    into: FamilyRecord | None = None,
 ) -> FamilyRecord:
     """Create (or find) a document per extracted member, link every member to the container
     and set the container's member counters; the container must still be queued under
-    `owner`'s chunking lease (else nothing is written). Blobs must be locked already."""
+    `owner`'s chunking lease (else nothing is written). Blobs must be locked already.
+
+    `into` collects the new members and placed blobs as they happen, so a caller whose
+    transaction fails midway knows which blobs to take back."""
     parent = session.scalars(
         select(Document)
         .where(
@@ -81,9 +89,10 @@ def record_members(
         )
         .with_for_update()
     ).first()
+    record = into if into is not None else FamilyRecord()
     if parent is None:
-        return FamilyRecord()
-    record = FamilyRecord(recorded=True)
+        return record
+    record.recorded = True
     ancestors = _ancestors(session, parent_id) | {parent_id}
     pending = failed = 0
     for position, entry in enumerate(entries):

@@ -94,7 +94,7 @@ def record_container(
     try:
         with transaction(context.sessions) as session:
             lock_member_blobs(session, entries)
-            family = record_members(session, context.blobs, document_id, owner, entries)
+            record_members(session, context.blobs, document_id, owner, entries, into=family)
             recorded = record_chunks(
                 session,
                 document_id,

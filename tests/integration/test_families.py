@@ -2,6 +2,7 @@
 member documents, the container finished by the last of its jobs and members, duplicates
 linked once, bombs and hostile members refused, deletion and the reaper's sweep."""
 
+import hashlib
 import io
 import threading
 from collections.abc import Iterator
@@ -386,3 +387,90 @@ def test_last_job_and_last_member_racing_finish_the_container_once(
 def _settle(context: WorkerContext, member_id: str) -> list[str]:
     with transaction(context.sessions) as session:
         return settle_member(session, member_id)
+
+
+def test_member_ending_while_its_container_is_recorded_is_counted_once(
+    postgres_engine: Engine, tmp_path: Path
+) -> None:
+    """The container's recording transaction locks an existing, unfinished member; that
+    member's last job waits for the commit, then its end finishes the container."""
+    from storage.blobs import StagedBlob, StoredBlob
+    from storage.documents import claim_for_chunking, record_chunks
+    from storage.families import MemberEntry, lock_member_blobs, settle_recorded_container
+
+    context = build_context(_settings(postgres_engine, tmp_path), CollectingEnqueuer())
+    try:
+        member_id, (job_id,) = document_with_jobs(context.sessions, context.blobs, 1)
+        container_id = _ingest(context, b"a container's bytes", "c.zip")
+        with transaction(context.sessions) as session:
+            member = session.get(Document, member_id)
+            assert member is not None
+            entry_blob = StoredBlob(member.sha256, member.size_bytes)
+            assert claim_for_chunking(session, container_id, "owner", 60, max_attempts=3) == 1
+            claim_job(session, job_id, "w", 60)
+        staged_file = context.blobs.root / "incoming" / "dup"
+        staged_file.parent.mkdir(parents=True, exist_ok=True)
+        staged_file.write_bytes(b"%PDF-")
+        entries = [MemberEntry("m.pdf", staged=StagedBlob(entry_blob, staged_file))]
+        recording = context.sessions()
+        recording.begin()
+        lock_member_blobs(recording, entries)
+        record_members(recording, context.blobs, container_id, "owner", entries)
+        outcome: list[list[str]] = []
+
+        def finish_member() -> None:
+            record = ExtractionRecord(kind="page_content", data={"text": "x"}, provenance={})
+            with transaction(context.sessions) as session:
+                complete_job(session, job_id, "w", record)
+            outcome.append(_settle(context, member_id))
+
+        finisher = threading.Thread(target=finish_member, daemon=True)
+        finisher.start()
+        finisher.join(1.0)
+        assert finisher.is_alive()  # the member's row is locked by the recording
+        record_chunks(recording, container_id, "owner", media_type="application/zip", plans=[])
+        assert not settle_recorded_container(recording, container_id)  # the member is pending
+        recording.commit()
+        recording.close()
+        finisher.join(10)
+        assert outcome == [[container_id]]
+        with transaction(context.sessions) as session:
+            container = session.get(Document, container_id)
+            assert container is not None
+            assert (container.status, container.children_pending) == (DocumentStatus.DONE, 0)
+    finally:
+        context.close()
+
+
+def test_a_failed_family_transaction_leaves_no_member_blob(
+    context: WorkerContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workers.chunk_container as chunk_container
+
+    member = pdf_bytes(tmp_path)
+    archive = _ingest(context, zip_bytes({"a.pdf": member}), "a.zip")
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(chunk_container, "record_chunks", broken)
+    _drain(context)  # every attempt fails: the document ends failed, nothing of it stays
+    digest = hashlib.sha256(member).hexdigest()
+    with transaction(context.sessions) as session:
+        count = session.scalar(select(func.count()).select_from(Document))
+        document = session.get(Document, archive)
+        assert document is not None
+        state = (document.status, document.error_category, document.attempts)
+    assert (count, state) == (1, (DocumentStatus.FAILED, ErrorCategory.INTERNAL, 3))
+    assert not context.blobs.exists(digest)
+    assert _staging_left(context) == []
+    monkeypatch.undo()
+    again = _ingest(context, zip_bytes({"b.pdf": member}), "b.zip")
+    _drain(context)
+    assert _family(context, again) == {
+        "status": "done",
+        "error": None,
+        "depth": 0,
+        "members": [("b.pdf", _leaf(1))],
+    }
+    assert context.blobs.exists(digest)
