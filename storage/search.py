@@ -41,10 +41,10 @@ __all__ = [
 ]
 
 SEARCH_CONFIG: Final = "simple"
-SEARCH_TEXT_CHARS: Final = 200_000
-"""The first characters of a row's text that are indexed: a tsvector holds at most 1 MiB,
-which a long document's text could exceed (every page's text is also indexed on its own
-extraction)."""
+SEARCH_TEXT_CHARS: Final = 100_000
+"""The first characters of a row's text that are indexed. A tsvector holds at most 1 MiB and
+costs at most about 6 bytes per character of text (a distinct 4-byte letter between spaces),
+so no text can make a write fail; every page's text is also indexed on its own extraction."""
 SEARCHED_TABLES: Final = ("extractions", "document_results")
 
 

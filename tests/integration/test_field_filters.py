@@ -4,7 +4,7 @@ PostgreSQL and SQLite (the same answers on both)."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
 
 from schemas.field_query import parse_predicates
@@ -238,3 +238,58 @@ def test_time_ranges_and_keyset_pages(ledger: tuple[Engine, dict[str, str]]) -> 
         )
     assert [ids[r.id] for r, _ in first] == ["p2", "p1", "e5"]
     assert [ids[r.id] for r, _ in rest] == ["e4", "e3", "e2", "e1"]
+
+
+def test_a_text_past_the_indexed_length_is_stored_and_searched(any_engine: Engine) -> None:
+    """150,000 distinct four-byte letters between spaces would overflow a tsvector (1 MiB):
+    only the first SEARCH_TEXT_CHARS are indexed, and the row is written."""
+    hostile = " ".join(chr(0x20000 + i) for i in range(75_000)) + " tailword"
+    sessions = make_session_factory(any_engine)
+    with transaction(sessions) as session:
+        document = add_document(session)
+        row_id = add_extraction(session, document, {"text": "headword " + hostile}, seq=0)
+    with transaction(sessions) as session:
+        found = list_extractions_matching(
+            session,
+            ListingFilters(search=parse_search("headword")),
+            order=ListingOrder.NEWEST,
+            after=None,
+            limit=5,
+        )
+        missed = list_extractions_matching(
+            session,
+            ListingFilters(search=parse_search("tailword")),
+            order=ListingOrder.NEWEST,
+            after=None,
+            limit=5,
+        )
+    assert [row.id for row, _ in found] == [row_id] and missed == []
+
+
+def _index_names(engine: Engine, table: str) -> set[str]:
+    listing = (
+        "SELECT indexname FROM pg_indexes WHERE tablename = :table"
+        if engine.dialect.name == "postgresql"
+        else "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :table"
+    )
+    with engine.connect() as connection:
+        return set(connection.execute(text(listing), {"table": table}).scalars())
+
+
+def test_the_query_indexes_exist(any_engine: Engine) -> None:
+    names = _index_names(any_engine, "extractions")
+    assert {
+        "ix_extractions_created_id",
+        "ix_extractions_kind_created",
+        "ix_extractions_engine_created",
+        "ix_extractions_schema_created",
+    } <= names
+    results = _index_names(any_engine, "document_results")
+    assert "ix_document_results_created_id" in results
+    assert "ix_documents_created_id" in _index_names(any_engine, "documents")
+    if any_engine.dialect.name == "postgresql":
+        assert {"ix_extractions_data_gin", "ix_extractions_search"} <= names
+        assert {"ix_document_results_data_gin", "ix_document_results_search"} <= results
+    else:
+        tables = set(inspect(any_engine).get_table_names())
+        assert {"extractions_fts", "document_results_fts"} <= tables

@@ -6,7 +6,7 @@ on extractions.
 
 PostgreSQL: GIN `jsonb_path_ops` on extractions.data and document_results.data (containment:
 `where=` equality, `in`, array membership); a stored generated `search_vector` column
-(`to_tsvector('simple', data.text)`, first 200,000 characters) with a GIN index on both
+(`to_tsvector('simple', data.text)`, first 100,000 characters) with a GIN index on both
 tables. Adding a stored generated column rewrites the table once.
 
 SQLite: contentless FTS5 tables `extractions_fts` and `document_results_fts` (rowid = the
@@ -27,7 +27,7 @@ down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SEARCH_TEXT_CHARS = 200_000
+SEARCH_TEXT_CHARS = 100_000
 SEARCHED = ("extractions", "document_results")
 PLAIN_INDEXES = (
     ("ix_documents_created_id", "documents", ("created_at", "id")),
