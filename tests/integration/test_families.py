@@ -474,3 +474,24 @@ def test_a_failed_family_transaction_leaves_no_member_blob(
         "members": [("b.pdf", _leaf(1))],
     }
     assert context.blobs.exists(digest)
+
+
+def test_nested_bombs_are_refused_one_level_down(context: WorkerContext) -> None:
+    """A ZIP of ZIPs whose inner members are bombs: the outer ZIP is small and expands, each
+    inner ZIP is refused as too_large before anything of it is extracted."""
+    inner = zip_bytes({"zeros.bin": b"\x00" * (20 * 1024 * 1024)})
+    outer = zip_bytes({f"layer/{i}.zip": inner + bytes([i]) for i in range(3)})
+    outer_id = _ingest(context, outer, "nested.zip")
+    _drain(context)
+    shape = _family(context, outer_id)
+    refused = {"status": "failed", "error": "too_large", "depth": 1, "members": []}
+    assert shape == {
+        "status": "partial",
+        "error": "partial_failure",
+        "depth": 0,
+        "members": [(f"layer/{i}.zip", refused) for i in range(3)],
+    }
+    with transaction(context.sessions) as session:
+        count = session.scalar(select(func.count()).select_from(Document))
+    assert count == 4
+    assert _staging_left(context) == []
