@@ -12,8 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from schemas.enums import DocumentStatus, ErrorCategory, JobState
+from schemas.listing_query import PageAfter
 from schemas.plans import JobPlan
 from storage.blobs import StoredBlob
+from storage.listing_filters import newest_after
 from storage.models import Document, DocumentMember, Job, new_id
 from storage.runs import RecordedChunks, assign_runs
 from storage.types import utcnow
@@ -385,13 +387,8 @@ def list_documents(
     if collections is not None:
         query = query.where(Document.collection.in_(sorted(collections)))
     if after is not None:
-        created_at, document_id = after
-        query = query.where(
-            or_(
-                Document.created_at < created_at,
-                (Document.created_at == created_at) & (Document.id < document_id),
-            )
-        )
+        # A row-value comparison: ix_documents_created_id seeks straight to the page.
+        query = query.where(newest_after(Document.created_at, Document.id, PageAfter(*after)))
     query = query.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit)
     return list(session.scalars(query))
 
