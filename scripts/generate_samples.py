@@ -284,6 +284,18 @@ def make_web_and_text_samples(folder: Path) -> None:
     (folder / "weekly-harvest.eml").write_bytes(message.as_bytes(policy=default))
 
 
+def make_bundle(folder: Path) -> None:
+    """A ZIP of two other samples (a family: the archive and its member documents), with
+    fixed timestamps so it is the same bytes every time."""
+    import zipfile
+
+    with zipfile.ZipFile(folder / "greenhouse-bundle.zip", "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name in ("invoice.pdf", "scanned-invoice.png"):
+            info = zipfile.ZipInfo(f"bundle/{name}", date_time=(2026, 11, 30, 8, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(info, (folder / name).read_bytes())
+
+
 def main() -> None:
     make_web_and_text_samples(SAMPLES)
     make_office_samples(SAMPLES)
@@ -293,6 +305,7 @@ def main() -> None:
     make_video(
         SAMPLES / "greenhouse-report.pdf", SAMPLES / "jfk-speech.ogg", SAMPLES / "slides.mp4"
     )
+    make_bundle(SAMPLES)
 
 
 if __name__ == "__main__":
