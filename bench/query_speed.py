@@ -220,12 +220,12 @@ def queries(engine: Engine, words: list[str], cursors: list[PageAfter]) -> dict[
     newest, relevance = ListingOrder.NEWEST, ListingOrder.RELEVANCE
     return {
         "where vendor.name=V (any kind)": lambda s: extractions(
-            where(f"vendor.name=vendor-{(s * 37) % 1000}"), newest
+            where(f"vendor.name=vendor-{(s * 50 + s % 10) % 1000}"), newest
         ),
         "schema=invoice & where vendor.name=V": lambda s: extractions(
             ListingFilters(
                 schema="invoice",
-                where=tuple(parse_predicates([f"vendor.name=vendor-{(s * 37) % 1000}"])),
+                where=tuple(parse_predicates([f"vendor.name=vendor-{(s * 50 + s % 10) % 1000}"])),
             ),
             newest,
         ),
