@@ -43,7 +43,7 @@ _STRONG_FEATURES: Final = frozenset({"fence", "table"})
 _FEATURES: Final = (
     ("heading", re.compile(r"^#{1,6}[ \t]+\S")),
     ("list", re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S")),
-    ("link", re.compile(r"!?\[[^\]\n]+\]\([^)\s]+[^)]*\)|^ {0,3}\[[^\]\n]+\]:[ \t]*\S")),
+    ("link", re.compile(r"!?\[[^\]\n]+\]\([^)\n]*\)|^ {0,3}\[[^\]\n]+\]:[ \t]*\S")),
     ("inline", re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__|`[^`\n]+`")),
     ("quote", re.compile(r"^ {0,3}>[ \t]?\S")),
     ("table", re.compile(r"^ {0,3}\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$")),
