@@ -1,12 +1,10 @@
 """Read-only queries over jobs and extractions: one job, a document's jobs and extractions in
-page order, and the filtered, keyset-paginated extraction listing."""
+page order (the filtered listing is storage/extraction_listing.py)."""
 
-from datetime import datetime
-
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Document, Extraction, Job
+from storage.models import Extraction, Job
 
 
 def get_job(session: Session, job_id: str) -> Job | None:
@@ -40,44 +38,3 @@ def extractions_of_document(
             .limit(limit)
         )
     )
-
-
-def list_extractions(
-    session: Session,
-    *,
-    collection: str | None,
-    kind: str | None,
-    schema: str | None,
-    engine: str | None,
-    after: tuple[datetime, str] | None,
-    limit: int,
-    collections: frozenset[str] | None = None,
-) -> list[Extraction]:
-    """Newest first, keyset-paginated on (created_at, id); each filter applies when given
-    (collection: the document's; collections: the documents' among these; schema: schema
-    extractions into that schema)."""
-    query = select(Extraction)
-    if collection is not None or collections is not None:
-        query = query.join(Document, Document.id == Extraction.document_id)
-    if collection is not None:
-        query = query.where(Document.collection == collection)
-    if collections is not None:
-        query = query.where(Document.collection.in_(sorted(collections)))
-    if kind is not None:
-        query = query.where(Extraction.kind == kind)
-    if schema is not None:
-        query = query.where(Extraction.kind == "schema_extraction").where(
-            Extraction.data["schema"].as_string() == schema
-        )
-    if engine is not None:
-        query = query.where(Extraction.engine == engine)
-    if after is not None:
-        created_at, extraction_id = after
-        query = query.where(
-            or_(
-                Extraction.created_at < created_at,
-                (Extraction.created_at == created_at) & (Extraction.id < extraction_id),
-            )
-        )
-    query = query.order_by(Extraction.created_at.desc(), Extraction.id.desc()).limit(limit)
-    return list(session.scalars(query))
