@@ -1,6 +1,7 @@
 """`greenhouse worker` heals itself: a Redis outage with tasks in flight, and its Celery worker
 killed outright, both end with the batch finished and no person involved."""
 
+import math
 import os
 import re
 import signal
@@ -194,7 +195,7 @@ def test_a_killed_celery_worker_is_started_again(
     assert worker.process.returncode == 0, worker.log()
 
 
-def test_a_fault_free_batch_sends_one_message_per_job_and_document(
+def test_a_fault_free_batch_sends_one_message_per_job_run_and_document(
     settings: Settings, private_redis: PrivateRedis, postgres_engine: Engine, tmp_path: Path
 ) -> None:
     # The batch queues for longer than the stale interval: the old sweep re-sent every queued
@@ -218,4 +219,5 @@ def test_a_fault_free_batch_sends_one_message_per_job_and_document(
         sent = private_redis.lpush_calls() - before
     _assert_every_page_once(postgres_engine, document_ids)
     assert took > 2 * settings.stale_queued_seconds  # long enough for the old sweep to flood
-    assert sent == DOCUMENTS + DOCUMENTS * PAGES
+    # One message per document to chunk it and one per job run of its pages.
+    assert sent == DOCUMENTS + DOCUMENTS * math.ceil(PAGES / settings.local_run_pages)
