@@ -8,9 +8,10 @@ PPT, MSG) are told apart by the streams at their root: `WordDocument`, `Workbook
 
 From a head alone (`*_head`), only what the first bytes hold is used: ZIP local headers, an OLE
 directory sector that happens to lie in the head. With the file (`*_file`), the ZIP central
-directory and the OLE directory are read (bounded: the central directory, `[Content_Types].xml`
-up to 1 MiB, the OLE FAT and directory). A container that cannot be read keeps its head's
-verdict: sniffing never fails, the format's reader reports the damage.
+directory and the OLE directory are read (bounded: a central directory of at most 50,000
+entries and 16 MiB, as its end record declares, else the head's verdict stands;
+`[Content_Types].xml` up to 1 MiB; the OLE FAT and directory). A container that cannot be
+read keeps its head's verdict: sniffing never fails, the format's reader reports the damage.
 """
 
 import io
@@ -40,7 +41,9 @@ __all__ = [
 ZIP_MAGICS: Final = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAX_CONTENT_TYPES_BYTES: Final = 1 << 20
-_MAX_ZIP_MEMBERS: Final = 100_000
+_MAX_ZIP_MEMBERS: Final = 50_000
+_MAX_DIRECTORY_BYTES: Final = 16 << 20
+_EOCD_SEARCH_BYTES: Final = 22 + 65535
 _LOCAL_HEADER: Final = struct.Struct("<4sHHHHHIIIHH")
 _ODF_AND_EPUB: Final = {
     "application/vnd.oasis.opendocument.text": MediaType.ODT,
@@ -115,6 +118,8 @@ def sniff_zip_file(path: Path, head_verdict: MediaType) -> MediaType:
     """A ZIP's format from its central directory (and `[Content_Types].xml`)."""
     if head_verdict in (MediaType.ODT, MediaType.ODP, MediaType.ODS, MediaType.EPUB):
         return head_verdict
+    if not _directory_is_small(path):
+        return head_verdict
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -128,6 +133,26 @@ def sniff_zip_file(path: Path, head_verdict: MediaType) -> MediaType:
         return head_verdict
     media = _ooxml_from_content_types(content_types) if content_types else None
     return media or _ooxml_from_names(names) or head_verdict
+
+
+def _directory_is_small(path: Path) -> bool:
+    """True when the end-of-central-directory record declares at most `_MAX_ZIP_MEMBERS`
+    entries in at most `_MAX_DIRECTORY_BYTES` (ZIP64 values, all ones, are not trusted), so
+    zipfile may parse the directory; read from the last 64 KiB of the file."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - _EOCD_SEARCH_BYTES))
+            tail = handle.read(_EOCD_SEARCH_BYTES)
+    except OSError:
+        return False
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return False
+    entries, directory_bytes = (int(value) for value in struct.unpack_from("<HI", tail, at + 10))
+    if entries == 0xFFFF or directory_bytes == 0xFFFFFFFF:
+        return False
+    return entries <= _MAX_ZIP_MEMBERS and directory_bytes <= _MAX_DIRECTORY_BYTES
 
 
 def sniff_ole_head(data: bytes) -> MediaType:

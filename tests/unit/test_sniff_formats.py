@@ -100,6 +100,19 @@ def test_ooxml_whose_parts_lie_beyond_the_head_needs_the_central_directory(
     assert sniff_file(path) is MediaType.DOCX
 
 
+def test_a_central_directory_declared_too_large_is_not_parsed(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("docProps/thumbnail.jpeg", os.urandom(3 * SNIFF_BYTES))
+        archive.writestr("word/document.xml", "<w:document/>", zipfile.ZIP_DEFLATED)
+    data = bytearray(buffer.getvalue())
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 10 : end + 12] = b"\xff\xff"  # entries: the ZIP64 marker, not trusted
+    path = tmp_path / "report"
+    path.write_bytes(bytes(data))
+    assert sniff_file(path) is MediaType.ZIP
+
+
 def test_a_zip_whose_mimetype_is_not_odf_is_a_zip() -> None:
     assert sniff_bytes(odf_zip("text/plain")) is MediaType.ZIP
 
