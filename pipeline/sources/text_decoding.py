@@ -142,7 +142,10 @@ def _utf16_without_bom(sample: bytes) -> str | None:
 
 
 def _guess(sample: bytes) -> str | None:
-    matches = charset_normalizer.from_bytes(sample)
+    try:
+        matches = charset_normalizer.from_bytes(sample)
+    except (ValueError, LookupError, UnicodeError):
+        return None  # the detector failing on the sample: no encoding, so not text
     best = matches.best()
     if best is None:
         return None
