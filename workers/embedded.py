@@ -17,6 +17,7 @@ from workers import job_run as job_run_step
 from workers import pool_parent, pool_process
 from workers import run_job as run_step
 from workers.context import CollectingEnqueuer, WorkerContext
+from workers.embedded_pool import pool_size, run_in_threads
 from workers.finalize_document import finalize_document
 from workers.owners import embedded_owner
 from workers.takeover import take_over_dead_embedded_runs
@@ -97,12 +98,14 @@ class EmbeddedExecutor:
         """Run the jobs and job runs (each a unit of the pool); returns the jobs done so far."""
         if not job_ids and not run_ids:
             return done
-        if run_ids and len(job_ids) + len(run_ids) < self._processes:
-            # Fewer units than processes: the runs' jobs go alone, so every core works.
+        total = done + len(job_ids) + len(self._queued_in_runs(run_ids))
+        isolated = self._context.settings.isolation != "off"
+        workers = pool_size(total - done, self._processes, isolated=isolated)
+        if run_ids and len(job_ids) + len(run_ids) < workers:
+            # Fewer units than workers: the runs' jobs go alone, so every worker has work.
             job_ids = job_ids + self._queued_in_runs(run_ids)
             run_ids = []
-        total = done + len(job_ids) + len(self._queued_in_runs(run_ids))
-        if self._processes == 1 or len(job_ids) + len(run_ids) == 1:
+        if workers == 1 or len(job_ids) + len(run_ids) == 1:
             for run_id in run_ids:
                 try:
                     outcomes = job_run_step.run_job_run(self._context, run_id, embedded_owner())
@@ -122,10 +125,20 @@ class EmbeddedExecutor:
                 done += 1
                 progress.jobs(done, total)
             return done
+        if isolated:  # threads of this process, each with a child forked by its zygote
+            finished = done
+
+            def count(jobs: int) -> None:
+                nonlocal finished
+                finished += jobs
+                progress.jobs(finished, total)
+
+            run_in_threads(self._context, job_ids, run_ids, workers, count)
+            return finished
         orphans: list[str] = []
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
-            max_workers=min(self._processes, len(job_ids) + len(run_ids)),
+            max_workers=min(workers, len(job_ids) + len(run_ids)),
             mp_context=spawn,
             initializer=pool_parent.initialise,
             initargs=(os.getpid(), self._context.settings.model_dump_json()),
