@@ -10,6 +10,7 @@ is removed by `remove_leftovers` (every reaper sweep).
 
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -177,6 +178,10 @@ class BlobStore:
                 try:
                     if path.is_file() and path.stat().st_mtime < cutoff:
                         path.unlink()
+                        removed += 1
+                    elif path.is_dir() and path.stat().st_mtime < cutoff:
+                        # a container's members staged by a worker that was killed
+                        shutil.rmtree(path, ignore_errors=True)
                         removed += 1
                 except FileNotFoundError:
                     continue

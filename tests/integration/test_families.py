@@ -495,3 +495,37 @@ def test_nested_bombs_are_refused_one_level_down(context: WorkerContext) -> None
         count = session.scalar(select(func.count()).select_from(Document))
     assert count == 4
     assert _staging_left(context) == []
+
+
+def test_deleting_a_pending_member_lets_its_container_finish(
+    context: WorkerContext, tmp_path: Path
+) -> None:
+    """A member deleted while its container waits for it counts as failed there; the reaper's
+    sweep then finishes the container, which has nothing left pending."""
+    archive = _ingest(context, zip_bytes({"a.pdf": pdf_bytes(tmp_path)}), "a.zip")
+    assert isinstance(context.enqueuer, CollectingEnqueuer)
+    from workers.chunk_document import chunk_document
+
+    context.enqueuer.documents.clear()
+    chunk_document(context, archive, "owner")  # the member is created, not yet chunked
+    with transaction(context.sessions) as session:
+        (member_id,) = [m.child_id for m, _ in members_of(session, archive)]
+    assert member_id is not None
+    delete_documents(context.sessions, context.blobs, [member_id])
+    assert sweep_families(context) == 1
+    assert _family(context, archive) == {
+        "status": "partial",
+        "error": "partial_failure",
+        "depth": 0,
+        "members": [],
+    }
+
+
+def test_members_staged_by_a_killed_worker_are_removed_with_the_leftovers(
+    context: WorkerContext,
+) -> None:
+    staging = context.blobs.root / "incoming" / "members-of-a-dead-worker"
+    staging.mkdir(parents=True)
+    (staging / "member-000001").write_bytes(b"orphan")
+    assert context.blobs.remove_leftovers(older_than_seconds=-1) == 1
+    assert not staging.exists()
