@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from api.app import create_app
 from schemas.settings import Settings
 from storage.database import make_engine, make_session_factory, transaction
 from storage.migrate import upgrade_to_head
@@ -22,6 +23,7 @@ from tests.support.cli import ingest_cli
 from tests.support.documents import make_text_pdf, make_truncated_pdf
 from tests.support.webhook_receiver import Answer, Arrival, receiver
 from tests.support.workers import celery_worker
+from workers.embedded_dispatch import EmbeddedDispatcher
 
 WAIT_SECONDS = 120
 SECRET = "whsec_end-to-end-secret-000"
@@ -126,3 +128,22 @@ def test_embedded_ingest_delivers_at_the_end_of_its_drain(
     )
     assert events == [("document.failed", "truncated.pdf"), ("document.finished", "good.pdf")]
     assert all(arrival.signed_with(SECRET) for arrival in arrivals)
+
+
+def test_serve_without_a_broker_delivers_after_its_drain(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'serve.db'}",
+        blob_root=str(tmp_path / "blobs"),
+        auto_migrate=True,
+    )
+    pdf = tmp_path / "two.pdf"
+    make_text_pdf(pdf, 2)
+    app = create_app(settings, EmbeddedDispatcher(settings))
+    with receiver() as hook, TestClient(app) as client:
+        webhook = _register(client, hook.url, ["document.finished"])
+        document_id = upload(client, pdf)
+        [arrival] = hook.wait_for(1, WAIT_SECONDS)
+        document = client.get(f"/v1/documents/{document_id}").json()
+    assert document["status"] == "done"
+    assert arrival.signed_with(webhook["secret"])
+    assert json.loads(arrival.body)["document"]["id"] == document_id
