@@ -13,10 +13,11 @@ from sqlalchemy import Engine
 from schemas.settings import Settings
 from tests.support.api import document_result, wait_until_finished
 from tests.support.documents import make_text_pdf
-from tests.support.families import eml_bytes, pdf_bytes, png_bytes, zip_bytes
+from tests.support.families import docx_bytes, eml_bytes, pdf_bytes, png_bytes, zip_bytes
 from tests.support.workers import celery_worker
 
 WAIT_SECONDS = 180
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
@@ -48,7 +49,13 @@ def _children(document: dict[str, Any]) -> list[tuple[str, str, str | None]]:
 def test_mail_family_through_the_worker(
     api: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
-    archive = zip_bytes({"scans/notes.pdf": pdf_bytes(tmp_path, 2), "scans/photo.png": png_bytes()})
+    archive = zip_bytes(
+        {
+            "scans/notes.pdf": pdf_bytes(tmp_path, 2),
+            "scans/handbook.docx": docx_bytes(),
+            "scans/photo.png": png_bytes(),
+        }
+    )
     mail = eml_bytes(
         [
             ("report.pdf", "application/pdf", pdf_bytes(tmp_path, 1, "r.pdf")),
@@ -70,6 +77,7 @@ def test_mail_family_through_the_worker(
     assert (inner["parent_id"], inner["member_path"], inner["depth"]) == (mail_id, "files.zip", 1)
     assert [(c["member_path"], c["media_type"], c["status"]) for c in inner["children"]] == [
         ("scans/notes.pdf", "application/pdf", "done"),
+        ("scans/handbook.docx", DOCX, "done"),
         ("scans/photo.png", "image/png", "done"),
     ]
     notes = api.get(f"/v1/documents/{inner['children'][0]['id']}").json()
@@ -79,7 +87,11 @@ def test_mail_family_through_the_worker(
         2,
     )
     listed = api.get("/v1/documents", params={"parent_id": zip_id}).json()["items"]
-    assert sorted(item["member_path"] for item in listed) == ["scans/notes.pdf", "scans/photo.png"]
+    assert sorted(item["member_path"] for item in listed) == [
+        "scans/handbook.docx",
+        "scans/notes.pdf",
+        "scans/photo.png",
+    ]
     top = api.get("/v1/documents", params={"top_level": "true"}).json()["items"]
     assert [item["id"] for item in top] == [mail_id]
     result = document_result(api, mail_id)

@@ -21,7 +21,7 @@ from storage.ledger import ExtractionRecord, claim_job, complete_job
 from storage.models import Document, DocumentMember
 from storage.results import get_document_result
 from tests.integration.ledger_helpers import document_with_jobs
-from tests.support.families import eml_bytes, pdf_bytes, png_bytes, zip_bytes
+from tests.support.families import docx_bytes, eml_bytes, pdf_bytes, png_bytes, zip_bytes
 from workers.context import CollectingEnqueuer, WorkerContext, build_context
 from workers.embedded import EmbeddedExecutor
 from workers.families import sweep_families
@@ -95,7 +95,13 @@ def _leaf(depth: int) -> dict[str, object]:
 
 
 def test_mail_with_pdf_and_zip_becomes_a_family(context: WorkerContext, tmp_path: Path) -> None:
-    inner = zip_bytes({"scans/notes.pdf": pdf_bytes(tmp_path, 2), "scans/photo.png": png_bytes()})
+    inner = zip_bytes(
+        {
+            "scans/notes.pdf": pdf_bytes(tmp_path, 2),
+            "scans/handbook.docx": docx_bytes(),
+            "scans/photo.png": png_bytes(),
+        }
+    )
     mail = eml_bytes(
         [
             ("report.pdf", "application/pdf", pdf_bytes(tmp_path, 1, "r.pdf")),
@@ -116,7 +122,11 @@ def test_mail_with_pdf_and_zip_becomes_a_family(context: WorkerContext, tmp_path
                     "status": DocumentStatus.DONE,
                     "error": None,
                     "depth": 1,
-                    "members": [("scans/notes.pdf", _leaf(2)), ("scans/photo.png", _leaf(2))],
+                    "members": [
+                        ("scans/notes.pdf", _leaf(2)),
+                        ("scans/handbook.docx", _leaf(2)),  # a ZIP inside, but no container
+                        ("scans/photo.png", _leaf(2)),
+                    ],
                 },
             ),
         ],
@@ -139,6 +149,7 @@ def test_mail_with_pdf_and_zip_becomes_a_family(context: WorkerContext, tmp_path
     assert sorted(m or "" for m in media) == [
         "application/pdf",
         "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/zip",
         "image/png",
     ]

@@ -20,6 +20,18 @@ def pdf_bytes(tmp: Path, pages: int = 1, name: str = "member.pdf") -> bytes:
     return path.read_bytes()
 
 
+def docx_bytes(title: str = "Growing guide", body: str = "Sow in spring.") -> bytes:
+    """A small DOCX (a ZIP inside, but a document, not a container)."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, level=1)
+    document.add_paragraph(body)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def png_bytes(text: str = "HELLO 42", size: tuple[int, int] = (320, 120)) -> bytes:
     """A small PNG with a line of dark text on white."""
     image = Image.new("RGB", size, "white")
