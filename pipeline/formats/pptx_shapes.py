@@ -8,6 +8,8 @@
   is a list item only when it sets `a:buChar`/`a:buAutoNum`, else a paragraph;
 - tables: merged cells as spans (`pptx` origin cells), the first row as header;
 - pictures: a `figure` block (alt text as its text) and a `PictureRef` for its image job;
+- charts: a `figure` block (the chart's title) and the chart's data as a table (categories
+  down, series across);
 - speaker notes: a paragraph `Notes:` followed by the notes' paragraphs, after the slide.
 
 Boxes are the shapes' positions in points.
@@ -23,6 +25,7 @@ from pipeline.formats.content import NO_BOX, block, table_block
 from pipeline.formats.grid import GridBuilder
 from pipeline.formats.ooxml import q
 from pipeline.formats.pictures import PictureRef
+from pipeline.formats.sheets import display_value
 from schemas.blocks import BBox, Block, BlockKind, TableGrid
 
 __all__ = ["NOTES_MARKER", "SlideBlocks", "slide_blocks", "slide_title"]
@@ -97,6 +100,9 @@ def _shape(shape: Any, part: Any, out: SlideBlocks) -> None:
     if getattr(shape, "has_table", False) and shape.has_table:
         out.blocks.append(table_block(_table(shape.table), box))
         return
+    if getattr(shape, "has_chart", False) and shape.has_chart:
+        _chart(shape.chart, box, out)
+        return
     if shape.has_text_frame:
         _text_frame(shape.text_frame, placeholder in _BODIES, box, out)
     _pictures(shape, part, box, out)
@@ -153,6 +159,30 @@ def _table(table: Any) -> TableGrid:
         builder.n_rows = max(builder.n_rows, row_index + 1)
     builder.n_cols = max(builder.n_cols, len(table.columns))
     return builder.build(1)
+
+
+def _chart(chart: Any, box: BBox, out: SlideBlocks) -> None:
+    """A chart: a figure (its title as text) and its data as a table, categories down and
+    series across; a chart part python-pptx cannot parse leaves the figure alone."""
+    try:
+        title = chart.chart_title.text_frame.text if chart.has_title else ""
+        plots = list(chart.plots)
+        categories = [str(label) for label in plots[0].categories] if plots else []
+        series = [(str(s.name), list(s.values)) for plot in plots for s in plot.series]
+    except (ValueError, KeyError, AttributeError, IndexError, TypeError):
+        title, categories, series = "", [], []
+    out.blocks.append(block(BlockKind.FIGURE, " ".join(title.split()), bbox=box))
+    if not categories or not series:
+        return
+    builder = GridBuilder()
+    for col, text in enumerate(["", *(name for name, _ in series)]):
+        builder.place(0, col, text)
+    for row, category in enumerate(categories, start=1):
+        builder.place(row, 0, category)
+        for col, (_, values) in enumerate(series, start=1):
+            value = values[row - 1] if row - 1 < len(values) else None
+            builder.place(row, col, display_value(value))
+    out.blocks.append(table_block(builder.build(1), box))
 
 
 def _paragraph_texts(frame: Any) -> list[str]:

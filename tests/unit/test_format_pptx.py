@@ -84,3 +84,30 @@ def test_a_slide_beyond_the_deck_fails_alone(tmp_path: Path) -> None:
     with pytest.raises(PipelineError) as caught:
         READER.read(path, chunk)
     assert caught.value.category is ErrorCategory.PAGE_ERROR
+
+
+def test_a_chart_is_a_figure_and_its_data_a_table(tmp_path: Path) -> None:
+    from pptx import Presentation
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Ducks"
+    data = CategoryChartData()
+    data.categories = ["2025", "2026"]
+    data.add_series("Fresh", (120, 130.5))
+    data.add_series("Salt", (80, 95))
+    frame = slide.shapes.add_chart(
+        XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data
+    )
+    frame.chart.has_title = True
+    frame.chart.chart_title.text_frame.text = "Ducks seen"
+    path = tmp_path / "chart.pptx"
+    deck.save(str(path))
+    (chunk,) = READER.chunks(path, MediaType.PPTX)
+    assert READER.read(path, chunk).markdown == (
+        "## Ducks\n\nDucks seen\n\n"
+        "|  | Fresh | Salt |\n| --- | --- | --- |\n| 2025 | 120 | 80 |\n| 2026 | 130.5 | 95 |"
+    )
