@@ -103,6 +103,23 @@ def _extract_zip_member(
         )
 
 
+class _Prefixed:
+    """A stream whose first bytes were already read: they come first again."""
+
+    def __init__(self, head: bytes, rest: Readable) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size < 0 or size >= len(self._head):
+                taken, self._head = self._head, b""
+                return taken
+            taken, self._head = self._head[:size], self._head[size:]
+            return taken
+        return self._rest.read(size)
+
+
 class _CountingReader:
     """A decompressed stream whose every byte counts against the container's limits."""
 
@@ -144,8 +161,8 @@ def expand_gzip(path: Path, target: Path, limits: ContainerLimits, name_hint: st
     writer = MemberWriter(target, limits, path.stat().st_size)
     try:
         with gzip.open(path, "rb") as unzipped:
-            stream = _CountingReader(unzipped, writer)
-            head = unzipped.peek(_TAR_MAGIC_OFFSET + 8)[: _TAR_MAGIC_OFFSET + 8]
+            head = unzipped.read(_TAR_MAGIC_OFFSET + 8)  # all of it unless the stream ends
+            stream = _CountingReader(_Prefixed(head, unzipped), writer)
             if head[_TAR_MAGIC_OFFSET : _TAR_MAGIC_OFFSET + 5] == b"ustar":
                 return _expand_tar_stream(stream, writer)
             name = normalise_member_path(_gzip_name(path) or _strip_gz(name_hint)) or "content"
