@@ -118,7 +118,7 @@ SELECT md5('e' || r)::uuid::text, md5('j' || r)::uuid::text, md5('d' || (r / 10)
   CASE WHEN (r / 10) %% 5 = 0 THEN jsonb_build_object(
       'schema', 'invoice', 'text', t.body,
       'fields', jsonb_build_object(
-        'total', ((r * 7919) %% 100000) / 10.0,
+        'total', ((r::bigint * 7919) %% 100000) / 10.0,
         'vendor', jsonb_build_object('name', 'vendor-' || (r %% 1000)),
         'tags', jsonb_build_array('t' || (r %% 7), 't' || (r %% 11))))
     ELSE jsonb_build_object(
