@@ -7,6 +7,8 @@ package and resolves relationships; it has no footnotes, text boxes or merged-ce
 - a picture (`a:blip`, VML `v:imagedata`) becomes a `figure` block after its paragraph's text,
   its alt text (`wp:docPr` description, else title) as text, and a `PictureRef`;
 - text boxes' paragraphs follow the paragraph that anchors them;
+- equations (`omml`): inline ones as `$…$` in the paragraph's text, a display equation
+  (`m:oMathPara`) as a `formula` block (LaTeX) after it;
 - tables: `docx_tables`.
 """
 
@@ -24,6 +26,7 @@ from pipeline.formats.docx_styles import (
     outline_of,
 )
 from pipeline.formats.docx_tables import table_grid
+from pipeline.formats.omml import MATH_NS, omml_latex
 from pipeline.formats.ooxml import q
 from pipeline.formats.pictures import PictureRef
 from schemas.blocks import Block, BlockKind
@@ -48,6 +51,8 @@ _TRANSPARENT = frozenset(
         "w:r",
     )
 )
+_MATH = f"{{{MATH_NS}}}oMath"
+_MATH_PARAGRAPH = f"{{{MATH_NS}}}oMathPara"
 _CHARACTERS = {
     q("w:tab"): "\t",
     q("w:br"): "\n",
@@ -80,6 +85,7 @@ class _Paragraph:
     text: list[str] = field(default_factory=list)
     pictures: list[PictureRef] = field(default_factory=list)
     text_boxes: list[etree._Element] = field(default_factory=list)
+    formulas: list[str] = field(default_factory=list)
 
 
 def walk_body(container: etree._Element, context: FlowContext, out: Walked) -> None:
@@ -122,6 +128,7 @@ def _paragraph(paragraph: etree._Element, context: FlowContext, out: Walked) -> 
     text = "".join(parts.text).strip()
     if text:
         out.blocks.append(_typed_block(paragraph, text, context))
+    out.blocks.extend(block(BlockKind.FORMULA, latex) for latex in parts.formulas if latex)
     for ref in parts.pictures:
         out.pictures.append((len(out.blocks), ref))
         out.blocks.append(block(BlockKind.FIGURE, ref.alt))
@@ -163,6 +170,10 @@ def _inline(element: etree._Element, context: FlowContext, parts: _Paragraph) ->
             parts.text.append(f"[{number}]")
         elif tag in (q("w:drawing"), q("w:pict"), q("w:object")):
             _drawing(child, context, parts)
+        elif tag == _MATH_PARAGRAPH:
+            parts.formulas.extend(omml_latex(math) for math in child.iter(_MATH))
+        elif tag == _MATH:
+            parts.text.append(f"${omml_latex(child)}$")
         elif tag == q("mc:AlternateContent"):
             choice = child.find(q("mc:Choice"))
             _inline(choice if choice is not None else child, context, parts)

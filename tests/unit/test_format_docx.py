@@ -213,3 +213,35 @@ def test_numbered_headings_keep_their_number(tmp_path: Path) -> None:
 
     rewrite_member(path, numbering)
     assert ("section_header", "3. Seeds", 2, None, 0) in _summary(path)
+
+
+_MATH = 'xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math"'
+_INLINE_MATH = (
+    f"<m:oMath {_MATH}><m:r><m:t>A=π</m:t></m:r><m:sSup><m:e><m:r><m:t>r</m:t></m:r></m:e>"
+    "<m:sup><m:r><m:t>2</m:t></m:r></m:sup></m:sSup></m:oMath>"
+)
+_DISPLAY_MATH = (
+    f'<m:oMathPara {_MATH}><m:oMath><m:nary><m:naryPr><m:chr m:val="∑"/></m:naryPr>'
+    "<m:sub><m:r><m:t>k=0</m:t></m:r></m:sub><m:sup><m:r><m:t>n</m:t></m:r></m:sup>"
+    "<m:e><m:f><m:num><m:r><m:t>1</m:t></m:r></m:num><m:den><m:rad><m:radPr><m:degHide "
+    'm:val="1"/></m:radPr><m:deg/><m:e><m:r><m:t>k</m:t></m:r></m:e></m:rad></m:den></m:f>'
+    "</m:e></m:nary></m:oMath></m:oMathPara>"
+)
+
+
+def test_equations_are_latex_inline_and_as_formula_blocks(tmp_path: Path) -> None:
+    path = make_docx(tmp_path / "math.docx")
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name != "word/document.xml":
+            return data
+        paragraphs = (
+            f'<w:p><w:r><w:t xml:space="preserve">Area </w:t></w:r>{_INLINE_MATH}</w:p>'
+            f"<w:p>{_DISPLAY_MATH}</w:p>"
+        )
+        return data.replace(b"<w:p><w:r><w:t>The end.</w:t></w:r></w:p>", paragraphs.encode())
+
+    rewrite_member(path, edit)
+    blocks = _summary(path)
+    assert ("paragraph", "Area $A=\\pi r^{2}$", None, None, 0) in blocks
+    assert ("formula", "\\sum_{k=0}^{n} \\frac{1}{\\sqrt{k}}", None, None, 0) in blocks
