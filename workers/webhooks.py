@@ -1,10 +1,11 @@
 """Sending webhook deliveries from the ledger's outbox: passes, retries, and who runs them.
 
-A pass claims due deliveries one at a time under a lease (`storage/webhook_deliveries.py`),
-POSTs each (`workers/webhook_http.py`) and records the outcome: a 2xx delivers it; anything
-else is retried after `retry_delay` (10 s doubling to 1 h, 20 % jitter) until `max_attempts`,
-then it is dead. The lease outlasts a request's timeouts twice over, so a live deliverer's
-attempt ends before anyone else may take the row.
+A pass claims due deliveries under a lease (`storage/webhook_deliveries.py`; each of its
+`senders` threads one at a time, so a silent receiver holds up one sender only), POSTs each
+(`workers/webhook_http.py`) and records the outcome: a 2xx delivers it; anything else is
+retried after `retry_delay` (10 s doubling to 1 h, 20 % jitter) until `max_attempts`, then it
+is dead. The lease is four request timeouts plus 30 s, so a live deliverer's attempt ends
+before anyone else may take the row.
 
 Who runs passes: every Celery worker runs a `DeliveryThread` beside its reaper (a pass every
 `webhook_poll_seconds`, for retries and missed kicks); the process that finalises a document
@@ -56,6 +57,8 @@ class DeliveryPolicy:
     max_retry_seconds: float = 3600.0
     jitter: float = 0.2
     disable_after: int = 20
+    senders: int = 4
+    """Deliveries a pass sends at once (one claim each)."""
 
     @property
     def lease_seconds(self) -> float:
@@ -117,25 +120,57 @@ class Deliverer:
             return self._client
 
     def run_pass(self, limit: int = PASS_LIMIT) -> DeliveryReport:
-        """Send due deliveries, one claim at a time, until none is due (or `limit`)."""
+        """Send due deliveries until none is due (or about `limit` attempts were made):
+        `policy.senders` threads, each claiming one delivery at a time, so a slow or silent
+        receiver holds up one sender, not the others' webhooks. Raises what a sender raised."""
         report = DeliveryReport()
         owner = deliverer_owner()
-        while report.attempts < limit:
-            with transaction(self.sessions) as session:
-                claimed = claim_due(
-                    session,
-                    owner,
-                    lease_seconds=self.policy.lease_seconds,
-                    max_attempts=self.policy.max_attempts,
-                    disable_after=self.policy.disable_after,
-                    limit=1,
-                )
-            if not claimed:
-                break
-            self._attempt(claimed[0], owner, report)
+        first = self._claim(owner)
+        if first is None:
+            return report
+        lock = threading.Lock()
+        raised: list[BaseException] = []
+
+        def send(delivery: DueDelivery | None) -> None:
+            try:
+                while delivery is not None:
+                    kind, disabled = self._attempt(delivery, owner)
+                    with lock:
+                        setattr(report, kind, getattr(report, kind) + 1)
+                        report.disabled += [delivery.webhook_id] if disabled else []
+                        if report.attempts >= limit:
+                            return
+                    delivery = self._claim(owner)
+            except BaseException as exc:
+                raised.append(exc)
+
+        senders = [
+            threading.Thread(target=send, args=(first if number == 0 else self._claim(owner),))
+            for number in range(self.policy.senders)
+        ]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+        if raised:
+            raise raised[0]
         return report
 
-    def _attempt(self, delivery: DueDelivery, owner: str, report: DeliveryReport) -> None:
+    def _claim(self, owner: str) -> DueDelivery | None:
+        with transaction(self.sessions) as session:
+            claimed = claim_due(
+                session,
+                owner,
+                lease_seconds=self.policy.lease_seconds,
+                max_attempts=self.policy.max_attempts,
+                disable_after=self.policy.disable_after,
+                limit=1,
+            )
+        return claimed[0] if claimed else None
+
+    def _attempt(self, delivery: DueDelivery, owner: str) -> tuple[str, bool]:
+        """Send one delivery and record how it went: ("delivered" | "failed" | "dead", whether
+        that disabled its webhook)."""
         result = post_delivery(
             self.client(),
             url=delivery.url,
@@ -144,17 +179,14 @@ class Deliverer:
             delivery_id=delivery.id,
             payload=delivery.payload,
         )
-        self._record(delivery, owner, result, report)
+        return self._record(delivery, owner, result)
 
-    def _record(
-        self, delivery: DueDelivery, owner: str, result: AttemptResult, report: DeliveryReport
-    ) -> None:
+    def _record(self, delivery: DueDelivery, owner: str, result: AttemptResult) -> tuple[str, bool]:
         if result.delivered:
             assert result.status_code is not None
             with transaction(self.sessions) as session:
                 record_delivered(session, delivery.id, result.status_code)
-            report.delivered += 1
-            return
+            return "delivered", False
         retry_at = self.retry_at(delivery)
         with transaction(self.sessions) as session:
             outcome = record_failed(
@@ -167,7 +199,6 @@ class Deliverer:
                 disable_after=self.policy.disable_after,
             )
         if outcome.dead:
-            report.dead += 1
             logger.warning(
                 "webhook %s: delivery %s dead after %d attempts: %s",
                 delivery.webhook_id,
@@ -175,11 +206,9 @@ class Deliverer:
                 delivery.attempt,
                 result.error,
             )
-        else:
-            report.failed += 1
         if outcome.disabled_webhook:
-            report.disabled.append(delivery.webhook_id)
             logger.warning("webhook %s disabled after repeated failures", delivery.webhook_id)
+        return ("dead" if outcome.dead else "failed"), outcome.disabled_webhook
 
     def retry_at(self, delivery: DueDelivery) -> datetime | None:
         """When the next attempt is due; None after the last allowed attempt."""

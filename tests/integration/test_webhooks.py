@@ -451,3 +451,26 @@ def test_a_delivery_thread_sends_what_becomes_due_and_prunes_the_old_log(
     left = {(row.document_id, row.state) for row in _deliveries(context.sessions)}
     assert left == {(old[2], "failed"), (old[3], "delivered"), (fresh, "delivered")}
     assert all(row.webhook_id == webhook_id for row in _deliveries(context.sessions))
+
+
+def test_a_slow_receiver_holds_up_one_sender_not_the_other_webhooks(
+    context: WorkerContext,
+) -> None:
+    with receiver(lambda n: Answer(200, delay=1.0)) as slow, receiver() as fast:
+        _register(context.sessions, slow.url, [FINISHED])
+        _register(context.sessions, fast.url, [FINISHED])
+        for _ in range(3):
+            _finished(context)
+        timings = []
+        for senders in (1, 4):
+            deliverer = Deliverer(context.sessions, DeliveryPolicy(senders=senders))
+            started = time.monotonic()
+            assert deliverer.run_pass().delivered == 6
+            timings.append(time.monotonic() - started)
+            deliverer.close()
+            with transaction(context.sessions) as session:
+                session.execute(update(WebhookDelivery).values(state="pending", attempts=0))
+        assert len(slow.arrivals) == 6 and len(fast.arrivals) == 6
+    one_sender, four_senders = timings
+    assert one_sender >= 3.0  # the three slow answers one after the other
+    assert four_senders < 2.0  # at once, the fast receiver served meanwhile
