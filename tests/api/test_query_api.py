@@ -2,6 +2,7 @@
 its ranking, cursor pages under inserts, collection scoping and hostile queries, on both
 backends."""
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -280,3 +281,21 @@ def _walk(
         if between_pages is not None:
             between_pages()
     raise AssertionError("the pages never ended")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"rank": NaN, "id": "x"}',
+        '{"rank": Infinity, "id": "x"}',
+        '{"rank": 1' + "0" * 400 + ', "id": "x"}',
+        '{"rank": true, "id": "x"}',
+        '{"rank": 0.5, "id": 7}',
+        '{"rank": 0.5}',
+        '{"rank": 0.5, "id": "x", "more": 1}',
+    ],
+)
+def test_hostile_rank_cursors_are_400(ledger: Ledger, raw: str) -> None:
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    response = ledger.client.get("/v1/results", params={"q": "apple", "cursor": cursor})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_cursor"
