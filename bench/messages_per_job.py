@@ -3,7 +3,7 @@
 Run on demand from the repository root (about a minute at the defaults):
 
     .venv/bin/python bench/messages_per_job.py [--documents 10] [--pages 40]
-        [--stale-seconds 2] [--workers 2]
+        [--stale-seconds 2] [--workers 2] [--run-pages 16]
 
 A private redis-server (a free port; never the shared one) counts the LPUSH commands it runs:
 Celery's Redis transport sends every task message as one LPUSH. `greenhouse worker` processes
@@ -12,7 +12,7 @@ multi-page PDFs on PostgreSQL (found or started like the tests do). The stale in
 short, so the batch waits in the queues many times longer than it: the old sweep re-sent every
 queued job each interval. The figure is the LPUSHes from the first send to a few sweeps after
 the last document finished, divided by the messages the batch needs (one per document to chunk
-it, one per job).
+it, one per job run and one per job outside a run; `--run-pages 1`: one per job).
 """
 
 import argparse
@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=40)
     parser.add_argument("--stale-seconds", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--run-pages", type=int, default=Settings().local_run_pages)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="greenhouse-messages-") as scratch:
         root = Path(scratch)
@@ -73,6 +74,7 @@ def run(arguments: argparse.Namespace, root: Path, broker: PrivateRedis, databas
         blob_root=str(root / "blobs"),
         reaper_interval_seconds=1.0,
         stale_queued_seconds=arguments.stale_seconds,
+        local_run_pages=arguments.run_pages,
     )
     workers = [_start_worker(settings, root, index) for index in range(arguments.workers)]
     try:
@@ -90,12 +92,16 @@ def run(arguments: argparse.Namespace, root: Path, broker: PrivateRedis, databas
             worker.wait(timeout=60)
     with transaction(make_session_factory(engine)) as session:
         jobs = int(session.scalar(select(func.count()).select_from(Job)) or 0)
-    needed = len(document_ids) + jobs
+        runs = int(session.scalar(select(func.count(func.distinct(Job.run_id)))) or 0)
+        alone = int(session.scalar(select(func.count()).where(Job.run_id.is_(None))) or 0)
+    needed = len(document_ids) + runs + alone
     print(
-        f"{len(document_ids)} documents, {jobs} jobs in {took:.1f} s "
+        f"{len(document_ids)} documents, {jobs} jobs ({runs} runs of up to "
+        f"{arguments.run_pages} pages, {alone} jobs alone) in {took:.1f} s "
         f"({took / arguments.stale_seconds:.0f} stale intervals of {arguments.stale_seconds:g} s) "
         f"with {arguments.workers} workers: {sent} messages sent for {needed} needed; "
-        f"messages per job and document: {sent / needed:.3f} (goal 1.0)"
+        f"messages per message needed: {sent / needed:.3f} (goal 1.0), per job "
+        f"{sent / jobs:.3f}, wall per job {1000 * took / jobs:.1f} ms"
     )
 
 
