@@ -35,6 +35,7 @@ from storage.outbox import flush_outbox
 from storage.takeover import live_leases_of
 from workers.context import CollectingEnqueuer, Enqueuer, WorkerContext, build_context
 from workers.embedded import EmbeddedExecutor
+from workers.isolation.pool import IsolationPool
 from workers.reaper import reap_once
 from workers.takeover import take_over_dead_embedded_runs
 
@@ -78,6 +79,9 @@ def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions
         context = build_context(settings, CeleryEnqueuer(celery_client(settings)))
     else:
         context = build_context(settings, CollectingEnqueuer())
+        if isinstance(context.isolation, IsolationPool):
+            # Its zygote imports the pipeline while this process migrates and takes files in.
+            context.isolation.prestart()
     upgrade_to_head(context.engine)
     schema = options.document.schema
     if schema is not None:

@@ -2,13 +2,13 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.engines.catalog import default_registry
 from pipeline.engines.registry import EngineRegistry
 from pipeline.engines.resources import EngineResources
 from schemas.settings import Settings
@@ -62,11 +62,18 @@ class WorkerContext:
     enqueuer: Enqueuer
     heartbeat: LeaseHeartbeat
     resources: EngineResources
-    registry: EngineRegistry
     isolation: ChunkRunner
     deliveries: DeliveryKicker | None = None
     """Kicked after a commit that queued webhook deliveries (Celery workers); None: the
     embedded executor delivers at the end of its drain."""
+
+    @cached_property
+    def registry(self) -> EngineRegistry:
+        """The built-in engines, imported on first use (an isolated worker's engines run in
+        its children, which have their own)."""
+        from pipeline.engines.catalog import default_registry
+
+        return default_registry()
 
     def close(self) -> None:
         """Release the isolated children, the engine resources and the database connections."""
@@ -82,7 +89,6 @@ def build_context(settings: Settings, enqueuer: Enqueuer) -> WorkerContext:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     resources = engine_resources(settings)
-    registry = default_registry()
     return WorkerContext(
         settings=settings,
         engine=engine,
@@ -91,6 +97,5 @@ def build_context(settings: Settings, enqueuer: Enqueuer) -> WorkerContext:
         enqueuer=enqueuer,
         heartbeat=LeaseHeartbeat(sessions, settings.lease_seconds),
         resources=resources,
-        registry=registry,
-        isolation=make_runner(settings, resources, registry),
+        isolation=make_runner(settings, resources),
     )

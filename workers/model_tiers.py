@@ -1,11 +1,12 @@
 """The model-tier engines of a worker process, built from settings by its entry point."""
 
+from typing import TYPE_CHECKING
+
 from pipeline.engines.resources import EngineResources
-from pipeline.model.attempts import VlmEngine
-from pipeline.model.backpressure import BackpressureConfig
-from pipeline.model.client import VlmClient, VlmClientConfig
-from pipeline.model.retry import RetryPolicy
 from schemas.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.model.attempts import VlmEngine
 
 INITIAL_IN_FLIGHT = 8
 
@@ -20,9 +21,15 @@ def engine_resources(settings: Settings) -> EngineResources:
     )
 
 
-def _engine(settings: Settings, url: str | None, model: str | None) -> VlmEngine | None:
+def _engine(settings: Settings, url: str | None, model: str | None) -> "VlmEngine | None":
     if not (url and model):
         return None
+    # The model tier's client (httpx, jsonschema) loads only where a tier is configured.
+    from pipeline.model.attempts import VlmEngine
+    from pipeline.model.backpressure import BackpressureConfig
+    from pipeline.model.client import VlmClient, VlmClientConfig
+    from pipeline.model.retry import RetryPolicy
+
     client = VlmClient(
         VlmClientConfig(
             base_url=url,

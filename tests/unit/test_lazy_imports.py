@@ -17,20 +17,27 @@ OCR_ASR_VISION = ("onnxruntime", "rapidocr", "rapidocr_onnxruntime", "cv2", "moo
 """Loaded only by a scanned page, a picture or speech (and pymupdf4llm, which pulls them)."""
 FORMAT_READERS = ("docx", "openpyxl", "pptx", "odf", "markdown_it", "striprtf", "extract_msg")
 """Loaded only by an office, text or mail file."""
+PIPELINE_WORK = (
+    "pipeline.engines.catalog",
+    "pipeline.chunking.documents",
+    "pipeline.local.pdf_page",
+)
+"""What an isolated worker leaves to its zygote and children."""
 BROKER_AND_WEB = ("celery", "billiard", "fastapi", "starlette", "uvicorn")
 """(kombu's and redis's exception classes are loaded: the reaper catches them.)"""
 
 _LOADED = (
     "import json, sys\n"
     "names = {names!r}\n"
-    "print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in names)))\n"
+    "print(json.dumps(sorted(n for n in sys.modules if n in names or n.split('.')[0] in names)))\n"
 )
 
 
 def _loaded_after(
     code: str, names: tuple[str, ...], *args: str, env: dict[str, str] | None = None
 ) -> list[str]:
-    """The modules among `names` (top-level packages) loaded after `code` ran."""
+    """The modules among `names` (modules, or top-level packages with all their modules)
+    loaded after `code` ran."""
     completed = subprocess.run(
         [sys.executable, "-c", code + "\n" + _LOADED.format(names=names), *args],
         cwd=REPO_ROOT,
@@ -91,5 +98,5 @@ def test_the_embedded_ingest_process_loads_no_broker_web_or_ocr(
         "    code = main(['ingest', sys.argv[1], '--json'])\n"
         "assert code == 0, code\n"
     )
-    names = (*BROKER_AND_WEB, *OCR_ASR_VISION, *FORMAT_READERS, "pymupdf4llm")
+    names = (*BROKER_AND_WEB, *OCR_ASR_VISION, *FORMAT_READERS, "pymupdf4llm", *PIPELINE_WORK)
     assert _loaded_after(code, names, str(pdf), env=worker_environment(settings)) == []

@@ -9,7 +9,6 @@ from pipeline.engines.resources import EngineResources
 from schemas.settings import Settings
 from workers.isolation.messages import DocumentPlan, PlanRequest, RunAnswers, RunRequest
 from workers.isolation.pool import IsolationPool
-from workers.isolation.work import plan_document, run_chunk, run_chunks
 
 __all__ = ["ChunkRunner", "InProcessRunner", "make_runner"]
 
@@ -39,12 +38,18 @@ class InProcessRunner:
         self._registry = registry
 
     def run_chunk(self, job: ChunkJob) -> ExtractionResult:
+        from workers.isolation.work import run_chunk
+
         return run_chunk(RunRequest(job), self._resources, self._registry)
 
     def run_chunks(self, jobs: Sequence[ChunkJob]) -> RunAnswers:
+        from workers.isolation.work import run_chunks
+
         return run_chunks(jobs, self._resources, self._registry)
 
     def plan_document(self, request: PlanRequest) -> DocumentPlan:
+        from workers.isolation.work import plan_document
+
         return plan_document(request)
 
     def close(self) -> None:
@@ -52,9 +57,15 @@ class InProcessRunner:
 
 
 def make_runner(
-    settings: Settings, resources: EngineResources, registry: EngineRegistry
+    settings: Settings, resources: EngineResources, registry: EngineRegistry | None = None
 ) -> ChunkRunner:
-    """The runner `settings.isolation` names."""
+    """The runner `settings.isolation` names (in-process: with `registry`, else the default
+    one). The pipeline's engines and chunker are imported only by the runner that runs them:
+    a worker whose work is isolated leaves them to its zygote."""
     if settings.isolation == "off":
+        if registry is None:
+            from pipeline.engines.catalog import default_registry
+
+            registry = default_registry()
         return InProcessRunner(resources, registry)
     return IsolationPool(settings)
