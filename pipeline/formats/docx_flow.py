@@ -28,7 +28,7 @@ from pipeline.formats.docx_styles import (
 from pipeline.formats.docx_tables import table_grid
 from pipeline.formats.omml import MATH_NS, omml_latex
 from pipeline.formats.ooxml import q
-from pipeline.formats.pictures import PictureRef
+from pipeline.formats.pictures import PictureRef, alt_text
 from schemas.blocks import Block, BlockKind
 
 __all__ = ["FlowContext", "Walked", "paragraph_text", "walk_body"]
@@ -201,7 +201,7 @@ def _picture(rel_id: str | None, alt: str, context: FlowContext, parts: _Paragra
 
 def _alt_text(element: etree._Element) -> str:
     for properties in element.iter(q("wp:docPr")):
-        text = properties.get("descr") or properties.get("title") or ""
-        if text.strip():
-            return " ".join(text.split())
+        text = alt_text(properties.get("descr")) or alt_text(properties.get("title"))
+        if text:
+            return text
     return ""

@@ -18,7 +18,7 @@ from lxml import etree
 
 from pipeline.formats.content import block, table_block
 from pipeline.formats.grid import GridBuilder
-from pipeline.formats.pictures import PictureRef
+from pipeline.formats.pictures import PictureRef, alt_text
 from schemas.blocks import Block, BlockKind, TableGrid
 
 __all__ = ["ODF_NS", "OdfFlow", "list_styles", "o"]
@@ -230,8 +230,8 @@ class OdfFlow:
 def _frame_alt(frame: etree._Element) -> str:
     for name in ("svg:title", "svg:desc"):
         element = frame.find(o(name))
-        if element is not None and (element.text or "").strip():
-            return " ".join((element.text or "").split())
+        if element is not None and alt_text(element.text):
+            return alt_text(element.text)
     return ""
 
 

@@ -1,12 +1,13 @@
 """Embedded pictures as figure blocks in the flow and as image chunks of their own.
 
 A reader puts a `figure` block where the picture sits (its alt text or description as the
-block's text) and records a `PictureRef`; at chunking time every member worth a job (see
-`pipeline.sources.embedded_images`) becomes one `image` chunk whose `part` is the member name,
-placed right after the section or slide that shows it, so it is OCRed on the local tier or read
-by the MoE tier with a budget like any image.
+block's text, a bare file name ignored) and records a `PictureRef`; at chunking time every
+member worth a job (see `pipeline.sources.embedded_images`) becomes one `image` chunk whose
+`part` is the member name, placed right after the section or slide that shows it, so it is
+OCRed on the local tier or read by the MoE tier with a budget like any image.
 """
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,16 @@ from pipeline.sources.embedded_images import probe_member_image
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind
 
-__all__ = ["PictureRef", "picture_chunks"]
+__all__ = ["PictureRef", "alt_text", "picture_chunks"]
+
+_FILE_NAME = re.compile(r"^[^\s/\\]{1,200}\.(png|jpe?g|gif|bmp|tiff?|webp|emf|wmf|svg)$", re.I)
+
+
+def alt_text(text: str | None) -> str:
+    """A picture's description as a figure's text: white space collapsed; a bare file name
+    (`image.png`, what python-pptx and some editors write by default) is no description."""
+    collapsed = " ".join((text or "").split())
+    return "" if _FILE_NAME.match(collapsed) else collapsed
 
 
 @dataclass(frozen=True)

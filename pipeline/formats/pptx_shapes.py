@@ -24,7 +24,7 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pipeline.formats.content import NO_BOX, block, table_block
 from pipeline.formats.grid import GridBuilder
 from pipeline.formats.ooxml import q
-from pipeline.formats.pictures import PictureRef
+from pipeline.formats.pictures import PictureRef, alt_text
 from pipeline.formats.sheets import display_value
 from schemas.blocks import BBox, Block, BlockKind, TableGrid
 
@@ -206,9 +206,9 @@ def _pictures(shape: Any, part: Any, box: BBox, out: SlideBlocks) -> None:
 
 def _alt_text(element: Any) -> str:
     for properties in element.iter(q("p:cNvPr")):
-        text = properties.get("descr") or ""
-        if text.strip():
-            return " ".join(text.split())
+        text = alt_text(properties.get("descr"))
+        if text:
+            return text
     return ""
 
 

@@ -188,3 +188,18 @@ def test_sections_join_plainly_and_sheets_mark_each_sheet_once() -> None:
     assert book.data["markdown"] == (
         "<!-- sheet 1: Data -->\n\nrows 1\n\nrows 2\n\n<!-- sheet 2: Notes - -&gt; x -->\n\nnotes"
     )
+
+
+@pytest.mark.parametrize(
+    ("described", "text"),
+    [
+        ("image.png", ""),
+        ("  Logo   with text ", "Logo with text"),
+        ("Picture 3", "Picture 3"),
+        (None, ""),
+    ],
+)
+def test_a_bare_file_name_is_no_alt_text(described: str | None, text: str) -> None:
+    from pipeline.formats.pictures import alt_text
+
+    assert alt_text(described) == text
