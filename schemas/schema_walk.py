@@ -19,6 +19,8 @@ _SCHEMA_VALUES = (
     "unevaluatedProperties",
 )
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+SCHEMA_MAPS, SCHEMA_VALUES, SCHEMA_LISTS = _SCHEMA_MAPS, _SCHEMA_VALUES, _SCHEMA_LISTS
+"""Keywords holding a map of subschemas, one subschema, a list of subschemas."""
 
 
 @dataclass(frozen=True)

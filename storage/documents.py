@@ -15,6 +15,7 @@ from schemas.enums import DocumentStatus, ErrorCategory, JobState
 from schemas.listing_query import PageAfter
 from schemas.plans import JobPlan
 from storage.blobs import StoredBlob
+from storage.extraction_schemas import current_schema_version
 from storage.listing_filters import newest_after
 from storage.models import Document, DocumentMember, Job, new_id
 from storage.runs import RecordedChunks, assign_runs
@@ -76,6 +77,7 @@ def create_document(
         size_bytes=blob.size_bytes,
         dedupe_key=key,
         options=options,
+        schema_version=current_schema_version(session, options.get("schema")),
         status=DocumentStatus.QUEUED,
         enqueued_at=utcnow(),
     )

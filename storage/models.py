@@ -62,7 +62,6 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
     depth: Mapped[int] = mapped_column(Integer, default=0)
     """0 for an upload; a member of a container is one deeper than its container."""
     children_total: Mapped[int] = mapped_column(Integer, default=0)
@@ -70,6 +69,8 @@ class Document(Base):
     """Members not finished yet: the document stays processing until this reaches 0."""
     children_failed: Mapped[int] = mapped_column(Integer, default=0)
     """Members that ended failed or partial, or were refused (the document is then partial)."""
+    schema_version: Mapped[int | None] = mapped_column(Integer)
+    """The version of the `schema` option's schema the document is extracted with."""
 
     jobs: Mapped[list["Job"]] = relationship(back_populates="document", lazy="raise")
 
@@ -177,16 +178,53 @@ class DocumentResult(Base):
     )
     kind: Mapped[str] = mapped_column(String(50))
     data: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    """1 for the first result; each reprocess makes the next (earlier ones: the history)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class DocumentResultHistory(Base):
+    """A result a reprocess replaced, kept as it was."""
+
+    __tablename__ = "document_result_history"
+    __table_args__ = (
+        UniqueConstraint("document_id", "generation", name="uq_result_history_generation"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(50))
+    data: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    schema_name: Mapped[str | None] = mapped_column(String(64))
+    schema_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ExtractionSchema(Base):
-    """A named JSON schema that documents can ask the model tier to fill, page by page."""
+    """A named JSON schema that documents can ask the model tier to fill, page by page: its
+    latest version (every version: `ExtractionSchemaVersion`)."""
 
     __tablename__ = "extraction_schemas"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    json_schema: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    description: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExtractionSchemaVersion(Base):
+    """One registered version of a named schema; versions are never changed or removed."""
+
+    __tablename__ = "extraction_schema_versions"
+
+    name: Mapped[str] = mapped_column(
+        ForeignKey("extraction_schemas.name", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
     json_schema: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,12 +3,12 @@
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES
-from storage.models import Document, DocumentResult, Extraction, Job
+from storage.models import Document, DocumentResult, DocumentResultHistory, Extraction, Job
 from storage.types import utcnow
 
 
@@ -35,7 +35,10 @@ def save_document_result(
         return None
     existing = get_document_result(session, document_id)
     if existing is None:
-        result = DocumentResult(document_id=document_id, kind=kind, data=data)
+        generation = result_generation(session, document_id)
+        result = DocumentResult(
+            document_id=document_id, kind=kind, data=data, generation=generation
+        )
         try:
             with session.begin_nested():
                 session.add(result)
@@ -48,6 +51,22 @@ def save_document_result(
     existing.data = data
     session.flush()
     return existing
+
+
+def result_generation(session: Session, document_id: str) -> int:
+    """The generation the document's result has or will have: the stored one's, else one
+    more than the last kept in the history (1 when there is none)."""
+    current = session.scalar(
+        select(DocumentResult.generation).where(DocumentResult.document_id == document_id)
+    )
+    if current is not None:
+        return current
+    last = session.scalar(
+        select(func.max(DocumentResultHistory.generation)).where(
+            DocumentResultHistory.document_id == document_id
+        )
+    )
+    return (last or 0) + 1
 
 
 def unfinalized_documents(session: Session, older_than_seconds: float) -> list[str]:

@@ -3,15 +3,30 @@
 import logging
 
 from pipeline.assemble.document import JobSnapshot, assemble_document
+from pipeline.assemble.schema_result import SchemaVersion, schema_result_keys
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES
-from storage.database import transaction
+from storage.database import Session, transaction
 from storage.documents import get_document
+from storage.extraction_schemas import get_schema, get_schema_version
 from storage.families import member_summaries, settle_member
-from storage.results import job_rows_with_extractions, save_document_result
+from storage.results import job_rows_with_extractions, result_generation, save_document_result
 from storage.webhook_events import record_document_events
 from workers.context import WorkerContext
 
 logger = logging.getLogger(__name__)
+
+
+def _schema_of(session: Session, name: object, version: int | None) -> SchemaVersion | None:
+    """The schema version the document's answers were made with (its merge rules)."""
+    if not isinstance(name, str):
+        return None
+    row = get_schema_version(session, name, version) if version is not None else None
+    if row is None:
+        latest = get_schema(session, name)
+        if latest is None:
+            return SchemaVersion(name, version, {})
+        return SchemaVersion(name, latest.version, latest.json_schema)
+    return SchemaVersion(name, row.version, row.json_schema)
 
 
 def finalize_document(context: WorkerContext, document_id: str) -> bool:
@@ -39,8 +54,12 @@ def finalize_document(context: WorkerContext, document_id: str) -> bool:
             for job, extraction in job_rows_with_extractions(session, document_id)
         ]
         members = member_summaries(session, document_id) if document.children_total else None
+        schema = _schema_of(session, document.options.get("schema"), document.schema_version)
+        generation = result_generation(session, document_id)
     result = assemble_document(media_type, snapshots)
     data = result.data if members is None else {**result.data, "members": members}
+    if schema is not None:
+        data = {**data, **schema_result_keys(schema, snapshots, generation)}
     with transaction(context.sessions) as session:
         if save_document_result(session, document_id, result.kind, data) is None:
             return False

@@ -10,7 +10,7 @@ from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, Tier
 from storage.database import transaction
 from storage.documents import get_document
-from storage.extraction_schemas import get_schema
+from storage.extraction_schemas import get_schema, get_schema_version
 from storage.ledger import (
     Transition,
     claim_job,
@@ -64,11 +64,12 @@ def run_job(
         budget = job.budget
         sha256 = document.sha256
         schema_name = document.options.get("schema") if tier is Tier.MOE else None
+        schema_version = document.schema_version
         attempts = job.attempts
     path = context.blobs.path_for(sha256)
     with context.heartbeat.hold(job_id, owner, max_seconds=settings.job_deadline_seconds):
         try:
-            schema = _schema_request(context, schema_name)
+            schema = _schema_request(context, schema_name, schema_version)
             job_spec = ChunkJob(path=path, chunk=chunk, tier=tier, budget=budget, schema=schema)
             outcome: ExtractionResult | PipelineError = context.isolation.run_chunk(job_spec)
         except PipelineError as error:
@@ -117,18 +118,27 @@ def _apply(context: WorkerContext, job_id: str, owner: str, decision: Decision) 
     return JobOutcome(job_id, "failed", error.category.value)
 
 
-def _schema_request(context: WorkerContext, name: str | None) -> SchemaRequest | None:
-    """The registered schema a document asked for; unknown names fail the job clearly."""
+def _schema_request(
+    context: WorkerContext, name: str | None, version: int | None
+) -> SchemaRequest | None:
+    """The registered schema (at the version the document records; the latest for one
+    recorded before versions) a document asked for; unknown names fail the job clearly."""
     if name is None:
         return None
     with transaction(context.sessions) as session:
-        row = get_schema(session, name)
-        if row is None:
+        row = get_schema(session, name) if version is None else None
+        if version is None and row is not None:
+            version = row.version
+        chosen = row if row is not None else get_schema_version(session, name, version or 0)
+        if chosen is None:
             raise PipelineError(
                 ErrorCategory.INVALID_OPTIONS, f"no schema is registered as {name!r}"
             )
         return SchemaRequest(
-            name=row.name, json_schema=row.json_schema, description=row.description
+            name=name,
+            json_schema=chosen.json_schema,
+            description=chosen.description,
+            version=version,
         )
 
 

@@ -191,7 +191,8 @@ def _page_summary(job: JobSnapshot) -> PageSummary:
         text = str(job.data.get("text", ""))
         markdown = job.data.get("markdown")
         blocks = _blocks(job.data)
-        fields = job.data.get("fields")
+        # A schema extraction's fields are the document's (merged: schema_result.py).
+        fields = job.data.get("fields") if job.extraction_kind != "schema_extraction" else None
     error = None
     if job.state == "failed" and job.error_category:
         error = {"category": job.error_category, "message": job.error_message or ""}

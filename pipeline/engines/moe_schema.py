@@ -3,6 +3,7 @@ valid against the schema, next to the text the local tier read from the same pag
 
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -15,6 +16,7 @@ from pipeline.engines.resources import EngineResources
 from pipeline.engines.visual_inputs import decode_picture, frame_provenance
 from pipeline.errors import InvalidChunkError
 from pipeline.local.pdfium_page import pdfium_page_picture
+from pipeline.model.grounding import Word
 from pipeline.model.render import RenderedImage, render_image, render_pdf_page
 from pipeline.model.schema_fields import (
     SCHEMA_EXTRACTION,
@@ -43,41 +45,51 @@ class MoeSchemaEngine:
         budget = visual_budget(job)
         provenance: dict[str, Any] = {"page_number": job.chunk.seq + 1}
         with ExitStack() as pins:  # a MuPDF document stays pinned while the model reads it
-            text, render = _visual_source(job, resources, pins, provenance)
-            outcome = extract_fields(schema, budget, render, engine)
+            source = _visual_source(job, resources, pins, provenance)
+            outcome = extract_fields(schema, budget, source.render, engine)
         return ExtractionResult(
             kind=SCHEMA_EXTRACTION,
-            data=schema_extraction_data(schema, outcome, text),
+            data=schema_extraction_data(schema, outcome, source.text, source.words),
             provenance=provenance,
             engine=f"vllm:{outcome.model}",
             usage=model_usage(outcome),
         )
 
 
+@dataclass(frozen=True)
+class _Source:
+    """The text the local tier reads next to the fields, its words with their boxes (for
+    grounding the answer), and how to render the chunk."""
+
+    text: str
+    render: Callable[[VisualBudget], RenderedImage]
+    words: tuple[Word, ...] = ()
+
+
 def _visual_source(
     job: ChunkJob, resources: EngineResources, pins: ExitStack, provenance: dict[str, Any]
-) -> tuple[str, Callable[[VisualBudget], RenderedImage]]:
-    """The text the local tier reads next to the fields, and how to render the chunk."""
+) -> _Source:
     if job.chunk.kind is not ChunkKind.PDF_PAGE:
         provenance.update(frame_provenance(job))
-        return "", partial(render_image, decode_picture(job))
+        return _Source("", partial(render_image, decode_picture(job)))
     if read_by_pdfium(job):
         text, picture = pdfium_page_picture(job.path, page_index(job))
-        return text, partial(render_image, picture)
+        return _Source(text, partial(render_image, picture))
     document = pins.enter_context(resources.pdfs.open(job.path))
     return _pdf_page_source(document, page_index(job), job)
 
 
-def _pdf_page_source(
-    document: pymupdf.Document, index: int, job: ChunkJob
-) -> tuple[str, Callable[[VisualBudget], RenderedImage]]:
-    """The page's text layer (when it has one) and a renderer holding MuPDF's lock."""
+def _pdf_page_source(document: pymupdf.Document, index: int, job: ChunkJob) -> _Source:
+    """The page's text layer and words (when it has one) and a renderer holding MuPDF's lock."""
+    words: tuple[Word, ...] = ()
     with (
         MUPDF_LOCK,
         mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {index + 1} cannot be read"),
     ):
         page = document.load_page(index)
         text = page.get_text("text").strip() if job.chunk.has_text_layer else ""
+        if job.chunk.has_text_layer:
+            words = tuple(Word(*entry[:5]) for entry in page.get_text("words"))
 
     def render(step: VisualBudget) -> RenderedImage:
         with (
@@ -86,4 +98,4 @@ def _pdf_page_source(
         ):
             return render_pdf_page(page, step)
 
-    return text, render
+    return _Source(text, render, words)

@@ -15,6 +15,8 @@ from storage.migrate import (
 def test_sqlite_migrates_from_empty_and_reports_pending(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     assert pending_revisions(engine) == [
+        "0014",
+        "0013",
         "0012",
         "0011",
         "0010",
