@@ -540,3 +540,44 @@ def test_members_staged_by_a_killed_worker_are_removed_with_the_leftovers(
     (staging / "member-000001").write_bytes(b"orphan")
     assert context.blobs.remove_leftovers(older_than_seconds=-1) == 1
     assert not staging.exists()
+
+
+def test_outlook_message_attachments_become_members(context: WorkerContext, tmp_path: Path) -> None:
+    from tests.support.compound_files import build_msg
+
+    message = build_msg(
+        subject="Files",
+        sender="alice@example.org",
+        to="bob@example.org",
+        cc="",
+        date="Mon, 30 Nov 2026 08:00:00 +0000",
+        body="Two files attached.",
+        html=None,
+        attachments=[
+            ("report.pdf", "application/pdf", pdf_bytes(tmp_path)),
+            ("files.zip", "application/zip", zip_bytes({"in/a.pdf": pdf_bytes(tmp_path, 2)})),
+        ],
+    )
+    message_id = _ingest(context, message, "mail.msg")
+    _drain(context)
+    assert _family(context, message_id) == {
+        "status": "done",
+        "error": None,
+        "depth": 0,
+        "members": [
+            ("report.pdf", _leaf(1)),
+            (
+                "files.zip",
+                {
+                    "status": "done",
+                    "error": None,
+                    "depth": 1,
+                    "members": [("in/a.pdf", _leaf(2))],
+                },
+            ),
+        ],
+    }
+    with transaction(context.sessions) as session:
+        document = session.get(Document, message_id)
+        assert document is not None
+        assert (document.media_type, document.jobs_total) == ("application/vnd.ms-outlook", 1)
