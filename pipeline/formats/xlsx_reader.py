@@ -2,14 +2,18 @@
 last computed, empty when it never was), as displayed; one table per visible sheet.
 
 Hidden and very hidden sheets are skipped (they are not what the reader of the workbook sees;
-the chunk list says which sheets were read). Hidden rows and columns are kept. Files up to
-`FULL_LOAD_BYTES` are loaded whole, which gives merged cells; larger ones are streamed
-(`read_only=True`), without merges. openpyxl parses XML with defusedxml (entity declarations
-refused). Its failures (`InvalidFileException`, `BadZipFile`, `KeyError` for a missing part,
-XML errors, `ValueError`, `TypeError`) become `corrupt_file`; a sheet whose part is missing
-(openpyxl drops it silently) keeps its chunk, which fails alone as `page_error`.
+the chunk list says which sheets were read). Hidden rows and columns are kept. The workbook is
+streamed (`read_only=True`): a sheet's XML is parsed only when its rows are read, so a chunk's
+job parses its own sheet only, up to the end of its row range (its table's columns are those
+of the rows it read, the header's included); merged ranges, which streaming does not give,
+are read from the sheet's `mergeCell` elements (`sheet_merges`). openpyxl parses XML with
+defusedxml (entity declarations refused). Its failures (`InvalidFileException`,
+`BadZipFile`, `KeyError` for a missing part, XML errors, `ValueError`, `TypeError`) become
+`corrupt_file`; a sheet whose part is missing (openpyxl drops it silently) keeps its chunk,
+which fails alone as `page_error`.
 """
 
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -19,6 +23,7 @@ from typing import Any, BinaryIO
 
 import openpyxl
 from lxml import etree
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
 from pipeline.errors import PipelineError, SourceError
@@ -37,11 +42,14 @@ from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, MediaType
 from schemas.extractions import PageContentData
 
-__all__ = ["FULL_LOAD_BYTES", "XlsxReader"]
+__all__ = ["XlsxReader", "listed_sheets", "sheet_merges"]
 
-FULL_LOAD_BYTES = 20 * 1024 * 1024
 _WORKBOOK_PART = "xl/workbook.xml"
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_MERGE_CELLS = re.compile(rb"<(?:\w{1,20}:)?mergeCells[\s>]")
+_MERGE_REF = re.compile(
+    rb"<(?:\w{1,20}:)?mergeCell\s[^>]{0,200}?ref=\"([A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}[0-9]{1,7})\""
+)
 _ERRORS = (
     InvalidFileException,
     zipfile.BadZipFile,
@@ -78,12 +86,32 @@ class XlsxReader:
                 seq += 1
 
     def read(self, path: Path, chunk: ChunkDescriptor) -> PageContentData:
-        for sheet in read_xlsx(path, only=chunk.part):
+        for sheet in read_xlsx(path, only=chunk.part, row_limit=chunk.row_end):
             return page_content(sheet_blocks(sheet, chunk), self.name)
         raise SourceError(
             ErrorCategory.PAGE_ERROR,
             f"sheet {chunk.part!r} is listed in the workbook but its part is missing or unreadable",
         )
+
+
+def sheet_merges(path: Path, member: str) -> list[Merge]:
+    """The merged ranges of the sheet stored at `member` (0-based, inclusive), from its
+    `mergeCell ref="A1:B2"` elements: a byte search, since they sit after all the rows."""
+    if not member:
+        return []
+    data = read_member(path, member.lstrip("/"))
+    start = _MERGE_CELLS.search(data)
+    if start is None:
+        return []
+    merges: list[Merge] = []
+    for found in _MERGE_REF.finditer(data, start.start()):
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(found.group(1).decode())
+        except (ValueError, TypeError):
+            continue
+        if None not in (min_col, min_row, max_col, max_row):
+            merges.append((min_row - 1, min_col - 1, max_row - 1, max_col - 1))
+    return merges
 
 
 def listed_sheets(path: Path) -> list[tuple[str, str]]:
@@ -99,19 +127,18 @@ def listed_sheets(path: Path) -> list[tuple[str, str]]:
     ]
 
 
-def read_xlsx(path: Path, only: str | None = None) -> list[SheetRows]:
+def read_xlsx(path: Path, only: str | None = None, row_limit: int | None = None) -> list[SheetRows]:
     """The visible sheets (or only the one named `only`) as displayed rows."""
     check_container(path)
-    streamed = path.stat().st_size > FULL_LOAD_BYTES
     with path.open("rb") as handle:  # a file object: openpyxl judges a *name* by its suffix
-        return _read_workbook(handle, streamed, only)
+        return _read_workbook(path, handle, only, row_limit)
 
 
-def _read_workbook(handle: BinaryIO, streamed: bool, only: str | None) -> list[SheetRows]:
+def _read_workbook(
+    path: Path, handle: BinaryIO, only: str | None, row_limit: int | None
+) -> list[SheetRows]:
     with _openpyxl_errors("the XLSX cannot be read"):
-        workbook = openpyxl.load_workbook(
-            handle, read_only=streamed, data_only=True, keep_links=False
-        )
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
     try:
         sheets = []
         for worksheet in workbook.worksheets:
@@ -120,25 +147,26 @@ def _read_workbook(handle: BinaryIO, streamed: bool, only: str | None) -> list[S
             if only is not None and worksheet.title != only:
                 continue
             with _openpyxl_errors(f"sheet {worksheet.title!r} cannot be read", page=True):
-                sheets.append(_sheet_rows(worksheet, streamed))
+                sheets.append(_sheet_rows(path, worksheet, row_limit))
         return sheets
     finally:
         with _openpyxl_errors("the XLSX cannot be closed"):
             workbook.close()
 
 
-def _sheet_rows(worksheet: Any, streamed: bool) -> SheetRows:
-    rows = [
-        [display_value(cell.value, getattr(cell, "number_format", "General")) for cell in row]
-        for row in worksheet.iter_rows()
-    ]
-    merges: list[Merge] = []
-    if not streamed:
-        for merged in worksheet.merged_cells.ranges:
-            merges.append(
-                (merged.min_row - 1, merged.min_col - 1, merged.max_row - 1, merged.max_col - 1)
-            )
-    sheet = used_range(rows, merges)
+def _sheet_rows(path: Path, worksheet: Any, row_limit: int | None) -> SheetRows:
+    """The sheet's displayed rows; with `row_limit`, parsing stops once that many rows of the
+    used range (counted from its first non-empty row) are read."""
+    rows: list[list[str]] = []
+    top: int | None = None
+    for row in worksheet.iter_rows():
+        texts = [display_value(c.value, getattr(c, "number_format", "General")) for c in row]
+        rows.append(texts)
+        if top is None and any(texts):
+            top = len(rows) - 1
+        if row_limit is not None and top is not None and len(rows) - top >= row_limit:
+            break
+    sheet = used_range(rows, sheet_merges(path, getattr(worksheet, "_worksheet_path", "")))
     sheet.name = worksheet.title
     return sheet
 
