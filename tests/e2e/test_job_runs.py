@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from schemas.settings import Settings
-from storage.database import make_session_factory, transaction
+from storage.database import make_engine, make_session_factory, transaction
 from storage.models import Job
 from tests.support.api import upload, wait_until_finished
+from tests.support.cli import ingest_cli, reports_by_name
 from tests.support.documents import make_text_pdf
 from tests.support.private_redis import PrivateRedis
 from tests.support.workers import celery_worker
@@ -47,6 +48,13 @@ def settings(postgres_engine: Engine, private_broker: PrivateRedis, tmp_path: Pa
         job_deadline_seconds=5.0,
         max_attempts=2,
     )
+
+
+def _poisoned_pdf(path: Path, pages: int) -> Path:
+    make_text_pdf(path, pages)
+    with path.open("ab") as stream:
+        stream.write(hook_marker("segfault", f"seq-{POISONED_SEQ}"))
+    return path
 
 
 def _jobs(engine: Engine, document_id: str) -> list[tuple[int, str, str | None, int]]:
@@ -86,10 +94,7 @@ def test_forty_pages_take_one_message_per_run(
 def test_a_poisoned_page_fails_alone_and_its_run_succeeds(
     api: TestClient, settings: Settings, postgres_engine: Engine, tmp_path: Path, pool: str
 ) -> None:
-    pdf = tmp_path / "poisoned.pdf"
-    make_text_pdf(pdf, 20)
-    with pdf.open("ab") as stream:
-        stream.write(hook_marker("segfault", f"seq-{POISONED_SEQ}"))
+    pdf = _poisoned_pdf(tmp_path / "poisoned.pdf", 20)
     with celery_worker(settings, tmp_path, concurrency=2, pool=pool) as worker:
         document = wait_until_finished(api, upload(api, pdf), WAIT_SECONDS)
         log = worker.log()
@@ -103,3 +108,34 @@ def test_a_poisoned_page_fails_alone_and_its_run_succeeds(
     assert {attempts for seq, _, _, attempts in jobs if seq != POISONED_SEQ} == {1}
     assert "greenhouse.run_job_run" in log
     assert "WorkerLostError" not in log
+
+
+def test_embedded_ingest_runs_runs_and_a_poisoned_page_fails_alone(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    _poisoned_pdf(folder / "poisoned.pdf", 20)
+    make_text_pdf(folder / "clean.pdf", 40)
+    settings = sqlite_settings.model_copy(
+        update={"test_hooks": True, "job_deadline_seconds": 5.0, "max_attempts": 2}
+    )
+    # Five runs (16 + 4 pages, 16 + 16 + 8) for two processes: the runs are the pool's units.
+    result = ingest_cli(settings, str(folder), "--json", "--processes", "2")
+    assert result.returncode == 1, result.stderr  # one document is partial
+    reports = reports_by_name(result.stdout)
+    assert reports["clean.pdf"]["status"] == "done"
+    poisoned = reports["poisoned.pdf"]
+    assert poisoned["status"] == "partial"
+    assert (poisoned["jobs"]["succeeded"], poisoned["jobs"]["failed"]) == (19, 1)
+    engine = make_engine(settings.database_url)
+    try:
+        jobs = _jobs(engine, poisoned["id"])
+        clean = _jobs(engine, reports["clean.pdf"]["id"])
+    finally:
+        engine.dispose()
+    assert [job for job in jobs if job[1] != "succeeded"] == [
+        (POISONED_SEQ, "failed", "crashed", 2)
+    ]
+    assert {attempts for seq, _, _, attempts in jobs if seq != POISONED_SEQ} == {1}
+    assert {attempts for *_, attempts in clean} == {1}
