@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from api import (
     routes_deletion,
     routes_documents,
+    routes_exports,
     routes_extractions,
     routes_files,
     routes_health,
     routes_jobs,
     routes_keys,
     routes_metrics,
+    routes_reprocess,
     routes_result_listing,
     routes_results,
     routes_schemas,
@@ -82,7 +84,9 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     app.include_router(routes_health.router)
     app.include_router(routes_documents.router)
     app.include_router(routes_results.router)
+    app.include_router(routes_reprocess.router)
     app.include_router(routes_result_listing.router)
+    app.include_router(routes_exports.router)
     app.include_router(routes_files.router)
     app.include_router(routes_deletion.router)
     app.include_router(routes_jobs.router)

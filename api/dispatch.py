@@ -2,11 +2,12 @@
 
 import logging
 import threading
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from celery import Celery
 
-from schemas.tasks import CHUNK_DOCUMENT_TASK, INGEST_QUEUE
+from schemas.tasks import CHUNK_DOCUMENT_TASK, INGEST_QUEUE, RUN_JOB_TASK
 from storage.database import SessionFactory
 from storage.outbox import FLUSH_BATCH, FlushResult, flush_outbox
 
@@ -20,8 +21,17 @@ class Dispatcher(Protocol):
         """Queue chunking of the document."""
 
 
+@runtime_checkable
+class JobDispatcher(Protocol):
+    """Hands committed queued jobs to the workers (a reprocessed document's)."""
+
+    def dispatch_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
+        """Queue (job id, queue name) pairs."""
+
+
 class CeleryDispatcher:
-    """Sends `greenhouse.chunk_document` to the ingest queue on the broker."""
+    """Sends `greenhouse.chunk_document` to the ingest queue on the broker (and
+    `greenhouse.run_job` for a reprocessed document's jobs)."""
 
     def __init__(self, broker_url: str) -> None:
         self._app = Celery("greenhouse-api", broker=broker_url)
@@ -31,6 +41,10 @@ class CeleryDispatcher:
         self._app.send_task(
             CHUNK_DOCUMENT_TASK, kwargs={"document_id": document_id}, queue=INGEST_QUEUE
         )
+
+    def dispatch_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
+        for job_id, queue in jobs:
+            self._app.send_task(RUN_JOB_TASK, kwargs={"job_id": job_id}, queue=queue)
 
 
 class NoBrokerDispatcher:

@@ -102,6 +102,7 @@ def _stored_result(session: Session, document: Document, caller: Caller) -> Docu
             kind=result.kind,
             data=_disclosed(result.data, caller.is_admin),
             created_at=result.created_at,
+            generation=result.generation,
         )
     if document.status not in TERMINAL_DOCUMENT_STATUSES:
         raise ApiError(409, "not_finished", f"document {document.id} is still {document.status}")

@@ -1,8 +1,9 @@
 """/v1/schemas: the named JSON schemas documents can be extracted into."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 
@@ -11,15 +12,25 @@ from api.errors import ApiError, not_found
 from api.openapi import errors
 from api.pagination import decode_name_cursor, encode_name_cursor
 from api.state import ApiState, api_state
-from schemas.api import SchemaIn, SchemaOut, SchemaPage, SchemaSummary
+from schemas.api import (
+    SchemaIn,
+    SchemaOut,
+    SchemaPage,
+    SchemaSummary,
+    SchemaVersionOut,
+    SchemaVersionSummary,
+)
 from schemas.json_schema_subset import describe_unsupported
+from schemas.merge_rules import find_merge_rule_problems
 from schemas.schema_limits import find_oversized, find_unstorable
 from storage.database import transaction
 from storage.extraction_schemas import (
     SchemaConflictError,
     get_schema,
+    get_schema_version,
     list_schemas,
     register_schema,
+    schema_versions,
 )
 from storage.models import ExtractionSchema
 
@@ -37,17 +48,19 @@ State = Annotated[ApiState, Depends(api_state)]
     },
 )
 def create(body: SchemaIn, response: Response, state: State, caller: AdminCaller) -> SchemaOut:
-    """Register a schema: 201, or 200 when the same schema is registered again; 409 when the
-    name holds a different one; 422 when the schema is too large or too deep, holds values a
+    """Register a schema: 201 for a new name (version 1) or a changed schema under a known name
+    (the next version; earlier versions stay readable), 200 when the latest version is
+    registered again; 409 when another registration of the name committed at the same time;
+    422 when the schema is too large or too deep, holds values a
     JSON column cannot store, is invalid, or is outside what structured output can enforce
-    (unsupported keywords, `$ref` cycles or dangling `$ref`s, unsafe `pattern`s), with the
-    offending JSON pointers in `detail`."""
+    (unsupported keywords, `$ref` cycles or dangling `$ref`s, unsafe `pattern`s) or misuses
+    `x-greenhouse-merge`, with the offending JSON pointers in `detail`."""
     del caller
     check_registrable(body.json_schema)
     try:
         with transaction(state.sessions) as session:
             row, created = register_schema(session, body.name, body.json_schema, body.description)
-            out = _out(row)
+            out = _out(row, schema_versions(session, row.name))
     except SchemaConflictError as exc:
         raise ApiError(409, "schema_exists", str(exc)) from exc
     if not created:
@@ -79,13 +92,32 @@ def list_all(
 
 @router.get("/{name}", response_model=SchemaOut, responses=errors(404))
 def show(name: str, state: State, caller: ReadCaller) -> SchemaOut:
-    """One schema, with its body."""
+    """One schema: its latest version's body, and the list of its versions."""
     del caller
     with transaction(state.sessions) as session:
         row = get_schema(session, name)
         if row is None:
             raise not_found("schema", name)
-        return _out(row)
+        return _out(row, schema_versions(session, name))
+
+
+@router.get("/{name}/versions/{version}", response_model=SchemaVersionOut, responses=errors(404))
+def show_version(
+    name: str, version: Annotated[int, Path(ge=1, le=2**31 - 1)], state: State, caller: ReadCaller
+) -> SchemaVersionOut:
+    """One version of a schema, as it was registered."""
+    del caller
+    with transaction(state.sessions) as session:
+        row = get_schema_version(session, name, version)
+        if row is None:
+            raise not_found("schema version", f"{name} {version}")
+        return SchemaVersionOut(
+            name=row.name,
+            json_schema=row.json_schema,
+            description=row.description,
+            version=row.version,
+            created_at=row.created_at,
+        )
 
 
 def check_registrable(schema: dict[str, Any]) -> None:
@@ -108,7 +140,7 @@ def check_registrable(schema: dict[str, Any]) -> None:
         validator_for(schema).check_schema(schema)
     except SchemaError as exc:
         raise ApiError(422, "invalid_schema", f"not a valid JSON schema: {exc.message}") from exc
-    problems = describe_unsupported(schema)
+    problems = describe_unsupported(schema) + find_merge_rule_problems(schema)
     if schema.get("type") != "object":
         problems.append("#: the schema must describe an object (type: object)")
     if problems:
@@ -120,10 +152,12 @@ def check_registrable(schema: dict[str, Any]) -> None:
         )
 
 
-def _out(row: ExtractionSchema) -> SchemaOut:
+def _out(row: ExtractionSchema, versions: list[tuple[int, datetime]]) -> SchemaOut:
     return SchemaOut(
         name=row.name,
         json_schema=row.json_schema,
         description=row.description,
         created_at=row.created_at,
+        version=row.version,
+        versions=[SchemaVersionSummary(version=v, created_at=at) for v, at in versions],
     )

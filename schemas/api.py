@@ -170,9 +170,27 @@ class SchemaIn(BaseModel):
         return value
 
 
-class SchemaOut(SchemaIn):
-    """A registered schema."""
+class SchemaVersionSummary(BaseModel):
+    """One registered version of a schema."""
 
+    version: int = Field(ge=1)
+    created_at: datetime
+
+
+class SchemaOut(SchemaIn):
+    """A registered schema: its latest version, and which versions exist."""
+
+    created_at: datetime
+    version: int = Field(default=1, ge=1, description="The latest version (1 for the first).")
+    versions: list[SchemaVersionSummary] = Field(
+        default_factory=list, description="Every version, oldest first."
+    )
+
+
+class SchemaVersionOut(SchemaIn):
+    """One version of a registered schema, as it was registered."""
+
+    version: int = Field(ge=1)
     created_at: datetime
 
 

@@ -111,3 +111,6 @@ class DocumentResultOut(BaseModel):
     kind: str
     data: dict[str, Any]
     created_at: datetime
+    generation: int = Field(
+        default=1, ge=1, description="1, then one more for every reprocess of the document."
+    )

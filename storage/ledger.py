@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from schemas.enums import ErrorCategory, JobState
@@ -440,6 +440,56 @@ def leave_run(session: Session, job_id: str) -> None:
     """Take a job out of its run: from now on it is claimed and run alone (a page that stopped
     its run is isolated on its next attempt)."""
     session.execute(update(Job).where(Job.id == job_id).values(run_id=None))
+
+
+def requeue_finished_job(
+    session: Session, job_id: str, document_id: str, tier: str, queue: str, budget: int | None
+) -> str | None:
+    """Reprocess: a succeeded or failed job of `document_id` back to queued on (tier, queue,
+    budget), attempts, lease, error and usage reset, its extraction deleted. Guarded: a job in
+    any other state, or of another document, is left alone (None); else its previous state.
+    The caller holds the document's row and fixes its counters in the same transaction."""
+    finished = [JobState.SUCCEEDED.value, JobState.FAILED.value]
+    previous = session.scalar(
+        select(Job.state).where(
+            Job.id == job_id, Job.document_id == document_id, Job.state.in_(finished)
+        )
+    )
+    if previous is None:
+        return None
+    now = utcnow()
+    moved = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == previous)
+        .values(
+            state=JobState.QUEUED.value,
+            tier=tier,
+            queue=queue,
+            budget=budget,
+            attempts=0,
+            lease_owner=None,
+            lease_expires_at=None,
+            enqueued_at=now,
+            waiting_reason=None,
+            run_id=None,
+            error_category=None,
+            error_message=None,
+            tokens_in=None,
+            tokens_out=None,
+            latency_ms=None,
+            model=None,
+            model_calls=None,
+            fell_back=False,
+            started_at=None,
+            finished_at=None,
+            updated_at=now,
+        )
+        .returning(Job.id)
+    ).first()
+    if moved is None:
+        return None
+    session.execute(delete(Extraction).where(Extraction.job_id == job_id))
+    return previous
 
 
 def park_job(session: Session, job_id: str, owner: str | None, reason: str) -> bool:

@@ -3,6 +3,7 @@
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 
 from schemas.settings import Settings
 from workers.context import CollectingEnqueuer, build_context
@@ -17,12 +18,16 @@ class EmbeddedDispatcher:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._pending: queue.Queue[str] = queue.Queue()
+        self._pending: queue.Queue[str | list[tuple[str, str]]] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="embedded-dispatch", daemon=True)
         self._thread.start()
 
     def dispatch_document(self, document_id: str) -> None:
         self._pending.put(document_id)
+
+    def dispatch_jobs(self, jobs: Sequence[tuple[str, str]]) -> None:
+        """A reprocessed document's queued jobs."""
+        self._pending.put(list(jobs))
 
     def _loop(self) -> None:
         enqueuer = CollectingEnqueuer()
@@ -33,10 +38,17 @@ class EmbeddedDispatcher:
             deliverer_of(self._settings, context.sessions), self._settings.webhook_poll_seconds
         ).start()
         while True:
-            enqueuer.enqueue_documents([self._pending.get()])
+            self._enqueue(enqueuer, self._pending.get())
             while not self._pending.empty():
-                enqueuer.enqueue_documents([self._pending.get_nowait()])
+                self._enqueue(enqueuer, self._pending.get_nowait())
             try:
                 executor.drain()
             except Exception:
                 logger.exception("the embedded executor failed; documents stay queued")
+
+    @staticmethod
+    def _enqueue(enqueuer: CollectingEnqueuer, item: str | list[tuple[str, str]]) -> None:
+        if isinstance(item, str):
+            enqueuer.enqueue_documents([item])
+        else:
+            enqueuer.enqueue_jobs(item)

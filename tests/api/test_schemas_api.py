@@ -51,11 +51,20 @@ def test_register_list_show_and_idempotence(client: TestClient) -> None:
     assert created.status_code == 201, created.text
     assert created.json()["json_schema"] == INVOICE
     assert _register(client, INVOICE).status_code == 200
-    changed = _register(client, {**INVOICE, "required": ["total"]})
-    assert changed.status_code == 409
-    assert changed.json()["error"]["code"] == "schema_exists"
+    changed_schema = {**INVOICE, "required": ["total"]}
+    changed = _register(client, changed_schema)
+    assert changed.status_code == 201, changed.text
+    assert changed.json()["version"] == 2
+    assert _register(client, changed_schema).status_code == 200  # the latest again: no-op
     assert [s["name"] for s in client.get("/v1/schemas").json()["items"]] == ["invoice"]
-    assert client.get("/v1/schemas/invoice").json()["description"] == "invoices"
+    shown = client.get("/v1/schemas/invoice").json()
+    assert shown["description"] == "invoices"
+    assert (shown["version"], shown["json_schema"]) == (2, changed_schema)
+    assert [v["version"] for v in shown["versions"]] == [1, 2]
+    first = client.get("/v1/schemas/invoice/versions/1").json()
+    assert (first["version"], first["json_schema"]) == (1, INVOICE)
+    assert client.get("/v1/schemas/invoice/versions/3").status_code == 404
+    assert client.get("/v1/schemas/invoice/versions/0").status_code == 422
     assert client.get("/v1/schemas/nope").status_code == 404
 
 
@@ -70,6 +79,14 @@ def test_invalid_and_unenforceable_schemas_are_refused(client: TestClient) -> No
     assert unsupported.json()["error"]["code"] == "unsupported_schema"
     assert any("multipleOf" in line for line in unsupported.json()["error"]["detail"])
     assert _register(client, {"type": "array"}).status_code == 422
+    misused = _register(
+        client,
+        {"type": "object", "properties": {"n": {"type": "string", "x-greenhouse-merge": "sum"}}},
+    )
+    assert misused.status_code == 422
+    assert misused.json()["error"]["detail"] == [
+        "#/properties/n: 'x-greenhouse-merge: sum' needs a number or integer, not string"
+    ]
     assert _register(client, INVOICE, name="Bad Name!").status_code == 422
 
 
