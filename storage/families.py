@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from schemas.enums import TERMINAL_DOCUMENT_STATUSES, DocumentStatus, ErrorCategory
@@ -138,6 +138,7 @@ def _member_document(
     )
     if created:
         child.depth = parent.depth + 1
+        child.root_id = parent.root_id or parent.id
         session.flush()
         record.new_children.append(child.id)
         record.placed.append(entry.staged.blob.sha256)
@@ -398,6 +399,18 @@ def containers_of(session: Session, child_ids: Sequence[str]) -> dict[str, Docum
         if member.child_id is not None:
             found[member.child_id] = member
     return found
+
+
+def family_usage(session: Session, document: Document) -> tuple[int, int]:
+    """How many member documents the document's family (the upload it descends from) has
+    created so far, and their bytes."""
+    root = document.root_id or document.id
+    count, size = session.execute(
+        select(func.count(), func.coalesce(func.sum(Document.size_bytes), 0)).where(
+            Document.root_id == root
+        )
+    ).one()
+    return int(count), int(size)
 
 
 def remove_unreferenced(sessions: SessionFactory, blobs: BlobStore, digests: Sequence[str]) -> None:

@@ -64,6 +64,9 @@ class Document(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     depth: Mapped[int] = mapped_column(Integer, default=0)
     """0 for an upload; a member of a container is one deeper than its container."""
+    root_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    """The upload whose expansion created this member (None for an upload): the family whose
+    member count and size the container limits bound."""
     children_total: Mapped[int] = mapped_column(Integer, default=0)
     children_pending: Mapped[int] = mapped_column(Integer, default=0)
     """Members not finished yet: the document stays processing until this reaches 0."""

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from pipeline.sources.expansion import ContainerLimits, ExtractedMember, RefusedMember
 from schemas.settings import Settings
 from storage.blobs import StagedBlob, StoredBlob
@@ -22,11 +24,13 @@ from storage.documents import record_chunks
 from storage.families import (
     FamilyRecord,
     MemberEntry,
+    family_usage,
     lock_member_blobs,
     record_members,
     remove_unreferenced,
     settle_recorded_container,
 )
+from storage.models import Document
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.isolation.messages import DocumentPlan, PlanRequest
@@ -49,26 +53,33 @@ class ContainerRequest:
     name_hint: str
 
 
-def container_limits(settings: Settings) -> ContainerLimits:
-    """The container limits the settings give."""
+def container_limits(settings: Settings, used: tuple[int, int] = (0, 0)) -> ContainerLimits:
+    """The container limits the settings give, less what the container's family (members of
+    the same upload, `used`: count and bytes) has taken already."""
+    members, size = used
+    scope = "the container"
+    if members or size:
+        scope = f"the container, with {members} members ({size} bytes) of its family already,"
     return ContainerLimits(
-        max_members=settings.container_max_members,
-        max_total_bytes=settings.container_max_total_bytes,
+        max_members=max(settings.container_max_members - members, 0),
+        max_total_bytes=max(settings.container_max_total_bytes - size, 1),
         max_ratio=settings.container_max_ratio,
+        scope=scope,
     )
 
 
 def container_request(
-    context: WorkerContext, document_id: str, depth: int, filename: str | None
+    context: WorkerContext, session: Session, document: Document
 ) -> ContainerRequest:
-    """A fresh staging folder for the document's members, or none when the document is nested
-    as deep as containers are expanded."""
+    """A fresh staging folder for the document's members (none when the document is nested as
+    deep as containers are expanded), and the limits its family has left."""
     settings = context.settings
     expand_into = None
-    if depth < settings.container_max_depth:
-        name = f"members-{document_id}-{uuid.uuid4().hex}"
+    if document.depth < settings.container_max_depth:
+        name = f"members-{document.id}-{uuid.uuid4().hex}"
         expand_into = context.blobs.root / "incoming" / name
-    return ContainerRequest(expand_into, container_limits(settings), filename or "")
+    limits = container_limits(settings, family_usage(session, document))
+    return ContainerRequest(expand_into, limits, document.filename or "")
 
 
 def plan_in_staging(context: WorkerContext, request: PlanRequest) -> DocumentPlan:

@@ -62,7 +62,7 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
         assert document is not None
         sha256 = document.sha256
         options = dict(document.options)
-        container = container_request(context, document_id, document.depth, document.filename)
+        container = container_request(context, session, document)
     request = RoutingRequest(tier=options.get("tier"), schema=options.get("schema"))
     path = context.blobs.path_for(sha256)
     media_type = MediaType.UNKNOWN

@@ -57,6 +57,9 @@ class ContainerLimits:
     max_members: int = 1000
     max_total_bytes: int = 2 * 1024**3
     max_ratio: float = 100.0
+    scope: str = "the container"
+    """What the member count and total size bound, as messages name it (a nested container
+    gets what its family has left)."""
 
 
 class ContainerRefusedError(SourceError):
@@ -142,7 +145,7 @@ class MemberWriter:
         self.count += 1
         if self.count > self.limits.max_members:
             raise ContainerRefusedError(
-                f"the container holds more than {self.limits.max_members} members "
+                f"{self.limits.scope} holds more than {self.limits.max_members} members "
                 "(GREENHOUSE_CONTAINER_MAX_MEMBERS)"
             )
 
@@ -174,7 +177,7 @@ class MemberWriter:
         limits = self.limits
         if total > limits.max_total_bytes:
             raise ContainerRefusedError(
-                f"the container declares more than {limits.max_total_bytes} bytes "
+                f"{limits.scope} declares more than {limits.max_total_bytes} bytes "
                 "(GREENHOUSE_CONTAINER_MAX_TOTAL_BYTES)"
             )
         if total > RATIO_FLOOR_BYTES and total / self.compressed_bytes > limits.max_ratio:
@@ -194,7 +197,7 @@ class MemberWriter:
         limits = self.limits
         if self.total_bytes > limits.max_total_bytes or size > limits.max_total_bytes:
             raise ContainerRefusedError(
-                f"the container {said} more than {limits.max_total_bytes} bytes "
+                f"{limits.scope} {said} more than {limits.max_total_bytes} bytes "
                 "(GREENHOUSE_CONTAINER_MAX_TOTAL_BYTES)"
             )
         if (

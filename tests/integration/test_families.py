@@ -581,3 +581,53 @@ def test_outlook_message_attachments_become_members(context: WorkerContext, tmp_
         document = session.get(Document, message_id)
         assert document is not None
         assert (document.media_type, document.jobs_total) == ("application/vnd.ms-outlook", 1)
+
+
+def test_the_member_limit_bounds_a_whole_family(any_engine: Engine, tmp_path: Path) -> None:
+    """Nested containers share their upload's allowance: with 5 members in all, the first inner
+    ZIP takes the two left after the outer's three, the next ones are refused."""
+    context = build_context(
+        _settings(any_engine, tmp_path, container_max_members=5), CollectingEnqueuer()
+    )
+    try:
+        inner = [
+            zip_bytes(
+                {
+                    f"{i}a.pdf": pdf_bytes(tmp_path, 1 + i, f"{i}a.pdf"),
+                    f"{i}b.pdf": pdf_bytes(tmp_path, 4 + i, f"{i}b.pdf"),
+                }
+            )
+            for i in range(3)
+        ]
+        top_id = _ingest(context, zip_bytes({f"z{i}.zip": inner[i] for i in range(3)}), "t.zip")
+        _drain(context)
+        shape = _family(context, top_id)
+        with transaction(context.sessions) as session:
+            refused = session.scalars(
+                select(Document.error_message).where(Document.filename == "z1.zip")
+            ).one()
+    finally:
+        context.close()
+    too_many = {"status": "failed", "error": "too_large", "depth": 1, "members": []}
+    assert shape == {
+        "status": "partial",
+        "error": "partial_failure",
+        "depth": 0,
+        "members": [
+            (
+                "z0.zip",
+                {
+                    "status": "done",
+                    "error": None,
+                    "depth": 1,
+                    "members": [("0a.pdf", _leaf(2)), ("0b.pdf", _leaf(2))],
+                },
+            ),
+            ("z1.zip", too_many),
+            ("z2.zip", too_many),
+        ],
+    }
+    assert refused is not None and refused.startswith("the container, with 5 members (")
+    assert refused.endswith(
+        "of its family already, holds more than 0 members (GREENHOUSE_CONTAINER_MAX_MEMBERS)"
+    )

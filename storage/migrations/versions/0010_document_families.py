@@ -23,6 +23,8 @@ def upgrade() -> None:
             "documents",
             sa.Column(name, sa.Integer(), nullable=False, server_default=sa.text("0")),
         )
+    op.add_column("documents", sa.Column("root_id", sa.String(length=36), nullable=True))
+    op.create_index("ix_documents_root_id", "documents", ["root_id"])
     op.create_table(
         "document_members",
         sa.Column("parent_id", sa.String(length=36), nullable=False),
@@ -43,6 +45,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_document_members_child_id", table_name="document_members")
     op.drop_table("document_members")
+    op.drop_index("ix_documents_root_id", table_name="documents")
     with op.batch_alter_table("documents") as batch:
+        batch.drop_column("root_id")
         for name in reversed(_COUNTERS):
             batch.drop_column(name)
