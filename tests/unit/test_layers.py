@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_PACKAGES = {"schemas", "pipeline", "storage", "workers", "api", "cli"}
+PROJECT_PACKAGES = {"schemas", "pipeline", "storage", "workers", "api", "cli", "greenhouse"}
 ALLOWED = {
     "schemas": set(),
     "pipeline": {"schemas"},
@@ -14,6 +14,7 @@ ALLOWED = {
     "workers": {"pipeline", "storage", "schemas"},
     "api": {"storage", "schemas"},
     "cli": PROJECT_PACKAGES,
+    "greenhouse": set(),
 }
 FORBIDDEN_THIRD_PARTY = {
     "pipeline": {"celery", "kombu", "sqlalchemy", "alembic", "fastapi", "starlette", "redis"},
@@ -21,6 +22,7 @@ FORBIDDEN_THIRD_PARTY = {
     "storage": {"celery", "fastapi", "pymupdf"},
     "api": {"pymupdf", "sqlalchemy"},
     "cli": {"sqlalchemy"},
+    "greenhouse": {"sqlalchemy", "fastapi", "starlette", "celery", "pydantic"},
 }
 WORKER_SQLALCHEMY_NAMES = {
     "sqlalchemy.exc": None,  # any exception class: retry and logging policy
