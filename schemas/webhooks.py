@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.document_options import COLLECTION_MAX_LENGTH
 from schemas.enums import DocumentStatus
@@ -113,8 +113,16 @@ class WebhookPayload(BaseModel):
 class WebhookIn(BaseModel):
     """A webhook to register; without `secret` one is generated (returned only in the answer)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"url": "https://hooks.lan/gh", "events": ["document.finished"]}]
+        }
+    )
+
     url: str = Field(min_length=1, max_length=URL_MAX_LENGTH, examples=["https://hooks.lan/gh"])
-    events: list[WebhookEvent] = Field(min_length=1, max_length=len(WebhookEvent))
+    events: list[WebhookEvent] = Field(
+        min_length=1, max_length=len(WebhookEvent), examples=[["document.finished"]]
+    )
     collections: list[str] | None = Field(
         default=None, max_length=COLLECTIONS_MAX, description="null: every collection"
     )
