@@ -34,8 +34,8 @@ class PptxReader:
 
     def chunks(self, path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
         deck = open_package(path, Presentation, "PPTX")
-        page = _slide_size(deck)
         with library_errors("the PPTX cannot be read"):
+            page = _slide_size(deck)
             slides = list(deck.slides)
         if not slides:
             raise SourceError(ErrorCategory.NO_PAGES, "the presentation has no slides")
@@ -66,7 +66,8 @@ class PptxReader:
             if number > len(slides):
                 raise SourceError(ErrorCategory.PAGE_ERROR, f"slide {number} does not exist")
             blocks = slide_blocks(slides[number - 1]).blocks
-        return page_content(blocks, self.name, _slide_size(deck))
+            page = _slide_size(deck)
+        return page_content(blocks, self.name, page)
 
 
 def _slide_summary(slide: Any, number: int) -> tuple[str | None, list[Any]]:

@@ -55,6 +55,7 @@ _ERRORS = (
     zipfile.BadZipFile,
     KeyError,
     etree.XMLSyntaxError,
+    SyntaxError,  # ElementTree's ParseError, from openpyxl's streaming parser
     ValueError,
     TypeError,
     AttributeError,
