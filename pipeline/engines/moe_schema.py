@@ -89,7 +89,10 @@ def _pdf_page_source(document: pymupdf.Document, index: int, job: ChunkJob) -> _
         page = document.load_page(index)
         text = page.get_text("text").strip() if job.chunk.has_text_layer else ""
         if job.chunk.has_text_layer:
-            words = tuple(Word(*entry[:5]) for entry in page.get_text("words"))
+            words = tuple(
+                Word(entry[0], entry[1], entry[2], entry[3], entry[4], entry[5] * 10_000 + entry[6])
+                for entry in page.get_text("words")
+            )
 
     def render(step: VisualBudget) -> RenderedImage:
         with (

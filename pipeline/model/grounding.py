@@ -11,7 +11,11 @@ first run of consecutive words that matches:
 - dates: an ISO value (`2024-01-31`) also matches `31/01/2024`, `01/31/2024`, `31.01.2024`,
   `31 January 2024`, `Jan 31, 2024` and the like.
 
-A value found nowhere on the page stays ungrounded (its provenance names the page only).
+A value printed several times is placed where its line names the leaf's key (the value
+`19.95` of `page_subtotal` on the line `Page subtotal 19.95`, not on an item's line), else at
+its first occurrence in reading order; a short number (a quantity `3`) may so land on another
+`3` of the page. A value found nowhere on the page stays ungrounded (its provenance names the
+page only).
 """
 
 import re
@@ -58,6 +62,8 @@ class Word(NamedTuple):
     x1: float
     y1: float
     text: str
+    line: int = 0
+    """Words of one printed line share it (MuPDF's block and line numbers)."""
 
 
 def scalar_leaves(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
@@ -79,41 +85,57 @@ def ground_fields(fields: Any, words: Sequence[Word]) -> dict[str, list[float]]:
     page = _Page(words)
     found: dict[str, list[float]] = {}
     for pointer, value in scalar_leaves(fields):
-        span = page.find(value)
+        span = page.find(value, _key_words(pointer))
         if span is not None:
             found[pointer] = _union(words[span[0] : span[1]])
     return found
 
 
+Span = tuple[int, int]
+
+
 class _Page:
     def __init__(self, words: Sequence[Word]) -> None:
+        self.words = words
         self.tokens = [_token(word.text) for word in words]
         self.numbers = [_number(word.text) for word in words]
+        lines: dict[int, set[str]] = {}
+        for word, token in zip(words, self.tokens, strict=True):
+            lines.setdefault(word.line, set()).add(token)
+        self.lines = {line: frozenset(tokens) for line, tokens in lines.items()}
 
-    def find(self, value: Any) -> tuple[int, int] | None:
+    def find(self, value: Any, key_words: frozenset[str]) -> Span | None:
+        """The match whose line names the leaf's key (`Page subtotal 19.95` for
+        `page_subtotal`), else the first match in reading order."""
+        spans = list(self._spans(value))
+        for span in spans:
+            if key_words & self.lines.get(self.words[span[0]].line, frozenset()):
+                return span
+        return spans[0] if spans else None
+
+    def _spans(self, value: Any) -> Iterator[Span]:
         if isinstance(value, bool):
-            return None
+            return
         if isinstance(value, int | float):
-            return self._number(float(value))
+            yield from self._number(float(value))
+            return
         if not isinstance(value, str):
-            return None
-        span = self._sequence(_tokens(value))
-        if span is None and _number(value) is not None:
-            span = self._number(_number(value) or 0.0)
-        if span is None:
-            span = self._date(value)
-        return span
+            return
+        spans = list(self._sequence(_tokens(value)))
+        number = _number(value)
+        if not spans and number is not None:
+            spans = list(self._number(number))
+        if not spans:
+            spans = list(self._date(value))
+        yield from spans
 
-    def _sequence(self, wanted: list[str]) -> tuple[int, int] | None:
-        if not wanted:
-            return None
+    def _sequence(self, wanted: list[str]) -> Iterator[Span]:
         size = len(wanted)
-        for start in range(len(self.tokens) - size + 1):
+        for start in range(len(self.tokens) - size + 1 if wanted else 0):
             if self.tokens[start : start + size] == wanted:
-                return start, start + size
-        return None
+                yield start, start + size
 
-    def _number(self, wanted: float) -> tuple[int, int] | None:
+    def _number(self, wanted: float) -> Iterator[Span]:
         for start in range(len(self.tokens)):
             for size in range(1, MAX_NUMBER_WORDS + 1):
                 if start + size > len(self.tokens):
@@ -123,22 +145,31 @@ class _Page:
                     break
                 read = self.numbers[start] if size == 1 else _number("".join(run))
                 if read is not None and abs(read - wanted) < 0.005:
-                    return start, start + size
-        return None
+                    yield start, start + size
+                    break
 
-    def _date(self, value: str) -> tuple[int, int] | None:
+    def _date(self, value: str) -> Iterator[Span]:
         match = _ISO_DATE.match(value.strip())
         if match is None:
-            return None
+            return
         try:
             wanted = date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
-            return None
+            return
         for start in range(len(self.tokens)):
             for size in (1, 2, 3):
                 if _date_of(self.tokens[start : start + size]) == wanted:
-                    return start, start + size
-        return None
+                    yield start, start + size
+                    break
+
+
+def _key_words(pointer: str) -> frozenset[str]:
+    """The words of a leaf's key (`/page_subtotal` → page, subtotal), three letters or more."""
+    tokens = [token for token in pointer.split("/") if token and not token.isdigit()]
+    if not tokens:
+        return frozenset()
+    parts = re.split(r"[_\-\s]+|(?<=[a-z])(?=[A-Z])", tokens[-1].replace("~1", "/"))
+    return frozenset(part.casefold() for part in parts if len(part) >= 3)
 
 
 def _token(text: str) -> str:

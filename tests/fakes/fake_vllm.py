@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -42,6 +42,7 @@ from tests.fakes.vllm_requests import (
     AudioInfo,
     FakeVllmConfig,
     ImageInfo,
+    ParsedChat,
     VllmError,
     audio_tokens,
     count_tokens,
@@ -111,6 +112,9 @@ class FakeVllmControl:
         self.reject_rate = 0.0
         self.healthy = True
         self.kv_cache_usage: float | None = None
+        self.schema_answerer: Callable[[dict[str, Any], Any], Any] | None = None
+        """(schema, request body) → the answer to a schema request, or None for the default
+        (generated instance); run in a thread (tests/fakes/page_reader.py reads the image)."""
         self._lock = threading.Lock()
         self._rng = random.Random(config.seed)
         self._faults: deque[Fault] = deque()
@@ -294,7 +298,7 @@ def build_app(config: FakeVllmConfig, control: FakeVllmControl) -> Starlette:
         async with slots[0]:
             started = control._start()
             try:
-                content, finish = misbehave(answer(parsed), fault, parsed.max_tokens)
+                content, finish = misbehave(await _content(parsed, body), fault, parsed.max_tokens)
                 tokens = count_tokens(content)
                 delay = control.request_latency + control.token_latency * tokens
                 if fault is Fault.DROP_CONNECTION:
@@ -306,6 +310,14 @@ def build_app(config: FakeVllmConfig, control: FakeVllmControl) -> Starlette:
                 control._finish(started)
         control._count("served")
         return JSONResponse(chat_completion(config.model, content, finish, parsed.prompt_tokens))
+
+    async def _content(parsed: ParsedChat, body: Any) -> str:
+        answerer = control.schema_answerer
+        if answerer is not None and parsed.schema is not None:
+            value = await asyncio.to_thread(answerer, parsed.schema, body)
+            if value is not None:
+                return json.dumps(value, ensure_ascii=False)
+        return answer(parsed)
 
     routes = [
         Route("/health", health, methods=["GET"]),

@@ -6,7 +6,7 @@ from pipeline.model.grounding import Word, ground_fields
 def _line(y: float, *texts: str) -> list[Word]:
     words, x = [], 10.0
     for text in texts:
-        words.append(Word(x, y, x + 10 * len(text), y + 10, text))
+        words.append(Word(x, y, x + 10 * len(text), y + 10, text, line=int(y)))
         x += 10 * len(text) + 5
     return words
 
@@ -52,3 +52,12 @@ def test_two_numbers_side_by_side_are_not_read_as_one() -> None:
 
 def test_a_page_without_words_grounds_nothing() -> None:
     assert ground_fields({"a": "x"}, []) == {}
+
+
+def test_a_repeated_value_is_placed_on_the_line_naming_its_key() -> None:
+    words = [*_line(0, "Compost", "x", "3", "19.95"), *_line(20, "Page", "subtotal", "19.95")]
+    found = ground_fields({"amount": 19.95, "page_subtotal": 19.95}, words)
+    assert found == {
+        "/amount": [115.0, 0.0, 165.0, 10.0],
+        "/page_subtotal": [140.0, 20.0, 190.0, 30.0],
+    }
