@@ -115,8 +115,10 @@ def encoded_tables(
     plan: ExportPlan,
     tables: tuple[ExportTable, ...],
     export_format: ExportFormat,
+    counts: dict[str, int] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
-    """(table name, chunk) for several tables filled in one pass over the results."""
+    """(table name, chunk) for several tables filled in one pass over the results; `counts`,
+    when given, receives each table's number of rows."""
     encoders: dict[str, tuple[ExportTable, TableEncoder]] = {
         table.name: (table, encoder_for(export_format, table)) for table in tables
     }
@@ -125,6 +127,8 @@ def encoded_tables(
     for page in record_pages(sessions, plan):
         for name, (table, encoder) in encoders.items():
             rows = [row for record in page for row in table_rows(table, record)]
+            if counts is not None:
+                counts[name] = counts.get(name, 0) + len(rows)
             yield from _nonempty(name, encoder.rows(rows))
     for name, (_table, encoder) in encoders.items():
         yield from _nonempty(name, encoder.finish())

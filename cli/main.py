@@ -5,6 +5,7 @@ import logging
 import sys
 from pathlib import Path
 
+from cli.export import add_export_parser, run_export
 from cli.keys import add_keys_parser
 from cli.show import add_show_parser, run_show
 from pipeline.sources.mupdf import prepare_mupdf
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_keys_parser(commands)
     add_show_parser(commands)
+    add_export_parser(commands)
 
     jobs = commands.add_parser("jobs", help="job maintenance")
     jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_retention(settings, dry_run=arguments.dry_run)
     if arguments.command == "show":
         return run_show(settings, arguments)
+    if arguments.command == "export":
+        return run_export(settings, arguments)
     if arguments.command == "keys":
         from cli.keys import run_keys
 

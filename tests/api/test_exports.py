@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from api.app import create_app
+from cli.main import main
 from schemas.api_keys import Scope
 from schemas.settings import Settings
 from storage.database import SessionFactory, make_session_factory, transaction
@@ -426,3 +427,40 @@ def test_hostile_parameters_are_refused(
     response = client.get(f"/v1/exports?{query}")
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
+
+
+def test_greenhouse_export_writes_the_tables_the_api_streams(
+    client: TestClient,
+    sessions: SessionFactory,
+    any_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with transaction(sessions) as session:
+        register_schema(session, "invoice", INVOICE_SCHEMA, None)
+    acme = _document(sessions, "acme.pdf", "farm", "invoice")
+    items = [{"description": "Seeds", "quantity": 3}, {"description": "Hoe", "quantity": 1}]
+    _write_result(sessions, acme, _invoice({"total": 9.5, "line_items": items}))
+    monkeypatch.setenv(
+        "GREENHOUSE_DATABASE_URL", any_engine.url.render_as_string(hide_password=False)
+    )
+    out = tmp_path / "export"
+    capsys.readouterr()
+    assert main(["export", "--format", "parquet", "--schema", "invoice", "--out", str(out)]) == 0
+    _, watermark, _ = _export(client, schema="invoice")
+    assert capsys.readouterr().err.splitlines() == [
+        "main: 1 rows",
+        "line_items: 2 rows",
+        f"watermark {watermark} (the next --since)",
+    ]
+    assert sorted(path.name for path in out.iterdir()) == ["line_items.parquet", "main.parquet"]
+    for table in ("main", "line_items"):
+        rows, _, _ = _export(client, schema="invoice", table=table)
+        assert _parquet_rows((out / f"{table}.parquet").read_bytes()) == rows
+    assert main(["export", "--format", "csv", "--since", str(watermark)]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == ",".join(TEXT_COLUMNS) + "\r\n"
+    assert printed.err.splitlines()[-1] == f"watermark {watermark} (the next --since)"
+    assert main(["export", "--since", str(watermark + 1)]) == 2
+    assert "ahead of the latest change" in capsys.readouterr().err
