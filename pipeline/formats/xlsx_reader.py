@@ -9,8 +9,8 @@ of the rows it read, the header's included); merged ranges, which streaming does
 are read from the sheet's `mergeCell` elements (`sheet_merges`). openpyxl parses XML with
 defusedxml (entity declarations refused). Its failures (`InvalidFileException`,
 `BadZipFile`, `KeyError` for a missing part, XML errors, `ValueError`, `TypeError`) become
-`corrupt_file`; a sheet whose part is missing (openpyxl drops it silently) keeps its chunk,
-which fails alone as `page_error`.
+`corrupt_file`; a sheet whose part is missing (openpyxl drops it silently) or broken keeps
+its chunk, which fails alone as `page_error`.
 """
 
 import re
@@ -74,7 +74,7 @@ class XlsxReader:
     media_types = frozenset({MediaType.XLSX})
 
     def chunks(self, path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
-        loaded = {sheet.name or "": sheet for sheet in read_xlsx(path)}
+        loaded = {sheet.name or "": sheet for sheet in read_xlsx(path, skip_broken=True)}
         names = [name for name, state in listed_sheets(path) if state == "visible"]
         names = names or list(loaded)
         if not names:
@@ -87,7 +87,7 @@ class XlsxReader:
                 seq += 1
 
     def read(self, path: Path, chunk: ChunkDescriptor) -> PageContentData:
-        for sheet in read_xlsx(path, only=chunk.part, row_limit=chunk.row_end):
+        for sheet in read_xlsx(path, only=chunk.part, row_limit=chunk.row_end or None):
             return page_content(sheet_blocks(sheet, chunk), self.name)
         raise SourceError(
             ErrorCategory.PAGE_ERROR,
@@ -128,15 +128,18 @@ def listed_sheets(path: Path) -> list[tuple[str, str]]:
     ]
 
 
-def read_xlsx(path: Path, only: str | None = None, row_limit: int | None = None) -> list[SheetRows]:
-    """The visible sheets (or only the one named `only`) as displayed rows."""
+def read_xlsx(
+    path: Path, only: str | None = None, row_limit: int | None = None, skip_broken: bool = False
+) -> list[SheetRows]:
+    """The visible sheets (or only the one named `only`) as displayed rows; `skip_broken`
+    leaves out a sheet that cannot be read (its chunk then fails alone)."""
     check_container(path)
     with path.open("rb") as handle:  # a file object: openpyxl judges a *name* by its suffix
-        return _read_workbook(path, handle, only, row_limit)
+        return _read_workbook(path, handle, only, row_limit, skip_broken)
 
 
 def _read_workbook(
-    path: Path, handle: BinaryIO, only: str | None, row_limit: int | None
+    path: Path, handle: BinaryIO, only: str | None, row_limit: int | None, skip_broken: bool
 ) -> list[SheetRows]:
     with _openpyxl_errors("the XLSX cannot be read"):
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
@@ -147,8 +150,12 @@ def _read_workbook(
                 continue
             if only is not None and worksheet.title != only:
                 continue
-            with _openpyxl_errors(f"sheet {worksheet.title!r} cannot be read", page=True):
-                sheets.append(_sheet_rows(path, worksheet, row_limit))
+            try:
+                with _openpyxl_errors(f"sheet {worksheet.title!r} cannot be read", page=True):
+                    sheets.append(_sheet_rows(path, worksheet, row_limit))
+            except SourceError:
+                if not skip_broken:
+                    raise
         return sheets
     finally:
         with _openpyxl_errors("the XLSX cannot be closed"):

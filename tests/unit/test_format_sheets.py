@@ -125,3 +125,17 @@ def test_values_are_shown_as_a_spreadsheet_shows_them(
 def test_a_workbook_stored_without_a_suffix_is_read(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "book.xlsx").rename(tmp_path / "0f3a9c")  # as the blob store
     assert [c.part for c in chunk_file(path, MediaType.XLSX)] == ["Harvest", "Notes"]
+
+
+def test_a_broken_sheet_fails_alone(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "book.xlsx")
+    rewrite_member(
+        path, lambda name, data: data[:-60] if name == "xl/worksheets/sheet1.xml" else data
+    )
+    harvest, notes = chunk_file(path, MediaType.XLSX)
+    reader = XlsxReader()
+    assert reader.read(path, notes).markdown.startswith("## Notes")
+    with pytest.raises(PipelineError) as caught:
+        reader.read(path, harvest)
+    assert caught.value.category is ErrorCategory.PAGE_ERROR
+    assert "'Harvest'" in caught.value.message
