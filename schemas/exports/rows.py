@@ -84,8 +84,13 @@ def typed_value(column_type: ColumnType, value: Any) -> Any:
             return value if -(2**63) <= value < 2**63 else None
         return int(value) if isinstance(value, float) and value.is_integer() else None
     if column_type is ColumnType.NUMBER:
-        number = float(value) if isinstance(value, int | float) else None
-        return number if number is not None and math.isfinite(number) else None
+        if not isinstance(value, int | float):
+            return None
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond a double's range
+            return None
+        return number if math.isfinite(number) else None
     return value if isinstance(value, datetime) else None
 
 
