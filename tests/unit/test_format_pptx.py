@@ -69,13 +69,30 @@ def test_a_slide_table_keeps_its_merges_and_the_picture_is_a_figure(tmp_path: Pa
     assert [b.kind.value for b in data.blocks] == ["section_header", "table", "figure"]
 
 
-def test_a_broken_slide_is_a_corrupt_file_naming_its_part(tmp_path: Path) -> None:
+def test_a_broken_slide_fails_alone_naming_its_part(tmp_path: Path) -> None:
     path = make_pptx(tmp_path / "deck.pptx")
     rewrite_member(path, lambda name, data: data[:-30] if name == "ppt/slides/slide2.xml" else data)
+    chunks = list(chunk_file(path, MediaType.PPTX))
+    assert [(c.kind, c.page_number, c.title) for c in chunks] == [
+        (ChunkKind.SLIDE, 1, "Greenhouse review"),
+        (ChunkKind.SLIDE, 2, None),
+        (ChunkKind.SLIDE, 3, "Numbers"),
+        (ChunkKind.IMAGE, 3, None),
+    ]
+    assert READER.read(path, chunks[2]).markdown.startswith("## Numbers")
+    with pytest.raises(PipelineError) as caught:
+        READER.read(path, chunks[1])
+    assert caught.value.category is ErrorCategory.PAGE_ERROR
+    assert "ppt/slides/slide2.xml" in caught.value.message
+
+
+def test_a_broken_presentation_part_is_a_corrupt_file(tmp_path: Path) -> None:
+    path = make_pptx(tmp_path / "deck.pptx")
+    rewrite_member(path, lambda name, data: data[:-30] if name == "ppt/presentation.xml" else data)
     with pytest.raises(PipelineError) as caught:
         list(chunk_file(path, MediaType.PPTX))
     assert caught.value.category is ErrorCategory.CORRUPT_FILE
-    assert "ppt/slides/slide2.xml" in caught.value.message
+    assert "ppt/presentation.xml" in caught.value.message
 
 
 def test_a_slide_beyond_the_deck_fails_alone(tmp_path: Path) -> None:
