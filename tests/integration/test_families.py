@@ -631,3 +631,34 @@ def test_the_member_limit_bounds_a_whole_family(any_engine: Engine, tmp_path: Pa
     assert refused.endswith(
         "of its family already, holds more than 0 members (GREENHOUSE_CONTAINER_MAX_MEMBERS)"
     )
+
+
+def test_a_member_that_is_its_own_container_is_refused(context: WorkerContext) -> None:
+    """A ZIP quine: a member whose bytes are the container's own resolves to the container;
+    it is a refused member, never a link that would wait on itself."""
+    from storage.blobs import StagedBlob, StoredBlob
+    from storage.documents import claim_for_chunking
+    from storage.families import MemberEntry, lock_member_blobs
+
+    archive = _ingest(context, b"PK a quine's bytes", "quine.zip")
+    with transaction(context.sessions) as session:
+        document = session.get(Document, archive)
+        assert document is not None
+        blob = StoredBlob(document.sha256, document.size_bytes)
+        assert claim_for_chunking(session, archive, "owner", 60, max_attempts=3) == 1
+    staged_file = context.blobs.root / "incoming" / "self"
+    staged_file.write_bytes(b"PK a quine's bytes")
+    entries = [MemberEntry("quine.zip", staged=StagedBlob(blob, staged_file))]
+    with transaction(context.sessions) as session:
+        lock_member_blobs(session, entries)
+        record = record_members(session, context.blobs, archive, "owner", entries)
+    assert record.recorded and record.new_children == []
+    with transaction(context.sessions) as session:
+        ((member, child),) = members_of(session, archive)
+        container = session.get(Document, archive)
+        assert container is not None
+        counters = (container.children_total, container.children_pending)
+        counters += (container.children_failed,)
+    assert (member.child_id, child, member.error_category) == (None, None, "corrupt_file")
+    assert member.error_message == "the member is the container itself or one that holds it"
+    assert counters == (1, 0, 1)
