@@ -16,7 +16,7 @@ from pipeline.engines.resources import EngineResources
 from pipeline.engines.visual_inputs import decode_picture, frame_provenance
 from pipeline.errors import InvalidChunkError
 from pipeline.local.pdfium_page import pdfium_page_picture
-from pipeline.model.grounding import Word
+from pipeline.model.grounding import Word, words_in_rows
 from pipeline.model.render import RenderedImage, render_image, render_pdf_page
 from pipeline.model.schema_fields import (
     SCHEMA_EXTRACTION,
@@ -89,10 +89,7 @@ def _pdf_page_source(document: pymupdf.Document, index: int, job: ChunkJob) -> _
         page = document.load_page(index)
         text = page.get_text("text").strip() if job.chunk.has_text_layer else ""
         if job.chunk.has_text_layer:
-            words = tuple(
-                Word(entry[0], entry[1], entry[2], entry[3], entry[4], entry[5] * 10_000 + entry[6])
-                for entry in page.get_text("words")
-            )
+            words = words_in_rows(entry[:5] for entry in page.get_text("words"))
 
     def render(step: VisualBudget) -> RenderedImage:
         with (

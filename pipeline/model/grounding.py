@@ -20,13 +20,13 @@ page only).
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
 from schemas.schema_walk import escape_token
 
-__all__ = ["Word", "ground_fields", "scalar_leaves"]
+__all__ = ["Word", "ground_fields", "scalar_leaves", "words_in_rows"]
 
 MAX_NUMBER_WORDS = 3
 _EDGE_PUNCTUATION = "\"'`.,;:!?()[]{}<>«»“”\u2018\u2019*"
@@ -63,7 +63,28 @@ class Word(NamedTuple):
     y1: float
     text: str
     line: int = 0
-    """Words of one printed line share it (MuPDF's block and line numbers)."""
+    """Words printed on one row share it (`words_in_rows`)."""
+
+
+def words_in_rows(
+    boxes: Iterable[tuple[float, float, float, float, str]],
+) -> tuple[Word, ...]:
+    """The page's words (in reading order) with a row number each: words whose vertical
+    middles lie within half a word's height of each other print on one row, whatever blocks
+    the PDF drew them in (a label at the left margin and its amount in a column)."""
+    listed = list(boxes)
+    order = sorted(range(len(listed)), key=lambda i: (listed[i][1] + listed[i][3]) / 2)
+    rows = [0] * len(listed)
+    row, middle = -1, float("-inf")
+    for index in order:
+        _, y0, _, y1, _ = listed[index]
+        centre, half = (y0 + y1) / 2, max(y1 - y0, 1.0) / 2
+        if centre - middle > half:
+            row, middle = row + 1, centre
+        rows[index] = row
+    return tuple(
+        Word(x0, y0, x1, y1, text, rows[i]) for i, (x0, y0, x1, y1, text) in enumerate(listed)
+    )
 
 
 def scalar_leaves(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:

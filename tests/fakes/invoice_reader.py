@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.fakes.page_reader import image_of_request, read_lines
 
-_NUMBER = re.compile(r"^Invoice (?P<number>\S+) Page \d+ of \d+$")
+_NUMBER = re.compile(r"^Invoice (?P<number>\S+) Page \d+/\d+$")
 _CURRENCY = re.compile(r"^Currency (?P<currency>[A-Z]{3})$")
 _ITEM = re.compile(r"^(?P<description>.+?) x (?P<quantity>\d+) (?P<amount>\d+\.\d{2})$")
 _SUBTOTAL = re.compile(r"^Page subtotal (?P<amount>\d+\.\d{2})$")

@@ -35,7 +35,7 @@ def make_invoice_pdf(path: Path, number: str, pages: list[InvoicePage]) -> None:
     for index, content in enumerate(pages):
         page = document.new_page(width=612, height=792)
         y = 80.0
-        y = _line(page, y, f"Invoice {number}", f"Page {index + 1} of {len(pages)}")
+        y = _line(page, y, f"Invoice {number}", f"Page {index + 1}/{len(pages)}")
         y = _line(page, y + 6, f"Currency {content.currency}", "")
         y += 18
         for item in content.items:

@@ -1,6 +1,6 @@
 """Grounding answered values in the page's words."""
 
-from pipeline.model.grounding import Word, ground_fields
+from pipeline.model.grounding import Word, ground_fields, words_in_rows
 
 
 def _line(y: float, *texts: str) -> list[Word]:
@@ -61,3 +61,15 @@ def test_a_repeated_value_is_placed_on_the_line_naming_its_key() -> None:
         "/amount": [115.0, 0.0, 165.0, 10.0],
         "/page_subtotal": [140.0, 20.0, 190.0, 30.0],
     }
+
+
+def test_words_drawn_apart_on_one_row_share_it() -> None:
+    words = words_in_rows(
+        [
+            (60, 100, 90, 114, "Page"),
+            (95, 100, 150, 114, "subtotal"),
+            (60, 125, 110, 139, "Invoice"),
+            (420, 100.5, 460, 114.5, "19.95"),  # drawn after the next row, by another call
+        ]
+    )
+    assert [word.line for word in words] == [0, 0, 1, 0]
