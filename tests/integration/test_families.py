@@ -657,8 +657,11 @@ def test_a_member_that_is_its_own_container_is_refused(context: WorkerContext) -
         ((member, child),) = members_of(session, archive)
         container = session.get(Document, archive)
         assert container is not None
-        counters = (container.children_total, container.children_pending)
-        counters += (container.children_failed,)
+        total, pending, failed = (
+            container.children_total,
+            container.children_pending,
+            container.children_failed,
+        )
     assert (member.child_id, child, member.error_category) == (None, None, "corrupt_file")
     assert member.error_message == "the member is the container itself or one that holds it"
-    assert counters == (1, 0, 1)
+    assert (total, pending, failed) == (1, 0, 1)
