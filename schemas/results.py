@@ -66,7 +66,9 @@ class DocumentPagesData(BaseModel):
     markdown: str = Field(
         default="",
         description=(
-            "The document as Markdown: each page opens with `<!-- page N -->`; a page without "
+            "The document as Markdown: each page opens with `<!-- page N -->` (a slide with "
+            "`<!-- slide N -->`, a sheet with `<!-- sheet N: name -->`, an embedded picture's "
+            "text with `<!-- image member -->`; sections join unmarked); a page without "
             "content is a quoted gap naming its status and error category."
         ),
     )
