@@ -492,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"FAILED {label}: {type(exc).__name__}: {str(exc)[:500]}")
             return None
 
+    pymupdf.TOOLS.mupdf_display_errors(False)  # damaged corpus files: keep the table readable
     with tempfile.TemporaryDirectory(prefix="greenhouse-corpus-bench-") as scratch:
         root = Path(scratch)
         progress("copying the text-layer pages")
