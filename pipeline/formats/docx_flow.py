@@ -14,6 +14,7 @@ package and resolves relationships; it has no footnotes, text boxes or merged-ce
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from lxml import etree
 
@@ -94,7 +95,7 @@ def walk_body(container: etree._Element, context: FlowContext, out: Walked) -> N
         if child.tag == q("w:p"):
             _paragraph(child, context, out)
         elif child.tag == q("w:tbl"):
-            grid, pictures = table_grid(child, context)
+            grid, pictures = table_grid(child, partial(paragraph_text, context=context))
             out.pictures.extend((len(out.blocks), ref) for ref in pictures)
             out.blocks.append(table_block(grid))
 

@@ -6,7 +6,7 @@ newlines; a nested table is flattened to text (cells joined by ` | `, rows by ne
 Header rows: the leading rows marked `w:tblHeader` (repeat as header row), else the first.
 """
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -15,15 +15,17 @@ from pipeline.formats.ooxml import q
 from pipeline.formats.pictures import PictureRef
 from schemas.blocks import TableGrid
 
-if TYPE_CHECKING:
-    from pipeline.formats.docx_flow import FlowContext
+__all__ = ["CellParagraph", "table_grid"]
 
-__all__ = ["table_grid"]
+CellParagraph = Callable[[etree._Element], tuple[str, list[PictureRef]]]
+"""How the flow reads one paragraph: its text and the pictures in it."""
 
 _MAX_SPAN = 1000
 
 
-def table_grid(table: etree._Element, context: "FlowContext") -> tuple[TableGrid, list[PictureRef]]:
+def table_grid(
+    table: etree._Element, paragraph: CellParagraph
+) -> tuple[TableGrid, list[PictureRef]]:
     """The table's grid and the pictures inside its cells."""
     builder = GridBuilder()
     pictures: list[PictureRef] = []
@@ -42,7 +44,7 @@ def table_grid(table: etree._Element, context: "FlowContext") -> tuple[TableGrid
             if _continues_above(tcpr) and builder.extend_down(row_index, col, span):
                 col += span
                 continue
-            text, inner = _cell_text(cell, context)
+            text, inner = _cell_text(cell, paragraph)
             pictures.extend(inner)
             while builder.taken(row_index, col):
                 col += 1
@@ -84,19 +86,17 @@ def _int_val(parent: etree._Element | None, name: str, default: int) -> int:
         return default
 
 
-def _cell_text(cell: etree._Element, context: "FlowContext") -> tuple[str, list[PictureRef]]:
-    from pipeline.formats.docx_flow import paragraph_text
-
+def _cell_text(cell: etree._Element, paragraph: CellParagraph) -> tuple[str, list[PictureRef]]:
     lines: list[str] = []
     pictures: list[PictureRef] = []
     for child in _children_content(cell):
         if child.tag == q("w:p"):
-            text, inner = paragraph_text(child, context)
+            text, inner = paragraph(child)
             pictures.extend(inner)
             if text:
                 lines.append(text)
         elif child.tag == q("w:tbl"):
-            grid, inner = table_grid(child, context)
+            grid, inner = table_grid(child, paragraph)
             pictures.extend(inner)
             lines.extend(_flattened(grid))
     return "\n".join(lines), pictures
