@@ -23,6 +23,7 @@ orphaned and exits (`child._exit_when_orphaned`).
 """
 
 import contextlib
+import gc
 import os
 import select
 import signal
@@ -232,6 +233,9 @@ def _preload() -> None:
     prepare_mupdf()
     for name in PRELOADED:
         import_module(name)
+    # What is loaded now lives as long as the children: out of the collector's way, so their
+    # collections neither walk it nor write to (and copy) its pages.
+    gc.freeze()
 
 
 def _serve(control: socket.socket) -> None:
