@@ -1,6 +1,7 @@
 """OpenDocument text content (`content.xml` of ODT, the text boxes of ODP) as typed blocks.
 
-- `text:h` is a section header at its `text:outline-level`; a `text:p` styled `Title` is the
+- `text:h` is a section header one level below its `text:outline-level` (as in DOCX, the
+  title is level 1 and outline level 1 nests under it); a `text:p` styled `Title` is the
   title; other paragraphs are paragraphs;
 - `text:list` items are list items, one level deeper per nested list; the marker is `•`, or
   a running number when the list's style numbers that level (`text:list-level-style-number`);
@@ -175,7 +176,7 @@ class OdfFlow:
     def _heading(self, element: etree._Element) -> None:
         text = " ".join(self.inline(element).split())
         if text:
-            level = max(1, min(_int(element.get(o("text:outline-level")), 1), 6))
+            level = max(2, min(_int(element.get(o("text:outline-level")), 1) + 1, 6))
             self.blocks.append(block(BlockKind.SECTION_HEADER, text, level=level))
         self._flush_frames()
 

@@ -241,9 +241,9 @@ def _set_cached_value(path: Path, member: str, cell: str, value: str) -> None:
 
 
 def make_odt(path: Path) -> Path:
-    """An ODT: headings at three levels, a numbered list with a bulleted sub-list, a table
-    merged across (row 0) and down (column 0), a footnote, a header and footer, a picture
-    with text in it (title 'Logo with text')."""
+    """An ODT: a title, headings at outline levels 1 and 3, a numbered list with a bulleted
+    sub-list, a table merged across (row 0) and down (column 0), a footnote, a header and
+    footer, a picture with text in it (title 'Logo with text')."""
     from odf import draw, style, table, text
     from odf.opendocument import OpenDocumentText
 
@@ -262,8 +262,10 @@ def make_odt(path: Path) -> Path:
     master.addElement(footer)
     document.masterstyles.addElement(master)
     body = document.text
-    body.addElement(text.H(outlinelevel=1, text="Growing guide"))
-    body.addElement(text.H(outlinelevel=2, text="Seeds"))
+    title_style = style.Style(name="Title", family="paragraph")
+    document.styles.addElement(title_style)
+    body.addElement(text.P(stylename=title_style, text="Growing guide"))
+    body.addElement(text.H(outlinelevel=1, text="Seeds"))
     sow = text.P(text="Sow in spring")
     note = text.Note(id="ftn1", noteclass="footnote")
     note.addElement(text.NoteCitation(text="1"))

@@ -23,10 +23,10 @@ def test_odt_blocks_and_markdown(tmp_path: Path) -> None:
     data = READER.read(path, chunks[0])
     assert [(b.kind.value, b.text, b.level, b.marker, b.depth) for b in data.blocks] == [
         ("page_header", "Greenhouse handbook", None, None, 0),
-        ("section_header", "Growing guide", 1, None, 0),
+        ("title", "Growing guide", 1, None, 0),
         ("section_header", "Seeds", 2, None, 0),
         ("paragraph", "Sow in spring[1] and water daily.", None, None, 0),
-        ("section_header", "Cherry varieties", 3, None, 0),
+        ("section_header", "Cherry varieties", 4, None, 0),
         ("list_item", "Harvest", None, "1.", 0),
         ("list_item", "Sungold", None, "\u2022", 1),
         ("list_item", "Sweet million", None, "\u2022", 1),
@@ -39,7 +39,7 @@ def test_odt_blocks_and_markdown(tmp_path: Path) -> None:
     ]
     assert data.markdown == (
         "# Growing guide\n\n## Seeds\n\nSow in spring[1] and water daily.\n\n"
-        "### Cherry varieties\n\n"
+        "#### Cherry varieties\n\n"
         "1. Harvest\n   - Sungold\n   - Sweet million\n2. Store\n\n"
         '<table><thead><tr><th colspan="2">Crop and month</th><th>Kg</th></tr></thead>'
         '<tbody><tr><td rowspan="2">Tomato</td><td>May</td><td>12</td></tr>'
