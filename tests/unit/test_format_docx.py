@@ -245,3 +245,31 @@ def test_equations_are_latex_inline_and_as_formula_blocks(tmp_path: Path) -> Non
     blocks = _summary(path)
     assert ("paragraph", "Area $A=\\pi r^{2}$", None, None, 0) in blocks
     assert ("formula", "\\sum_{k=0}^{n} \\frac{1}{\\sqrt{k}}", None, None, 0) in blocks
+
+
+def test_a_nested_table_is_flattened_into_its_cell_and_repeated_header_rows_count(
+    tmp_path: Path,
+) -> None:
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    outer = document.add_table(rows=3, cols=2)
+    for row in outer.rows[:2]:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    outer.cell(0, 0).text, outer.cell(0, 1).text = "Crop", "Plan"
+    outer.cell(1, 0).text, outer.cell(1, 1).text = "", "week by week"
+    outer.cell(2, 0).text = "Tomato"
+    inner = outer.cell(2, 1).add_table(rows=2, cols=2)
+    inner.cell(0, 0).text, inner.cell(0, 1).text = "Week 1", "sow"
+    inner.cell(1, 0).text, inner.cell(1, 1).text = "Week 2", "water"
+    path = tmp_path / "nested.docx"
+    document.save(str(path))
+    data = READER.read(path, next(READER.chunks(path, MediaType.DOCX)))
+    (table,) = [b.table for b in data.blocks if b.table is not None]
+    assert table.header_rows == 2
+    assert table.rows() == [
+        ["Crop", "Plan"],
+        ["", "week by week"],
+        ["Tomato", "Week 1 | sow\nWeek 2 | water"],
+    ]
