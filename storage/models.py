@@ -170,7 +170,10 @@ class Extraction(Base):
 
 
 class DocumentResult(Base):
-    """The document-level extraction assembled from a finished document's jobs; one per document."""
+    """The document-level extraction assembled from a finished document's jobs; one per document.
+
+    Migration 0014 adds `change_seq`, stamped by triggers on every insert and on updates of
+    kind, data or updated_at (never written by the ORM): exports read it (storage/exports.py)."""
 
     __tablename__ = "document_results"
     __table_args__ = (Index("ix_document_results_created_id", "created_at", "id"),)
