@@ -32,6 +32,7 @@ __all__ = ["NOTES_MARKER", "SlideBlocks", "slide_blocks", "slide_title"]
 
 NOTES_MARKER = "Notes:"
 _EMU_PER_POINT = 12700
+_MAX_SPAN = 1000
 _TITLES = frozenset(
     {PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE, PP_PLACEHOLDER.VERTICAL_TITLE}
 )
@@ -147,18 +148,41 @@ def _bullet(ppr: Any, bulleted: bool) -> str | None:
 
 
 def _table(table: Any) -> TableGrid:
+    """The table's `a:tbl` read directly (python-pptx's cell properties cost ~1 ms a cell):
+    `gridSpan`/`rowSpan` on the origin cell, `hMerge`/`vMerge` on the cells it covers."""
     builder = GridBuilder()
-    for row_index, row in enumerate(table.rows):
-        for col_index, cell in enumerate(row.cells):
-            if cell.is_spanned:
+    rows = table._tbl.findall(f"{q('a:tr')}")
+    for row_index, row in enumerate(rows):
+        for col_index, cell in enumerate(row.findall(q("a:tc"))):
+            if cell.get("hMerge") in ("1", "true") or cell.get("vMerge") in ("1", "true"):
                 continue
-            text = "\n".join(line for line in _paragraph_texts(cell.text_frame) if line)
-            rows = cell.span_height if cell.is_merge_origin else 1
-            cols = cell.span_width if cell.is_merge_origin else 1
-            builder.place(row_index, col_index, text, row_span=rows, col_span=cols)
+            text = "\n".join(
+                line
+                for line in (
+                    " ".join("".join(t.text or "" for t in p.iter(q("a:t"))).split())
+                    for p in cell.iter(q("a:p"))
+                )
+                if line
+            )
+            builder.place(
+                row_index,
+                col_index,
+                text,
+                row_span=_span(cell.get("rowSpan")),
+                col_span=_span(cell.get("gridSpan")),
+            )
         builder.n_rows = max(builder.n_rows, row_index + 1)
-    builder.n_cols = max(builder.n_cols, len(table.columns))
+    grid = table._tbl.find(q("a:tblGrid"))
+    columns = len(grid.findall(q("a:gridCol"))) if grid is not None else 0
+    builder.n_cols = max(builder.n_cols, columns)
     return builder.build(1)
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), _MAX_SPAN))
+    except ValueError:
+        return 1
 
 
 def _chart(chart: Any, box: BBox, out: SlideBlocks) -> None:
