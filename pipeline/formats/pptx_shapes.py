@@ -148,8 +148,8 @@ def _bullet(ppr: Any, bulleted: bool) -> str | None:
 
 
 def _table(table: Any) -> TableGrid:
-    """The table's `a:tbl` read directly (python-pptx's cell properties cost ~1 ms a cell):
-    `gridSpan`/`rowSpan` on the origin cell, `hMerge`/`vMerge` on the cells it covers."""
+    """The table's `a:tbl` read directly: `gridSpan`/`rowSpan` on the origin cell,
+    `hMerge`/`vMerge` on the cells it covers."""
     builder = GridBuilder()
     rows = table._tbl.findall(f"{q('a:tr')}")
     for row_index, row in enumerate(rows):
