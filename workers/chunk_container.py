@@ -64,6 +64,7 @@ def container_limits(settings: Settings, used: tuple[int, int] = (0, 0)) -> Cont
         max_members=max(settings.container_max_members - members, 0),
         max_total_bytes=max(settings.container_max_total_bytes - size, 1),
         max_ratio=settings.container_max_ratio,
+        max_depth=settings.container_max_depth,
         scope=scope,
     )
 

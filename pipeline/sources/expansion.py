@@ -57,6 +57,8 @@ class ContainerLimits:
     max_members: int = 1000
     max_total_bytes: int = 2 * 1024**3
     max_ratio: float = 100.0
+    max_depth: int = 3
+    """Containers this deep (inside as many others) are not expanded."""
     scope: str = "the container"
     """What the member count and total size bound, as messages name it (a nested container
     gets what its family has left)."""

@@ -209,8 +209,15 @@ def test_nesting_past_the_depth_limit_and_a_broken_member_make_parents_partial(
         top_id = _ingest(context, top, "top.zip")
         _drain(context)
         shape = _family(context, top_id)
+        with transaction(context.sessions) as session:
+            deep_message = session.scalars(
+                select(Document.error_message).where(Document.filename == "level2.zip")
+            ).one()
     finally:
         context.close()
+    assert deep_message == (
+        "a container inside 2 others is not expanded (GREENHOUSE_CONTAINER_MAX_DEPTH=2)"
+    )
     too_deep = {"status": "failed", "error": "too_large", "depth": 2, "members": []}
     broken = {"status": "failed", "error": "corrupt_file", "depth": 2, "members": []}
     assert shape == {

@@ -20,7 +20,8 @@ def plan_container(request: PlanRequest, media_type: MediaType) -> DocumentPlan:
     if request.expand_into is None:
         raise ChunkingError(
             ErrorCategory.TOO_LARGE,
-            "containers nested this deep are not expanded (GREENHOUSE_CONTAINER_MAX_DEPTH)",
+            f"a container inside {request.limits.max_depth} others is not expanded "
+            f"(GREENHOUSE_CONTAINER_MAX_DEPTH={request.limits.max_depth})",
             media_type,
         )
     target = request.expand_into
