@@ -49,6 +49,9 @@ def prepare_mupdf() -> None:
         if blocked_llm and sys.modules.get(_LLM_MODULE, 0) is None:
             del sys.modules[_LLM_MODULE]
     pymupdf.no_recommend_layout()
+    # MuPDF prints its errors to stdout (pymupdf4llm's import used to turn that off): they
+    # become categorised errors here, and `greenhouse ingest --json` owns stdout.
+    pymupdf.TOOLS.mupdf_display_errors(False)
 
 
 def layout_analyser_loaded() -> bool:
