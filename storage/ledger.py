@@ -177,6 +177,7 @@ def renew_leases(
     """Extend the leases of an owner's running jobs in one statement; the ids still ours."""
     if not job_ids:
         return set()
+    _lock_in_order(session, job_ids)
     now = utcnow()
     renewed = session.scalars(
         update(Job)
@@ -274,6 +275,9 @@ def settle_jobs(
     """`complete_job` and `fail_job` for many running jobs of `owner` in one transaction: the
     extractions inserted together, each document counted down once by its totals. Jobs no
     longer running under `owner` are left out (and written nothing)."""
+    _lock_in_order(
+        session, [each.job_id for each in completions] + [each.job_id for each in failures]
+    )
     now = utcnow()
     finished: dict[str, tuple[int, str]] = {}  # job id -> (seq, document id)
     plain = [each for each in completions if each.usage is None]
@@ -345,6 +349,16 @@ def settle_jobs(
         failed=list(failed),
         finished_documents=[document_id for document_id in done if document_id],
     )
+
+
+def _lock_in_order(session: Session, job_ids: Sequence[str]) -> None:
+    """Lock the rows of many jobs in id order before updating them together (PostgreSQL; a
+    no-op on SQLite), so a heartbeat renewing a run's leases and the run settling them never
+    take their row locks in opposite orders and deadlock."""
+    if job_ids:
+        session.execute(
+            select(Job.id).where(Job.id.in_(list(job_ids))).order_by(Job.id).with_for_update()
+        )
 
 
 def _running_under(owner: str) -> ColumnElement[bool]:
