@@ -164,6 +164,8 @@ def test_invoices_merge_into_one_result_with_provenance_conflicts_and_versions(
             "/total": [_box(garden, 3, "195.85")],
         }
         assert data["page_count"] == 3 and len(data["pages"]) == 3  # the pages stay
+        over = api.get("/v1/results", params={"where": "fields.total>180"}).json()["items"]
+        assert [row["document_id"] for row in over] == [garden_id]
 
         first = api.get(f"/v1/documents/{mixed_id}/result").json()["data"]
         assert first["fields"]["currency"] is None

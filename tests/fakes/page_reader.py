@@ -14,7 +14,7 @@ from PIL import Image
 
 from pipeline.local.ocr_engine import OcrEngine
 
-__all__ = ["image_of_request", "read_lines"]
+__all__ = ["image_of_request", "read_lines", "read_pieces"]
 
 _ENGINE = OcrEngine(threads=1)
 _LOCK = threading.Lock()
@@ -32,22 +32,27 @@ def image_of_request(body: Any) -> Image.Image | None:
     return None
 
 
-def read_lines(image: Image.Image) -> list[str]:
-    """The image's text lines, top to bottom, left to right within a row (about half a line
-    height apart counts as one row)."""
+def read_pieces(image: Image.Image) -> list[tuple[float, float, float, str]]:
+    """The text pieces OCR detects, as (top, left, bottom, text), top to bottom."""
     with _LOCK:
         result = _ENGINE.run(image, detect=True, min_score=0.5)
     boxes = getattr(result, "boxes", None)
     texts = getattr(result, "txts", None)
     if boxes is None or texts is None:
         return []
-    pieces = sorted(
+    return sorted(
         (
             (min(p[1] for p in box), min(p[0] for p in box), max(p[1] for p in box), text)
             for box, text in zip(boxes, texts, strict=True)
         ),
         key=lambda piece: (piece[0], piece[1]),
     )
+
+
+def read_lines(image: Image.Image) -> list[str]:
+    """The image's text lines, top to bottom, left to right within a row (about half a line
+    height apart counts as one row)."""
+    pieces = read_pieces(image)
     rows: list[list[tuple[float, float, float, str]]] = []
     for piece in pieces:
         if rows and piece[0] < (rows[-1][0][0] + rows[-1][0][2]) / 2:
