@@ -26,6 +26,7 @@ points at the right occurrence of a value printed twice, nor pages without a tex
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import Counter
@@ -35,20 +36,25 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.chunking.documents import chunk_pdf
-from pipeline.engines.base import ChunkJob
-from pipeline.engines.moe_schema import MoeSchemaEngine
-from pipeline.errors import PipelineError
-from pipeline.model.grounding import scalar_leaves
-from pipeline.model.schema_fields import SchemaRequest
-from pipeline.planning.jobs import plan_jobs
-from pipeline.planning.routing import ConfiguredTiers, RoutingRequest
 from pipeline.sources.mupdf import prepare_mupdf
-from schemas.enums import Tier
-from schemas.settings import Settings
-from tests.fakes.fake_vllm import MOE_MODEL, running_fake_vllm
-from tests.fakes.page_reader import image_of_request, read_pieces
-from workers.model_tiers import engine_resources
+
+prepare_mupdf()  # a script's entry: before PyMuPDF is imported below
+
+import pymupdf  # noqa: E402
+
+from pipeline.chunking.documents import chunk_pdf  # noqa: E402
+from pipeline.engines.base import ChunkJob  # noqa: E402
+from pipeline.engines.moe_schema import MoeSchemaEngine  # noqa: E402
+from pipeline.errors import PipelineError  # noqa: E402
+from pipeline.model.grounding import scalar_leaves  # noqa: E402
+from pipeline.model.schema_fields import SchemaRequest  # noqa: E402
+from pipeline.planning.jobs import plan_jobs  # noqa: E402
+from pipeline.planning.routing import ConfiguredTiers, RoutingRequest  # noqa: E402
+from schemas.enums import Tier  # noqa: E402
+from schemas.settings import Settings  # noqa: E402
+from tests.fakes.fake_vllm import MOE_MODEL, running_fake_vllm  # noqa: E402
+from tests.fakes.page_reader import image_of_request, read_pieces  # noqa: E402
+from workers.model_tiers import engine_resources  # noqa: E402
 
 PAGE_FACTS: dict[str, Any] = {
     "type": "object",
@@ -70,6 +76,24 @@ def read_page_facts(schema: dict[str, Any], body: Any) -> dict[str, Any] | None:
         return None
     image = image_of_request(body)
     texts = [text.strip() for *_, text in (read_pieces(image) if image else []) if text.strip()]
+    return page_facts(texts)
+
+
+class TextLayerFacts:
+    """The fake's answer from the page's own text layer (set by the bench before each page):
+    an exact transcription, the upper bound of what grounding can find."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, schema: dict[str, Any], body: Any) -> dict[str, Any] | None:
+        if "phrases" not in schema.get("properties", {}):
+            return None
+        return page_facts(self.lines)
+
+
+def page_facts(texts: list[str]) -> dict[str, Any]:
+    """PAGE_FACTS from text pieces in reading order."""
     rest = texts[1:]
     step = max(1, len(rest) // PHRASES)
     numbers = [value for value in map(_printed_number, texts) if value is not None]
@@ -82,7 +106,7 @@ def read_page_facts(schema: dict[str, Any], body: Any) -> dict[str, Any] | None:
 
 def _printed_number(text: str) -> float | None:
     cleaned = text.replace(",", "")
-    if not cleaned.replace(".", "", 1).isdigit():
+    if not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,6})?", cleaned):
         return None
     return float(cleaned)
 
@@ -126,11 +150,12 @@ class Tally:
         }
 
 
-def run(corpus: Path, pages_per_file: int) -> Tally:
+def run(corpus: Path, pages_per_file: int, answers: str) -> Tally:
     tally = Tally()
     engine = MoeSchemaEngine()
+    text_layer = TextLayerFacts()
     with running_fake_vllm() as fake:
-        fake.control.schema_answerer = read_page_facts
+        fake.control.schema_answerer = read_page_facts if answers == "ocr" else text_layer
         settings = Settings(vllm_url=fake.base_url, vllm_model=MOE_MODEL)
         resources = engine_resources(settings)
         try:
@@ -145,6 +170,7 @@ def run(corpus: Path, pages_per_file: int) -> Tally:
                         ConfiguredTiers(moe=True),
                     )
                     for plan in plans:
+                        text_layer.lines = _text_lines(path, plan.chunk.seq)
                         job = ChunkJob(path, plan.chunk, Tier.MOE, plan.budget, SCHEMA)
                         tally.add(engine.extract(job, resources).data)
                 except PipelineError as error:
@@ -158,14 +184,25 @@ def run(corpus: Path, pages_per_file: int) -> Tally:
     return tally
 
 
+def _text_lines(path: Path, index: int) -> list[str]:
+    with pymupdf.open(path) as document:
+        text = document[index].get_text("text")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--pages-per-file", type=int, default=2)
+    parser.add_argument(
+        "--answers",
+        choices=("ocr", "text-layer"),
+        default="ocr",
+        help="where the fake's values come from: OCR of the image, or the page's text layer",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     arguments = parser.parse_args()
-    prepare_mupdf()
-    figures = run(arguments.corpus, arguments.pages_per_file).figures()
+    figures = run(arguments.corpus, arguments.pages_per_file, arguments.answers).figures()
     if arguments.json:
         print(json.dumps(figures, indent=2))
         return
