@@ -5,7 +5,8 @@ page's words (text layer, reading order, each with its box) and gets the union b
 first run of consecutive words that matches:
 
 - strings: NFKC, case folded, punctuation at the edges of each word dropped (`"ACME,"` is
-  `acme`), compared as word sequences, so line breaks and repeated spaces do not matter;
+  `acme`; words of punctuation alone, such as dot leaders, are skipped), compared as word
+  sequences, so line breaks and repeated spaces do not matter;
 - numbers: a run of one to three words read as a number, currency signs, spaces and grouping
   dropped, `1.234,56` and `1,234.56` both read; equal within half a cent;
 - dates: an ISO value (`2024-01-31`) also matches `31/01/2024`, `01/31/2024`, `31.01.2024`,
@@ -101,6 +102,7 @@ def scalar_leaves(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
 
 def ground_fields(fields: Any, words: Sequence[Word]) -> dict[str, list[float]]:
     """JSON pointer → [x0, y0, x1, y1] for each leaf found among the page's words."""
+    words = [word for word in words if _token(word.text)]  # dot leaders, lone punctuation
     if not words:
         return {}
     page = _Page(words)

@@ -73,3 +73,9 @@ def test_words_drawn_apart_on_one_row_share_it() -> None:
         ]
     )
     assert [word.line for word in words] == [0, 0, 1, 0]
+
+
+def test_dot_leaders_do_not_break_a_phrase() -> None:
+    words = _line(0, "Human", "resources", "example", ".", ".", ".", "22")
+    found = ground_fields({"entry": "Human resources example . . . 22"}, words)
+    assert found == {"/entry": [10.0, 0.0, 300.0, 10.0]}
