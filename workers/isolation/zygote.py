@@ -295,7 +295,8 @@ def _fork_child(
     threads = len(os.listdir("/proc/self/task"))
     if threads != 1:
         os.close(child_fd)
-        control.send(b"E" + f"the zygote has {threads} threads: it does not fork".encode())
+        with contextlib.suppress(OSError):  # the worker hung up: the loop ends at its EOF
+            control.send(b"E" + f"the zygote has {threads} threads: it does not fork".encode())
         return
     pid = os.fork()
     if pid == 0:
@@ -305,6 +306,8 @@ def _fork_child(
     pidfd = os.pidfd_open(pid)
     try:
         socket.send_fds(control, [b"P" + _PID.pack(pid)], [pidfd])
+    except OSError:
+        pass  # the worker hung up: the child sees EOF on its socket, the loop ends at ours
     finally:
         os.close(pidfd)
 
