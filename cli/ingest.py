@@ -29,7 +29,7 @@ from storage.database import transaction
 from storage.documents import get_document, job_counts
 from storage.extraction_schemas import get_schema
 from storage.intake import take_in
-from storage.ledger import queued_jobs_of_document
+from storage.ledger import queued_work_of_document
 from storage.migrate import upgrade_to_head
 from storage.outbox import flush_outbox
 from storage.takeover import live_leases_of
@@ -165,10 +165,11 @@ def _send_work(context: WorkerContext, document_id: str) -> str | None:
     with transaction(context.sessions) as session:
         document = get_document(session, document_id)
         processing = document is not None and document.status == DocumentStatus.PROCESSING
-        queued_jobs = queued_jobs_of_document(session, document_id) if processing else []
-    if queued_jobs:
+        queued = queued_work_of_document(session, document_id) if processing else None
+    if queued is not None and queued.job_ids:
         try:
-            context.enqueuer.enqueue_jobs(queued_jobs)
+            context.enqueuer.enqueue_jobs(queued.jobs)
+            context.enqueuer.enqueue_runs(queued.runs)
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
     return None
@@ -226,11 +227,12 @@ def _enqueue_unfinished(enqueuer: Enqueuer, context: WorkerContext, document_id:
         document = get_document(session, document_id)
         assert document is not None
         status = DocumentStatus(document.status)
-        queued_jobs = queued_jobs_of_document(session, document_id)
+        queued = queued_work_of_document(session, document_id)
     if status is DocumentStatus.QUEUED:
         enqueuer.enqueue_documents([document_id])
-    elif status is DocumentStatus.PROCESSING and queued_jobs:
-        enqueuer.enqueue_jobs(queued_jobs)
+    elif status is DocumentStatus.PROCESSING and queued.job_ids:
+        enqueuer.enqueue_jobs(queued.jobs)
+        enqueuer.enqueue_runs(queued.runs)
 
 
 def _wait_for(context: WorkerContext, document_ids: list[str], timeout: float | None) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from schemas.enums import ErrorCategory, JobState
 from storage.families import finished_values
 from storage.models import Document, Extraction, Job, new_id
+from storage.runs import RecordedChunks
 from storage.types import utcnow
 
 
@@ -634,14 +635,21 @@ def jobs_in_runs(session: Session, run_ids: Sequence[str]) -> list[str]:
     return list(session.scalars(select(Job.id).where(Job.run_id.in_(list(run_ids)))))
 
 
-def queued_jobs_of_document(session: Session, document_id: str) -> list[tuple[str, str]]:
-    """The (job id, queue) pairs of the document's queued jobs."""
+def queued_work_of_document(session: Session, document_id: str) -> RecordedChunks:
+    """The messages that send the document's queued jobs again: one per job run they belong
+    to, one per job outside a run."""
     rows = session.execute(
-        select(Job.id, Job.queue).where(
-            Job.document_id == document_id, Job.state == JobState.QUEUED
-        )
+        select(Job.id, Job.queue, Job.run_id)
+        .where(Job.document_id == document_id, Job.state == JobState.QUEUED)
+        .order_by(Job.seq)
+    ).all()
+    return RecordedChunks(
+        jobs=[(job_id, queue) for job_id, queue, run_id in rows if run_id is None],
+        runs=list(
+            dict.fromkeys((run_id, queue) for _, queue, run_id in rows if run_id is not None)
+        ),
+        job_ids=[job_id for job_id, _, _ in rows],
     )
-    return [(job_id, queue) for job_id, queue in rows]
 
 
 def queue_of_job(session: Session, job_id: str) -> str | None:

@@ -20,7 +20,7 @@ from storage.blobs import BlobStore
 from storage.database import transaction
 from storage.documents import claim_for_chunking, get_document, record_chunks
 from storage.intake import take_in
-from storage.ledger import claim_job, claim_run
+from storage.ledger import claim_job, claim_run, queued_work_of_document
 from storage.models import DocumentResult, Extraction, Job
 from storage.types import utcnow
 from tests.support.documents import make_text_pdf
@@ -299,6 +299,10 @@ def test_a_crash_charges_only_the_page_it_happened_in_and_takes_it_out_of_the_ru
         (2, "queued", 1, None, "crashed"),
         *[(seq, "queued", 0, run_id, "crashed") for seq in range(3, 6)],
     ]
+    with transaction(context.sessions) as session:  # what a re-run of `ingest` would send
+        again = queued_work_of_document(session, document_id)
+    assert (again.jobs, again.runs) == ([(by_seq[2], "local")], [(run_id, "local")])
+    assert again.job_ids == [by_seq[seq] for seq in range(2, 6)]
     enqueued.runs.clear()
     assert [o.state for o in run_job_run(context, run_id, "worker")] == ["succeeded"] * 3
     assert runner.requests[-1] == [3, 4, 5]  # the culprit is no longer in its run
