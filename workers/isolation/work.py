@@ -79,7 +79,8 @@ def pinned_document(jobs: Sequence[ChunkJob], resources: EngineResources) -> Ite
             job.chunk.kind is ChunkKind.PDF_PAGE and job.chunk.parser is None for job in jobs
         )
         if jobs and len(paths) == 1 and mupdf_pages:
-            # Not swallowed: each page meets the same error (or PDFium) in its own engine.
-            with suppress(PipelineError):
+            # Not swallowed: each page meets the same error (or PDFium) in its own engine, a
+            # missing file included, and fails alone with it.
+            with suppress(PipelineError, OSError):
                 pins.enter_context(resources.pdfs.open(jobs[0].path))
         yield
