@@ -3,6 +3,7 @@ statement, run in one request and settled in one transaction, while every page k
 job row, attempts, error and extraction."""
 
 import io
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from workers.context import CollectingEnqueuer, WorkerContext, build_context
 from workers.isolation.messages import DocumentPlan, IsolationError, PlanRequest, RunAnswers
 from workers.isolation.runners import ChunkRunner
 from workers.job_run import run_job_run
+from workers.lease import LeaseHeartbeat
 from workers.run_job import run_job
 
 LOCAL = (ChunkKind.PDF_PAGE, Tier.LOCAL, None)
@@ -319,3 +321,25 @@ def test_a_crash_charges_only_the_page_it_happened_in_and_takes_it_out_of_the_ru
         )
         attempts = {seq: n for seq, n in session.execute(select(Job.seq, Job.attempts))}
     assert attempts == {0: 1, 1: 1, 2: 2, 3: 1, 4: 1, 5: 1}
+
+
+def test_the_heartbeat_keeps_a_runs_leases_and_notices_one_taken_over(
+    context: WorkerContext, tmp_path: Path
+) -> None:
+    lease_seconds = 0.6
+    _, _, _, runs = _record(context, tmp_path, _plans([LOCAL] * 3), 16)
+    ((run_id, _),) = runs
+    with transaction(context.sessions) as session:
+        claimed = [job.id for job in claim_run(session, run_id, "me", lease_seconds)]
+    heartbeat = LeaseHeartbeat(context.sessions, lease_seconds)
+    with heartbeat.hold_many(claimed, "me") as held:
+        time.sleep(lease_seconds * 2.5)
+        with transaction(context.sessions) as session:
+            expiries = session.scalars(select(Job.lease_expires_at)).all()
+        assert len(expiries) == 3
+        assert all(expiry is not None and expiry > utcnow() for expiry in expiries)
+        assert not held.lost
+        with transaction(context.sessions) as session:
+            session.execute(update(Job).where(Job.id == claimed[1]).values(lease_owner="thief"))
+        time.sleep(lease_seconds)
+        assert held.lost
