@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 import pyarrow.parquet as pq
 import pytest
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, select
 
 from api.app import create_app
 from cli.main import main
+from greenhouse.client import GreenhouseClient
 from schemas.api_keys import Scope
 from schemas.settings import Settings
 from storage.database import SessionFactory, make_session_factory, transaction
@@ -29,6 +31,7 @@ from storage.extraction_schemas import register_schema
 from storage.models import Document, DocumentResult
 from tests.api.test_documents_api import RecordingDispatcher
 from tests.support.keys import bearer, new_token
+from tests.support.live_api import live_api
 
 INVOICE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -464,3 +467,52 @@ def test_greenhouse_export_writes_the_tables_the_api_streams(
     assert printed.err.splitlines()[-1] == f"watermark {watermark} (the next --since)"
     assert main(["export", "--since", str(watermark + 1)]) == 2
     assert "ahead of the latest change" in capsys.readouterr().err
+
+
+def test_schema_version_chooses_the_columns(client: TestClient, sessions: SessionFactory) -> None:
+    second = {
+        **INVOICE_SCHEMA,
+        "properties": {**INVOICE_SCHEMA["properties"], "currency": {"type": "string"}},
+    }
+    with transaction(sessions) as session:
+        register_schema(session, "invoice", INVOICE_SCHEMA, None)
+        register_schema(session, "invoice", second, None)
+    acme = _document(sessions, "acme.pdf", "farm", "invoice")
+    _write_result(sessions, acme, _invoice({"currency": "EUR", "total": 3}))
+    latest, _, _ = _export(client, schema="invoice")
+    first, _, _ = _export(client, schema="invoice", schema_version=1)
+    assert list(latest[0]) == [*MAIN_COLUMNS, "currency", *INVOICE_COLUMNS[7:]]
+    assert latest[0]["currency"] == "EUR"
+    assert list(first[0]) == INVOICE_COLUMNS
+    assert first[0]["total"] == latest[0]["total"] == 3.0
+
+
+def test_a_failure_mid_stream_breaks_the_response_instead_of_ending_it_short(
+    postgres_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.export_stream as export_stream
+
+    sessions = make_session_factory(postgres_engine)
+    for number in range(3):
+        document_id = _document(sessions, f"d{number}.pdf", "farm", None)
+        _write_result(sessions, document_id, _text(f"row {number}"))
+    pages = {"read": 0}
+    real_page = export_stream.export_page  # type: ignore[attr-defined]
+
+    def failing_page(*args: Any, **kwargs: Any) -> Any:
+        pages["read"] += 1
+        if pages["read"] == 2:
+            raise RuntimeError("the database went away")
+        return real_page(*args, **kwargs)
+
+    monkeypatch.setattr(export_stream, "TEXT_PAGE_ROWS", 1)
+    monkeypatch.setattr(export_stream, "export_page", failing_page)
+    with (
+        live_api(_app(postgres_engine, tmp_path)) as base_url,
+        GreenhouseClient(base_url) as greenhouse,
+        greenhouse.export("jsonl") as export,
+    ):
+        received: list[dict[str, Any]] = []
+        with pytest.raises(httpx.HTTPError):
+            received.extend(export.rows())
+    assert [row["text"] for row in received] == ["row 0"]
