@@ -41,9 +41,7 @@ def upgrade() -> None:
     op.add_column("documents", sa.Column("schema_version", sa.Integer(), nullable=True))
     op.execute(
         "UPDATE documents SET schema_version = 1 WHERE schema_version IS NULL AND EXISTS"
-        " (SELECT 1 FROM extraction_schemas s WHERE s.name = "
-        + _option_schema()
-        + ")"
+        " (SELECT 1 FROM extraction_schemas s WHERE s.name = " + _option_schema() + ")"
     )
     op.add_column(
         "document_results",
