@@ -36,6 +36,7 @@ from storage.takeover import live_leases_of
 from workers.context import CollectingEnqueuer, Enqueuer, WorkerContext, build_context
 from workers.embedded import EmbeddedExecutor
 from workers.isolation.pool import IsolationPool
+from workers.isolation.zygote import Zygote
 from workers.reaper import reap_once
 from workers.takeover import take_over_dead_embedded_runs
 
@@ -70,8 +71,11 @@ class Submission:
     error: str | None
 
 
-def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions) -> int:
-    """Ingest files; returns the exit code (0 when every document is done)."""
+def run_ingest(
+    settings: Settings, paths: Sequence[Path], options: IngestOptions, zygote: Zygote | None = None
+) -> int:
+    """Ingest files; returns the exit code (0 when every document is done). `zygote`: one
+    started by the caller for the embedded run's isolated work."""
     files = list(expand_paths(paths))
     if settings.broker_url:
         from workers.celery_app import CeleryEnqueuer, celery_client
@@ -81,7 +85,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path], options: IngestOptions
         context = build_context(settings, CollectingEnqueuer())
         if isinstance(context.isolation, IsolationPool):
             # Its zygote imports the pipeline while this process migrates and takes files in.
-            context.isolation.prestart()
+            context.isolation.prestart(zygote)
     upgrade_to_head(context.engine)
     schema = options.document.schema
     if schema is not None:

@@ -4,6 +4,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.export import add_export_parser, run_export
 from cli.keys import add_keys_parser
@@ -17,6 +18,9 @@ from schemas.document_options import (
 )
 from schemas.enums import Tier
 from schemas.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from workers.isolation.zygote import Zygote
 
 TIER_CHOICES = [tier.value for tier in Tier]
 
@@ -101,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(settings: Settings, arguments: argparse.Namespace) -> int:
+    zygote = _early_zygote(settings)
     from cli.ingest import IngestOptions, UnknownSchemaError, run_ingest
 
     try:
@@ -117,10 +122,20 @@ def _ingest(settings: Settings, arguments: argparse.Namespace) -> int:
             wait_timeout=arguments.timeout,
             processes=arguments.processes,
         )
-        return run_ingest(settings, arguments.paths, options)
+        return run_ingest(settings, arguments.paths, options, zygote)
     except (FileNotFoundError, InvalidDocumentOptionsError, UnknownSchemaError) as exc:
         print(f"greenhouse: {exc}", file=sys.stderr)
         return 2
+
+
+def _early_zygote(settings: Settings) -> "Zygote | None":
+    """An embedded run's isolated work starts first: its zygote imports the pipeline while
+    this process imports the rest of the CLI (the zygote exits with this process)."""
+    if settings.broker_url or settings.isolation == "off":
+        return None
+    from workers.isolation.zygote import Zygote
+
+    return Zygote()
 
 
 def _worker(settings: Settings, arguments: argparse.Namespace) -> int:

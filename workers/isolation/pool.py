@@ -152,10 +152,18 @@ class IsolationPool:
         self._closes_at_exit = False
         self.children_started = 0
 
-    def prestart(self) -> None:
-        """Start the zygote now, without waiting for it: its imports overlap the caller's own
-        start-up (database, intake) instead of delaying the first request."""
-        self._live_zygote()
+    def prestart(self, zygote: Zygote | None = None) -> None:
+        """Start the zygote now (or adopt `zygote`, one the caller started earlier), without
+        waiting for it: its imports overlap the caller's own start-up (imports, database,
+        intake) instead of delaying the first request."""
+        if zygote is None:
+            self._live_zygote()
+            return
+        with self._zygote_lock:
+            if self._zygote is None:
+                self._keep(zygote)
+                return
+        zygote.close()
 
     def run_chunk(self, job: ChunkJob) -> ExtractionResult:
         """`process_chunk` in a child; failures raise `PipelineError` (`IsolationError` for
@@ -221,11 +229,16 @@ class IsolationPool:
             if self._zygote is None or not self._zygote.alive():
                 if self._zygote is not None:
                     self._zygote.close()
-                if not self._closes_at_exit:  # idle children first: they and the zygote
-                    atexit.register(self.close)  # then end at once, reaped and accounted
-                    self._closes_at_exit = True
-                self._zygote = Zygote()
+                self._keep(Zygote())
+            assert self._zygote is not None
             return self._zygote
+
+    def _keep(self, zygote: Zygote) -> None:
+        """Make `zygote` the pool's (under the zygote lock)."""
+        if not self._closes_at_exit:  # idle children first: they and the zygote then end
+            atexit.register(self.close)  # at once, reaped and accounted
+            self._closes_at_exit = True
+        self._zygote = zygote
 
     def _ask(self, request: PlanRequest | RunRequest, deadline: float, what: str) -> Reply:
         worker = self._take()
