@@ -200,8 +200,13 @@ def test_a_fault_free_batch_sends_one_message_per_job_run_and_document(
 ) -> None:
     # The batch queues for longer than the stale interval: the old sweep re-sent every queued
     # job each interval; now only work older than the visibility window is re-sent.
+    # Job runs drain a batch in about a second: sweeps and the stale interval are short to match.
     settings = settings.model_copy(
-        update={"stale_queued_seconds": 0.5, "broker_visibility_timeout": 120}
+        update={
+            "stale_queued_seconds": 0.2,
+            "reaper_interval_seconds": 0.25,
+            "broker_visibility_timeout": 120,
+        }
     )
     with greenhouse_worker(settings, tmp_path) as worker:
         # A brand-new Redis has no marker yet and looks like one that lost its data: the first
