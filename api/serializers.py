@@ -54,6 +54,7 @@ def document_out(
         parent_id=container.parent_id if container else None,
         member_path=container.member_path if container else None,
         depth=document.depth,
+        schema_version=document.schema_version,
         children=None
         if children is None
         else [child_out(member, child, reveal_internals) for member, child in children],

@@ -65,6 +65,8 @@ class DocumentOut(BaseModel):
     """The member's path inside that container."""
     depth: int = 0
     """0 for an upload; one more per container level."""
+    schema_version: int | None = None
+    """The version of the `schema` option's schema the document is extracted with."""
     children: list[DocumentChild] | None = None
     """A container's members in order (on `GET /v1/documents/{id}` only; null in listings)."""
 

@@ -164,6 +164,8 @@ def test_invoices_merge_into_one_result_with_provenance_conflicts_and_versions(
             "/total": [_box(garden, 3, "195.85")],
         }
         assert data["page_count"] == 3 and len(data["pages"]) == 3  # the pages stay
+        markdown = api.get(f"/v1/documents/{garden_id}/result", params={"format": "markdown"})
+        assert markdown.status_code == 200 and "Seed trays x 4" in markdown.text
         over = api.get("/v1/results", params={"where": "fields.total>180"}).json()["items"]
         assert [row["document_id"] for row in over] == [garden_id]
 
@@ -184,7 +186,7 @@ def test_invoices_merge_into_one_result_with_provenance_conflicts_and_versions(
         assert api.get("/v1/schemas/invoice/versions/1").json()["json_schema"] == INVOICE_V1
         queued = api.post(f"/v1/documents/{mixed_id}/reprocess", json={})
         assert queued.status_code == 202, queued.text
-        assert queued.json()["status"] == "processing"
+        assert (queued.json()["status"], queued.json()["schema_version"]) == ("processing", 2)
         again = api.post(f"/v1/documents/{mixed_id}/reprocess", json={})
         assert again.status_code == 409
         assert again.json()["error"]["code"] == "not_finished"
