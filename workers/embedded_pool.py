@@ -2,8 +2,9 @@
 
 With isolation on (the default) the page work of every job runs in an isolated child, so the
 embedded run needs no pool processes to use its cores: each worker is a thread of the run
-driving its own child, and a child is a fork of the run's zygote (~10-20 ms, against 1.5-2 s of
-CPU for a spawned pool process that imports the worker and starts a zygote of its own). The
+driving its own child, and a child is a fork of the run's zygote (ready in ~10 ms, against
+~1.4 s of CPU for a spawned pool process: 0.8 s to import the worker and 0.65 s for a zygote
+of its own; `bench/corpus_throughput.py`). The
 ledger calls of all threads share the run's database engine and heartbeat, as the threads of a
 Celery `threads` worker do. With isolation off, the work runs in the worker itself and only
 processes spread it: those are spawned as before, and cost enough that a small batch runs in
@@ -24,14 +25,16 @@ __all__ = ["PAGES_PER_PROCESS", "PAGES_PER_THREAD", "pool_size", "run_in_threads
 logger = logging.getLogger(__name__)
 
 PAGES_PER_THREAD = 8
-"""Jobs a thread worker must have before it is started. Its cost is a forked child (~15 ms)
-plus the document-level reads its child repeats for each document (the font sample: up to 24
-text pages, ~35 ms): about 50 ms, five pages of the ~10 ms a text page costs; on two cores the
-second worker halves the rest, so it pays from about ten pages on."""
+"""Jobs a thread worker must have before it is started. Its cost is a forked child (~10 ms)
+plus the document-level reads its child repeats for a document it did not chunk (the font
+sample: up to 24 text pages, ~35 ms): about 50 ms, one to five pages at the 10-55 ms a text
+page costs (generated pages; the corpus's mean); on two cores the second worker halves the
+rest, so it pays from about ten pages on. A second worker starts at 16 jobs."""
 
 PAGES_PER_PROCESS = 128
-"""Jobs a spawned pool process (isolation off) must have: it imports the worker (~1 s of CPU)
-before its first job, so it pays only past about a hundred ~10 ms pages on two cores."""
+"""Jobs a spawned pool process (isolation off) must have: it imports the worker (~0.8 s of CPU)
+before its first job, so on two cores it pays past 30 pages of the corpus's mean (55 ms) and
+160 simple generated ones (10 ms); a second process starts at 256 jobs."""
 
 
 def pool_size(jobs: int, processes: int, *, isolated: bool) -> int:
