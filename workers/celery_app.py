@@ -28,7 +28,6 @@ from workers import chunk_document as chunk_step
 from workers import job_run as job_run_step
 from workers import run_job as run_step
 from workers.context import WorkerContext, build_context
-from workers.isolation.pool import IsolationPool
 from workers.owners import celery_owner
 from workers.reaper import ReaperThread
 from workers.webhooks import DeliveryKicker, DeliveryThread, deliverer_of
@@ -117,13 +116,6 @@ class ProcessContext:
                 built.deliveries = DeliveryKicker(deliverer_of(self._settings, built.sessions))
                 self._context = built
             return self._context
-
-    def prestart(self) -> None:
-        """Build this process's context and start its zygote now: the pipeline's imports then
-        overlap the wait for the first task instead of delaying it."""
-        isolation = self.get().isolation
-        if isinstance(isolation, IsolationPool):
-            isolation.prestart()
 
     def reset_after_fork(self) -> None:
         """A forked pool child must not share the parent's connections, clients or models."""
@@ -215,7 +207,6 @@ def _connect_signals(context: ProcessContext) -> None:
 
     def reset_after_fork(**_: Any) -> None:
         context.reset_after_fork()
-        context.prestart()
 
     signals.worker_ready.connect(start_reaper, weak=False)
     signals.worker_shutdown.connect(stop_reaper, weak=False)
