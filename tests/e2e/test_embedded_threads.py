@@ -47,7 +47,10 @@ def test_two_thread_workers_share_the_runs_zygote(
     stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 1, stderr  # crash.pdf is partial
     assert spawned == []  # no pool process, no multiprocessing helper
-    assert most_children == 2  # the chunking child, reused by one thread, and one more
+    # The chunking child, reused by one thread, and one more forked for the other thread
+    # (only one when a thread finished its run before the other took a child): never a child
+    # per job, never more than the workers.
+    assert most_children in (1, 2)
 
     reports = reports_by_name(stdout)
     assert (reports["good.pdf"]["status"], reports["good.pdf"]["jobs"]["succeeded"]) == (
