@@ -13,15 +13,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from schemas.listing_query import ListingFilters, ListingOrder, PageAfter, RankedAfter
 from storage.field_filters import predicates_clause
-from storage.listing_filters import (
-    document_conditions,
-    needs_document,
-    newest_after,
-    ranked_after,
-    within,
-)
+from storage.listing_filters import document_conditions, needs_document, search_and_order, within
 from storage.models import Document, Extraction
-from storage.search import full_text_match, rowid_of
 
 __all__ = ["SCHEMA_EXTRACTION", "list_extractions_matching", "schema_name"]
 
@@ -51,23 +44,14 @@ def list_extractions_matching(
     if needs_document(filters):
         query = query.join(Document, Document.id == Extraction.document_id)
         conditions += document_conditions(filters)
-    rank: ColumnElement[Any] | None = None
-    if filters.search is not None:
-        match = full_text_match("extractions", filters.search, dialect)
-        if match.hits is not None:
-            query = query.join(match.hits, match.hits.c.hit_rowid == rowid_of("extractions"))
-        if match.condition is not None:
-            conditions.append(match.condition)
-        rank = match.rank
-        query = query.add_columns(rank)
-    if order is ListingOrder.RELEVANCE and rank is not None:
-        if isinstance(after, RankedAfter):
-            conditions.append(ranked_after(rank, Extraction.id, after))
-        query = query.order_by(rank.desc(), Extraction.id.desc())
-    else:
-        if isinstance(after, PageAfter):
-            conditions.append(newest_after(Extraction.created_at, Extraction.id, after))
-        query = query.order_by(Extraction.created_at.desc(), Extraction.id.desc())
+    query, rank = search_and_order(
+        query,
+        conditions,
+        "extractions",
+        (Extraction.created_at, Extraction.id),
+        (filters.search, order, after),
+        dialect,
+    )
     rows = session.execute(query.where(*conditions).limit(limit))
     if rank is None:
         return [(row[0], None) for row in rows]

@@ -3,12 +3,14 @@ where a keyset page starts (row values, so a B-tree index seeks straight to it).
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, tuple_
+from sqlalchemy import Select, and_, bindparam, or_, tuple_
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from schemas.listing_query import ListingFilters, PageAfter, RankedAfter, TimeRange
+from schemas.listing_query import ListingFilters, ListingOrder, PageAfter, RankedAfter, TimeRange
+from schemas.search_query import SearchQuery
 from storage.models import Document
+from storage.search import full_text_match, rowid_of
 
 Column = ColumnElement[Any] | QueryableAttribute[Any]
 
@@ -18,6 +20,7 @@ __all__ = [
     "needs_document",
     "newest_after",
     "ranked_after",
+    "search_and_order",
     "within",
 ]
 
@@ -64,3 +67,34 @@ def newest_after(created_at: Column, row_id: Column, after: PageAfter) -> Column
 def ranked_after(rank: Column, row_id: Column, after: RankedAfter) -> ColumnElement[bool]:
     """Rows after the cursor in (rank, id) descending order."""
     return or_(rank < after.rank, and_(rank == after.rank, row_id < after.row_id))
+
+
+def search_and_order(
+    query: Select[Any],
+    conditions: list[ColumnElement[bool]],
+    table: str,
+    columns: tuple[Column, Column],
+    listing: tuple[SearchQuery | None, ListingOrder, PageAfter | RankedAfter | None],
+    dialect: str,
+) -> tuple[Select[Any], ColumnElement[Any] | None]:
+    """Add a listing's full-text match (its rank as the query's last column), its order and
+    where its page starts; `columns` are the table's (created_at, id), `conditions` grows.
+    Returns the ordered query (conditions not applied yet) and the rank, None without `q`."""
+    search, order, after = listing
+    created_at, row_id = columns
+    rank: ColumnElement[Any] | None = None
+    if search is not None:
+        match = full_text_match(table, search, dialect)
+        if match.hits is not None:
+            query = query.join(match.hits, match.hits.c.hit_rowid == rowid_of(table))
+        if match.condition is not None:
+            conditions.append(match.condition)
+        rank = match.rank
+        query = query.add_columns(rank)
+    if order is ListingOrder.RELEVANCE and rank is not None:
+        if isinstance(after, RankedAfter):
+            conditions.append(ranked_after(rank, row_id, after))
+        return query.order_by(rank.desc(), row_id.desc()), rank
+    if isinstance(after, PageAfter):
+        conditions.append(newest_after(created_at, row_id, after))
+    return query.order_by(created_at.desc(), row_id.desc()), rank

@@ -12,9 +12,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from schemas.listing_query import ListingFilters, ListingOrder, PageAfter, RankedAfter
 from storage.field_filters import predicates_clause
-from storage.listing_filters import document_conditions, newest_after, ranked_after, within
+from storage.listing_filters import document_conditions, search_and_order, within
 from storage.models import Document, DocumentResult
-from storage.search import full_text_match, rowid_of
 
 __all__ = ["ResultRow", "list_results_matching"]
 
@@ -79,23 +78,14 @@ def list_results_matching(
     conditions += within(DocumentResult.updated_at, filters.updated)
     if filters.where:
         conditions.append(predicates_clause(DocumentResult.data, filters.where, dialect))
-    rank: ColumnElement[Any] | None = None
-    if filters.search is not None:
-        match = full_text_match("document_results", filters.search, dialect)
-        if match.hits is not None:
-            query = query.join(match.hits, match.hits.c.hit_rowid == rowid_of("document_results"))
-        if match.condition is not None:
-            conditions.append(match.condition)
-        rank = match.rank
-        query = query.add_columns(rank)
-    if order is ListingOrder.RELEVANCE and rank is not None:
-        if isinstance(after, RankedAfter):
-            conditions.append(ranked_after(rank, DocumentResult.id, after))
-        query = query.order_by(rank.desc(), DocumentResult.id.desc())
-    else:
-        if isinstance(after, PageAfter):
-            conditions.append(newest_after(DocumentResult.created_at, DocumentResult.id, after))
-        query = query.order_by(DocumentResult.created_at.desc(), DocumentResult.id.desc())
+    query, rank = search_and_order(
+        query,
+        conditions,
+        "document_results",
+        (DocumentResult.created_at, DocumentResult.id),
+        (filters.search, order, after),
+        dialect,
+    )
     rows = session.execute(query.where(*conditions).limit(limit)).all()
     return [_row(row, ranked=rank is not None) for row in rows]
 
