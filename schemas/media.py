@@ -52,21 +52,33 @@ ARCHIVE_MEDIA = frozenset({MediaType.ZIP, MediaType.TAR, MediaType.GZIP})
 """Archives: no content of their own, every member a child document."""
 CONTAINER_MEDIA = MAIL_MEDIA | ARCHIVE_MEDIA
 """Files whose parts become child documents of their own."""
-STRUCTURED_SUPPORTED = frozenset(
-    {
-        MediaType.DOCX,
-        MediaType.PPTX,
-        MediaType.XLSX,
-        MediaType.ODT,
-        MediaType.ODP,
-        MediaType.ODS,
-        MediaType.CSV,
-        MediaType.TSV,
-    }
+STRUCTURED_SUPPORTED = (
+    frozenset(
+        {
+            MediaType.DOCX,
+            MediaType.PPTX,
+            MediaType.XLSX,
+            MediaType.ODT,
+            MediaType.ODP,
+            MediaType.ODS,
+            MediaType.XLS,
+            MediaType.EPUB,
+            MediaType.RTF,
+        }
+    )
+    | TEXT_MEDIA
+    | MAIL_MEDIA
 )
-"""Office and text formats with a reader (`pipeline.formats.registry`)."""
+"""Office, text and e-mail formats with a reader (`pipeline.formats.registry`) that needs
+nothing outside the Python packages. DOC and PPT have a reader too, but only where
+LibreOffice is installed (without it they end `unsupported_media` naming the package)."""
 SUPPORTED_MEDIA = (
-    frozenset({MediaType.PDF}) | IMAGE_MEDIA | AUDIO_MEDIA | VIDEO_MEDIA | STRUCTURED_SUPPORTED
+    frozenset({MediaType.PDF})
+    | IMAGE_MEDIA
+    | AUDIO_MEDIA
+    | VIDEO_MEDIA
+    | STRUCTURED_SUPPORTED
+    | ARCHIVE_MEDIA
 )
 """Media types Greenhouse processes; any other sniffed type ends `unsupported_media`."""
 
