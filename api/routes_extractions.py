@@ -37,6 +37,9 @@ def list_extractions(
     collection: str | None = None,
     kind: str | None = None,
     schema: str | None = Query(default=None, description="extractions into this schema"),
+    schema_version: Annotated[
+        int | None, Query(ge=1, le=2_147_483_647, description="made with this schema version")
+    ] = None,
     engine: str | None = None,
     document_id: str | None = None,
     status: Annotated[DocumentStatus | None, Query(description="the document's status")] = None,
@@ -61,6 +64,7 @@ def list_extractions(
         document_id=document_id,
         status=status,
         schema=schema,
+        schema_version=schema_version,
         kind=kind,
         engine=engine,
         created=time_range(created_after, created_before, "created"),

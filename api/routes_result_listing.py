@@ -38,6 +38,9 @@ def list_results(
     caller: ReadCaller,
     collection: str | None = None,
     schema: str | None = Query(default=None, description="documents that asked for this schema"),
+    schema_version: Annotated[
+        int | None, Query(ge=1, le=2_147_483_647, description="made with this schema version")
+    ] = None,
     kind: str | None = Query(default=None, description="document_pages, transcript, ..."),
     document_id: str | None = None,
     status: Annotated[DocumentStatus | None, Query(description="the document's status")] = None,
@@ -63,6 +66,7 @@ def list_results(
         document_id=document_id,
         status=status,
         schema=schema,
+        schema_version=schema_version,
         kind=kind,
         created=time_range(created_after, created_before, "created"),
         updated=time_range(updated_after, updated_before, "updated"),

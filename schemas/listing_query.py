@@ -35,6 +35,7 @@ class ListingFilters:
     document_id: str | None = None
     status: str | None = None
     schema: str | None = None
+    schema_version: int | None = None
     kind: str | None = None
     engine: str | None = None
     created: TimeRange = field(default_factory=TimeRange)

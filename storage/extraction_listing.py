@@ -13,7 +13,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from schemas.listing_query import ListingFilters, ListingOrder, PageAfter, RankedAfter
 from storage.field_filters import predicates_clause
-from storage.listing_filters import document_conditions, needs_document, search_and_order, within
+from storage.listing_filters import (
+    document_conditions,
+    json_integer_is,
+    needs_document,
+    search_and_order,
+    within,
+)
 from storage.models import Document, Extraction
 
 __all__ = ["SCHEMA_EXTRACTION", "list_extractions_matching", "schema_name"]
@@ -69,6 +75,11 @@ def _conditions(filters: ListingFilters, dialect: str) -> list[ColumnElement[boo
     if filters.schema is not None:
         conditions.append(Extraction.kind == SCHEMA_EXTRACTION)
         conditions.append(schema_name(dialect) == filters.schema)
+    if filters.schema_version is not None:
+        conditions.append(Extraction.kind == SCHEMA_EXTRACTION)
+        conditions.append(
+            json_integer_is(Extraction.data, ("schema_version",), filters.schema_version, dialect)
+        )
     conditions += within(Extraction.created_at, filters.created)
     if filters.where:
         conditions.append(_where(filters, dialect))

@@ -3,7 +3,7 @@ where a keyset page starts (row values, so a B-tree index seeks straight to it).
 
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, tuple_
+from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, tuple_
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -17,6 +17,7 @@ Column = ColumnElement[Any] | QueryableAttribute[Any]
 __all__ = [
     "Column",
     "document_conditions",
+    "json_integer_is",
     "needs_document",
     "newest_after",
     "ranked_after",
@@ -98,3 +99,22 @@ def search_and_order(
     if isinstance(after, PageAfter):
         conditions.append(newest_after(created_at, row_id, after))
     return query.order_by(created_at.desc(), row_id.desc()), rank
+
+
+def json_integer_is(
+    column: Column, path: tuple[str, ...], value: int, dialect: str
+) -> ColumnElement[bool]:
+    """The integer at `path` inside a JSON column equals `value` (a missing key or another type
+    never does). `path` is the code's own (written into the SQL), never the request's; the
+    value is bound."""
+    if dialect == "postgresql":
+        pointer: ColumnElement[str] = literal_column("'{" + ",".join(path) + "}'")
+        return and_(
+            func.jsonb_typeof(column.op("#>")(pointer)) == "number",
+            column.op("#>>")(pointer) == str(value),
+        )
+    json_path: ColumnElement[str] = literal_column("'$." + ".".join(path) + "'")
+    return and_(
+        func.json_type(column, json_path) == "integer",
+        func.json_extract(column, json_path) == value,
+    )

@@ -12,7 +12,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from schemas.listing_query import ListingFilters, ListingOrder, PageAfter, RankedAfter
 from storage.field_filters import predicates_clause
-from storage.listing_filters import document_conditions, search_and_order, within
+from storage.listing_filters import (
+    document_conditions,
+    json_integer_is,
+    search_and_order,
+    within,
+)
 from storage.models import Document, DocumentResult
 
 __all__ = ["ResultRow", "list_results_matching"]
@@ -74,6 +79,12 @@ def list_results_matching(
         conditions.append(DocumentResult.kind == filters.kind)
     if filters.schema is not None:
         conditions.append(schema == filters.schema)
+    if filters.schema_version is not None:
+        conditions.append(
+            json_integer_is(
+                DocumentResult.data, ("schema", "version"), filters.schema_version, dialect
+            )
+        )
     conditions += within(DocumentResult.created_at, filters.created)
     conditions += within(DocumentResult.updated_at, filters.updated)
     if filters.where:

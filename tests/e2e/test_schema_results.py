@@ -206,6 +206,12 @@ def test_invoices_merge_into_one_result_with_provenance_conflicts_and_versions(
     assert history[0]["data"] == first
     extractions = api.get(f"/v1/documents/{mixed_id}/extractions").json()
     assert {e["data"]["schema_version"] for e in extractions} == {2}
+    for version, expected in ((1, [garden_id]), (2, [mixed_id]), (3, [])):
+        params = {"schema": "invoice", "schema_version": version}
+        rows = api.get("/v1/results", params=params).json()["items"]
+        assert [row["document_id"] for row in rows] == expected
+        pages = api.get("/v1/extractions", params=params).json()["items"]
+        assert {page["document_id"] for page in pages} == set(expected)
 
 
 def _subtotal_box(pdf: Path, page: int, amount: str) -> list[float]:

@@ -70,3 +70,9 @@ def test_reprocess_runs_on_the_workers_and_keeps_history(
     history = api.get(f"/v1/documents/{document_id}/results/history").json()["items"]
     assert [(h["generation"], h["schema_version"]) for h in history] == [(1, 2)]
     assert history[0]["data"] == first["data"]
+    for version, expected in ((1, [document_id]), (2, [])):
+        params = {"schema": "invoice", "schema_version": version}
+        rows = api.get("/v1/results", params=params).json()["items"]
+        assert [row["document_id"] for row in rows] == expected
+        pages = api.get("/v1/extractions", params=params).json()["items"]
+        assert {page["document_id"] for page in pages} == set(expected)
