@@ -65,3 +65,15 @@ class ChunkDescriptor(BaseModel):
     repaired: bool = Field(
         default=False, description="The file was damaged and read by a repairing parser."
     )
+    converted_by: str | None = Field(
+        default=None,
+        description="'libreoffice' when the page is a page of the PDF LibreOffice made of an"
+        " office file for the MoE tier (its jobs read that PDF, kept next to the stored file);"
+        " None otherwise.",
+    )
+    note: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Why the chunk is read otherwise than the request asked (e.g. LibreOffice"
+        " missing for `tier=moe` on an office file: read by structure on the local tier).",
+    )

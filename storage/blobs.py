@@ -106,6 +106,11 @@ class BlobStore:
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
+    def derived_path(self, sha256: str, suffix: str) -> Path:
+        """Where a file derived from the blob is kept, next to it (`<sha256>.<suffix>`, e.g. the
+        PDF LibreOffice made of an office file); it is purged with the blob."""
+        return self.path_for(sha256).with_name(f"{sha256}.{suffix}")
+
     def exists(self, sha256: str) -> bool:
         """True when the blob is present."""
         return self.path_for(sha256).is_file()
@@ -157,8 +162,12 @@ class BlobStore:
         return DetachedBlob(sha256=sha256, trash_path=trash_path)
 
     def purge(self, detached: DetachedBlob) -> None:
-        """Delete a detached blob for good."""
+        """Delete a detached blob for good, with the files derived from it."""
         detached.trash_path.unlink(missing_ok=True)
+        address = self.path_for(detached.sha256)
+        if not address.exists():  # the same bytes were not stored again meanwhile
+            for derived in address.parent.glob(f"{detached.sha256}.*"):
+                derived.unlink(missing_ok=True)
 
     def restore(self, detached: DetachedBlob) -> None:
         """Put a detached blob back at its address (its removal was rolled back)."""

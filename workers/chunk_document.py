@@ -13,6 +13,7 @@ from storage.documents import (
     record_chunks,
     release_chunking,
 )
+from workers.blob_files import converted_pdf_path
 from workers.chunk_container import container_request, plan_in_staging, record_container
 from workers.chunking_lease import ChunkingLease
 from workers.context import WorkerContext
@@ -82,6 +83,7 @@ def chunk_document(context: WorkerContext, document_id: str, owner: str) -> list
                 expand_into=container.expand_into,
                 limits=container.limits,
                 name_hint=container.name_hint,
+                converted_pdf=converted_pdf_path(context.blobs, sha256),
             ),
         )
         media_type, plans = planned.media_type, planned.plans

@@ -28,6 +28,7 @@ from storage.ledger import (
     release_jobs,
     settle_jobs,
 )
+from workers.blob_files import job_file
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.isolation.messages import IsolationError, RunAnswers
@@ -71,7 +72,7 @@ def run_job_run(
             return []
         document = get_document(session, jobs[0].document_id)
         assert document is not None
-        path = context.blobs.path_for(document.sha256)
+        sha256 = document.sha256
         claimed = [
             _Claimed(
                 job_id=job.id,
@@ -79,13 +80,14 @@ def run_job_run(
                 attempts=job.attempts,
                 queue=job.queue,
                 spec=ChunkJob(
-                    path=path,
-                    chunk=ChunkDescriptor.model_validate(job.chunk),
+                    path=job_file(context.blobs, sha256, chunk),
+                    chunk=chunk,
                     tier=Tier(job.tier),
                     budget=job.budget,
                 ),
             )
             for job in jobs
+            for chunk in [ChunkDescriptor.model_validate(job.chunk)]
         ]
     job_ids = [each.job_id for each in claimed]
     deadline = settings.job_deadline_seconds * len(claimed)

@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.engines.base import ChunkJob, ExtractionResult
 from pipeline.errors import PipelineError
@@ -20,6 +21,7 @@ from storage.ledger import (
     queue_of_job,
     release_job,
 )
+from workers.blob_files import job_file
 from workers.context import WorkerContext
 from workers.finalize_document import finalize_document
 from workers.isolation.messages import IsolationError
@@ -66,9 +68,10 @@ def run_job(
         schema_name = document.options.get("schema") if tier is Tier.MOE else None
         schema_version = document.schema_version
         attempts = job.attempts
-    path = context.blobs.path_for(sha256)
+    path = job_file(context.blobs, sha256, chunk)
     with context.heartbeat.hold(job_id, owner, max_seconds=settings.job_deadline_seconds):
         try:
+            _check_converted(path, chunk)
             schema = _schema_request(context, schema_name, schema_version)
             job_spec = ChunkJob(path=path, chunk=chunk, tier=tier, budget=budget, schema=schema)
             outcome: ExtractionResult | PipelineError = context.isolation.run_chunk(job_spec)
@@ -116,6 +119,16 @@ def _apply(context: WorkerContext, job_id: str, owner: str, decision: Decision) 
         failed = fail_job(session, job_id, owner, error.category, error.message)
     _finalize_if_finished(context, failed)
     return JobOutcome(job_id, "failed", error.category.value)
+
+
+def _check_converted(path: Path, chunk: ChunkDescriptor) -> None:
+    """A page of a LibreOffice conversion whose PDF is gone fails clearly (`blob_missing`)."""
+    if chunk.converted_by is not None and not path.is_file():
+        raise PipelineError(
+            ErrorCategory.BLOB_MISSING,
+            f"the PDF {chunk.converted_by} made of the stored file is missing from the store:"
+            " ingest the document again",
+        )
 
 
 def _schema_request(

@@ -2,16 +2,12 @@
 read by those readers. LibreOffice is optional: without `soffice` on PATH they end
 `unsupported_media`, naming the package to install.
 
-The conversion runs `soffice --headless --convert-to docx|pptx` on a copy of the file in a
-private temporary directory, with its own user profile (`-env:UserInstallation`: parallel
-conversions do not share, or lock, one profile), no restore or first-start wizard, and a
-timeout (`CONVERT_TIMEOUT_SECONDS`, then `timeout`). Every job converts again (the converted
+The conversion is `pipeline.sources.soffice.run_soffice` (`--convert-to docx|pptx`, headless,
+a private profile in a temporary directory, a timeout). Every job converts again (the converted
 file lives only for the call); pictures in a converted file get figure blocks but no image
 jobs, since an image job reads its member from the stored (original) file.
 """
 
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +15,13 @@ from pathlib import Path
 from pipeline.errors import SourceError
 from pipeline.formats.docx_reader import DocxReader
 from pipeline.formats.pptx_reader import PptxReader
+from pipeline.sources.soffice import CONVERT_TIMEOUT_SECONDS, run_soffice, soffice_installed
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
 from schemas.extractions import PageContentData
 
 __all__ = ["CONVERT_TIMEOUT_SECONDS", "LegacyOfficeReader", "convert_with_soffice"]
 
-CONVERT_TIMEOUT_SECONDS = 120
 _TARGETS = {MediaType.DOC: ("doc", "docx"), MediaType.PPT: ("ppt", "pptx")}
 _PACKAGES = {MediaType.DOC: "libreoffice-writer", MediaType.PPT: "libreoffice-impress"}
 
@@ -61,54 +57,13 @@ def _converted_type(media_type: MediaType) -> MediaType:
 
 
 def convert_with_soffice(path: Path, media_type: MediaType, work: Path) -> Path:
-    """The file converted to DOCX/PPTX in `work`; `unsupported_media` without LibreOffice,
-    `timeout` past the deadline, `corrupt_file` when LibreOffice cannot convert it."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    """The file converted to DOCX/PPTX in `work`; `unsupported_media` without LibreOffice
+    (naming the package to install), else `run_soffice`'s errors."""
     source_suffix, target_suffix = _TARGETS[media_type]
-    if soffice is None:
+    if not soffice_installed():
         raise SourceError(
             ErrorCategory.UNSUPPORTED_MEDIA,
             f"{media_type.value} (.{source_suffix}) files are converted by LibreOffice, which"
             f" is not installed: install {_PACKAGES[media_type]} (soffice on PATH)",
         )
-    source = work / f"input.{source_suffix}"
-    shutil.copyfile(path, source)
-    output = work / "out"
-    output.mkdir()
-    command = [
-        soffice,
-        f"-env:UserInstallation={(work / 'profile').as_uri()}",
-        "--headless",
-        "--invisible",
-        "--norestore",
-        "--nolockcheck",
-        "--nodefault",
-        "--nofirststartwizard",
-        "--convert-to",
-        target_suffix,
-        "--outdir",
-        str(output),
-        str(source),
-    ]
-    try:
-        done = subprocess.run(
-            command, capture_output=True, timeout=CONVERT_TIMEOUT_SECONDS, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise SourceError(
-            ErrorCategory.TIMEOUT,
-            f"LibreOffice did not convert the file within {CONVERT_TIMEOUT_SECONDS} s",
-        ) from exc
-    except OSError as exc:
-        raise SourceError(
-            ErrorCategory.UNSUPPORTED_MEDIA, f"LibreOffice cannot be started: {exc}"
-        ) from exc
-    converted = output / f"input.{target_suffix}"
-    if done.returncode != 0 or not converted.is_file():
-        detail = done.stderr.decode("utf-8", "replace").strip()[-300:]
-        raise SourceError(
-            ErrorCategory.CORRUPT_FILE,
-            f"LibreOffice could not convert the .{source_suffix} file"
-            f" (exit {done.returncode}){': ' + detail if detail else ''}",
-        )
-    return converted
+    return run_soffice(path, source_suffix, target_suffix, work)

@@ -9,8 +9,10 @@
 
 A tier named in the request wins for the chunks it can process: `moe` reads pictures (pages,
 images, frames, pictures embedded in office files), `edge` speech; structured chunks always
-run locally, whatever the request. A model tier the request or a schema needs but that is
-not configured is returned with a waiting reason: the job is parked, never silently downgraded.
+run locally, whatever the request (an office file asked on `moe` may instead be chunked as the
+pages of its PDF conversion: `pipeline.planning.office_pages`). A model tier the request or a
+schema needs but that is not configured is returned with a waiting reason: the job is parked,
+never silently downgraded.
 """
 
 from dataclasses import dataclass

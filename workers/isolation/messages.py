@@ -44,6 +44,9 @@ class PlanRequest:
     """The container's `pipeline.sources.expansion.ContainerLimits`."""
     name_hint: str = ""
     """The stored file's name (names a plain gzip's one member)."""
+    converted_pdf: Path | None = None
+    """Where an office file read as pages for the MoE tier keeps its PDF conversion (next to
+    the blob; None: next to `path`, as `<name>.converted.pdf`)."""
 
 
 @dataclass(frozen=True)

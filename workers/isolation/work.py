@@ -4,14 +4,18 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 
+from pipeline.chunking.converted import chunk_converted
 from pipeline.chunking.documents import chunk_file
 from pipeline.engines.base import ChunkJob, ExtractionResult
 from pipeline.engines.registry import EngineRegistry
 from pipeline.engines.resources import EngineResources
 from pipeline.errors import PipelineError
 from pipeline.planning.jobs import plan_jobs
+from pipeline.planning.office_pages import choose_office_reading
 from pipeline.run import process_chunk
 from pipeline.sources.sniff import sniff_file
+from pipeline.sources.soffice import soffice_installed
+from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
 from schemas.media import CONTAINER_MEDIA
 from workers.isolation.container_work import plan_container
@@ -36,11 +40,26 @@ def plan_document(request: PlanRequest) -> DocumentPlan:
         media_type = sniff_file(request.path)
         if media_type in CONTAINER_MEDIA:
             return plan_container(request, media_type)
-        chunks = chunk_file(request.path, media_type)
+        chunks = _document_chunks(request, media_type)
         plans = list(plan_jobs(chunks, request.routing, request.budget, request.tiers))
     except PipelineError as error:
         raise ChunkingError(error.category, error.message, media_type) from error
     return DocumentPlan(media_type, plans)
+
+
+def _document_chunks(request: PlanRequest, media_type: MediaType) -> Iterator[ChunkDescriptor]:
+    """The file's chunks: an office file asked on the MoE tier as the pages of its PDF
+    conversion when LibreOffice is installed, else by its structure (with the reason noted)."""
+    reading = choose_office_reading(media_type, request.routing.tier, soffice_installed())
+    if reading.rendered:
+        target = request.converted_pdf or request.path.with_name(
+            f"{request.path.name}.converted.pdf"
+        )
+        return chunk_converted(request.path, media_type, target)
+    chunks = chunk_file(request.path, media_type)
+    if reading.note is None:
+        return chunks
+    return (chunk.model_copy(update={"note": reading.note}) for chunk in chunks)
 
 
 def run_chunk(
