@@ -76,7 +76,7 @@ def extract_native_page(
         _fail_if_parser_complained(page_index)  # before other pages are read
     with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
         rect = page.rect
-        frame = page.rect * page.derotation_matrix  # text coordinates are unrotated
+        frame = rect * page.derotation_matrix  # text coordinates are unrotated
         bands = band_blocks(textpage.extractBLOCKS(), frame.height)
         found_tables = extract_tables(page, page_dict=read.page_dict, textpage=textpage)
         tables = [PageTable(found.bbox, clean_grid(found.grid)) for found in found_tables]

@@ -56,21 +56,25 @@ def find_borderless_tables(
 
 def _phrases(row: Sequence[Word]) -> list[_Phrase]:
     """A row's words joined into phrases where they are closer than a column gap."""
-    phrases: list[_Phrase] = []
+    groups: list[list[Word]] = []
+    reach = 0.0  # the right edge of the last group
     for word in row:
-        height = word[3] - word[1]
-        last = phrases[-1] if phrases else None
-        if last is not None and word[0] - last.x1 < _COLUMN_GAP * height:
-            phrases[-1] = _Phrase(
-                last.x0,
-                min(last.y0, word[1]),
-                max(last.x1, word[2]),
-                max(last.y1, word[3]),
-                f"{last.text} {word[4]}",
-            )
+        if groups and word[0] - reach < _COLUMN_GAP * (word[3] - word[1]):
+            groups[-1].append(word)
+            reach = max(reach, word[2])
         else:
-            phrases.append(_Phrase(word[0], word[1], word[2], word[3], word[4]))
-    return phrases
+            groups.append([word])
+            reach = word[2]
+    return [_phrase(group) for group in groups]
+
+
+def _phrase(words: Sequence[Word]) -> _Phrase:
+    """Words of one phrase as one: their box (grown word by word) and their text."""
+    first = words[0]
+    y0, x1, y1 = first[1], first[2], first[3]
+    for word in words[1:]:
+        y0, x1, y1 = min(y0, word[1]), max(x1, word[2]), max(y1, word[3])
+    return _Phrase(first[0], y0, x1, y1, " ".join(word[4] for word in words))
 
 
 def _candidate_runs(rows: Sequence[list[_Phrase]]) -> list[list[list[_Phrase]]]:

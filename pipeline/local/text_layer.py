@@ -104,13 +104,14 @@ def assess_text_layer(
     """Measure the page's text layer and decide whether it is usable or the page needs OCR.
 
     `page_dict` is the page's "dict" extraction when the caller has read it already."""
-    area = max(page.rect.width * page.rect.height, 1e-9)
+    rect = page.rect
+    area = max(rect.width * rect.height, 1e-9)
     if page_dict is None:
         page_dict = page.get_text("dict", flags=_DICT_FLAGS)
     text = _measure_text(line for block in page_dict["blocks"] for line in block.get("lines", ()))
     image_rects: list[Rect] = [_rect(info["bbox"]) for info in page.get_image_info()]
-    text_coverage = union_area(text.line_rects, page.rect) / area
-    image_coverage = union_area(image_rects, page.rect) / area
+    text_coverage = union_area(text.line_rects, rect) / area
+    image_coverage = union_area(image_rects, rect) / area
     garbage_ratio = text.garbage_chars / text.chars if text.chars else 0.0
     visible = text.chars - text.invisible_chars
     usable = text.chars - text.garbage_chars
@@ -225,11 +226,16 @@ def union_area(rects: Sequence[Sequence[float]], clip: pymupdf.Rect) -> float:
             active.append(boxes[start])
             start += 1
         active = [b for b in active if b[2] > left]  # x1 is a sweep point, so x1 >= right
-        covered, reach = 0.0, float("-inf")
-        for top, bottom in sorted((b[1], b[3]) for b in active):
-            if bottom <= reach:
-                continue
-            covered += bottom - max(top, reach)
-            reach = bottom
-        total += covered * (right - left)
+        total += _covered_height(sorted([(b[1], b[3]) for b in active])) * (right - left)
     return total
+
+
+def _covered_height(runs: list[tuple[float, float]]) -> float:
+    """Length of the union of y-runs sorted by top."""
+    covered, reach = 0.0, float("-inf")
+    for top, bottom in runs:
+        if bottom <= reach:
+            continue
+        covered += bottom - (reach if reach > top else top)  # max(top, reach)
+        reach = bottom
+    return covered

@@ -36,6 +36,7 @@ _CJK = re.compile(
 lines join without one."""
 _HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 _WORD_END = re.compile(r"([^\W\d_][\w-]*)[-\u2010\u00ad]$")
+_LINE_END_HYPHENS = ("-", "\u2010", _SOFT_HYPHEN)
 _WORD_START = re.compile(r"^([^\W\d_]+)")
 
 
@@ -61,7 +62,12 @@ def clean_grid(grid: TableGrid) -> TableGrid:
 
 def hyphenated_words(texts: Iterable[str]) -> set[str]:
     """The hyphenated words written inside lines (lower case): `state-of-the-art`, `co-operate`."""
-    return {match.group(0).lower() for text in texts for match in _HYPHENATED.finditer(text)}
+    return {
+        match.group(0).lower()
+        for text in texts
+        if "-" in text  # the pattern needs one; most lines are not scanned
+        for match in _HYPHENATED.finditer(text)
+    }
 
 
 def join_lines(lines: Sequence[str], keep_hyphenated: set[str], breaks_words: bool = True) -> str:
@@ -94,7 +100,7 @@ def _joint(
     and the separator."""
     if _CJK.match(previous[-1]) and _CJK.match(line[0]):
         return False, ""
-    end = _WORD_END.search(previous)
+    end = _WORD_END.search(previous) if _may_end_in_hyphen(previous) else None
     if end is None:
         return False, " "
     if previous.endswith(_SOFT_HYPHEN):
@@ -106,6 +112,12 @@ def _joint(
     if not breaks_words or end.group(1).lower() in _PREFIXES or hyphenated in keep_hyphenated:
         return False, ""
     return True, ""
+
+
+def _may_end_in_hyphen(line: str) -> bool:
+    """Can `_WORD_END` match? (Its `$` also matches before a final newline.) Saves scanning
+    every line for it."""
+    return line.removesuffix("\n").endswith(_LINE_END_HYPHENS)
 
 
 def _starts_lower(line: str) -> bool:

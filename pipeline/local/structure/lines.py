@@ -4,7 +4,6 @@ The "dict" extraction serves every line; only lines whose text shows a loose acc
 run together are rebuilt from their glyphs ("rawdict" of the same text page, read once and
 only when such a line exists)."""
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -76,12 +75,13 @@ def read_lines(page_dict: dict[str, Any], raw_dict: RawDict) -> list[TextLine]:
 
 
 def _line(block_number: int, line: dict[str, Any], text: str) -> TextLine:
-    weights: Counter[float] = Counter()
+    weights: dict[float, int] = {}
     bold = italic = mono = invisible = total = 0
     for span in line["spans"]:
         count = len(span["text"].strip())
         total += count
-        weights[round(span["size"] * 2) / 2] += count
+        half_point = round(span["size"] * 2) / 2
+        weights[half_point] = weights.get(half_point, 0) + count
         if span["flags"] & _BOLD_FLAG:
             bold += count
         if span["flags"] & _ITALIC_FLAG:
@@ -90,7 +90,7 @@ def _line(block_number: int, line: dict[str, Any], text: str) -> TextLine:
             mono += count
         if not span.get("char_flags", _FILLED_OR_STROKED) & _FILLED_OR_STROKED:
             invisible += count
-    size = weights.most_common(1)[0][0] if weights else 0.0
+    size = max(weights, key=weights.__getitem__) if weights else 0.0  # first of the heaviest
     direction = line.get("dir", (1.0, 0.0))
     return TextLine(
         block_number=block_number,
