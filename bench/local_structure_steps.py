@@ -5,11 +5,11 @@ PDFs (run on demand, not a test):
 
 Every page is read the way `extract_native_page` reads it, one step at a time under a clock:
 one MuPDF text page, its "dict", its block list (bands), the rawdict (only on pages with a
-line to repair: the count is printed), the lines, tables, image list, the document's font
-statistics and the neighbours' bands (both read once per document, reported per page), the
-block assembly and the Markdown/text rendering, plus the text-layer check that runs on the
-same "dict" (`local_pdf_page`'s flow). `get_text()` on every page, in the same run, is the
-baseline. One process, one core: the figures are per core.
+line to repair: the count is printed), the lines (handed over by the font sample when it read
+the page first), tables, image list, the document's font statistics and the neighbours' bands
+(both read once per document, reported per page), the block assembly and the Markdown/text
+rendering, plus the text-layer check that runs on the same "dict" (`local_pdf_page`'s flow).
+`get_text()` on every page, in the same run, is the baseline. One process, one core: the figures are per core.
 """
 
 import argparse
@@ -34,11 +34,12 @@ from pipeline.local.structure.document import (
     neighbour_bands,
     remember_bands,
     remember_fonts,
+    sampled_lines,
 )
 from pipeline.local.structure.figures import figure_boxes
 from pipeline.local.structure.fonts import page_fonts
 from pipeline.local.structure.furniture import band_blocks, furniture_kinds
-from pipeline.local.structure.lines import read_lines
+from pipeline.local.structure.lines import TextLine, read_lines
 from pipeline.local.structure.page import PageFacts, PageTable, page_blocks
 from pipeline.local.tables import extract_tables
 from pipeline.local.text_layer import assess_text_layer
@@ -83,7 +84,12 @@ def read_page(document: pymupdf.Document, index: int, clock: Clock) -> None:
     assessment = clock.timed(
         "text-layer check (+ image list)", lambda: assess_text_layer(page, page_dict=page_dict)
     )
-    lines = clock.timed("lines + repairs (rawdict)", lambda: read_lines(page_dict, rawdict))
+
+    def own_lines() -> list[TextLine]:
+        sampled = sampled_lines(document, index)  # the font sample's read, as the engine does
+        return read_lines(page_dict, rawdict) if sampled is None else sampled
+
+    lines = clock.timed("lines + repairs (rawdict)", own_lines)
     bands = clock.timed(
         "bands (blocks)", lambda: band_blocks(textpage.extractBLOCKS(), frame.height)
     )

@@ -20,6 +20,7 @@ from pipeline.local.structure.document import (
     page_outline,
     remember_bands,
     remember_fonts,
+    sampled_lines,
 )
 from pipeline.local.structure.figures import figure_boxes
 from pipeline.local.structure.fonts import page_fonts
@@ -70,8 +71,10 @@ def extract_native_page(
     if read is None:
         read = read_native_page(document, page_index)
     page, textpage = read.page, read.textpage
-    with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
-        lines = read_lines(read.page_dict, textpage.extractRAWDICT)
+    lines = sampled_lines(document, page_index)
+    if lines is None:
+        with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
+            lines = read_lines(read.page_dict, textpage.extractRAWDICT)
     if document.is_repaired and not lines:
         _fail_if_parser_complained(page_index)  # before other pages are read
     with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):

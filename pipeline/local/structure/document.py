@@ -16,7 +16,7 @@ from pipeline.local.structure.fonts import (
     sample_pages,
 )
 from pipeline.local.structure.furniture import NEIGHBOUR_OFFSETS, BandBlock, band_blocks
-from pipeline.local.structure.lines import read_lines
+from pipeline.local.structure.lines import TextLine, read_lines
 from pipeline.local.structure.memo import document_memo
 from pipeline.local.structure.outline import outline_levels
 from pipeline.sources.mupdf import mupdf_errors
@@ -30,6 +30,7 @@ __all__ = [
     "page_outline",
     "remember_bands",
     "remember_fonts",
+    "sampled_lines",
 ]
 
 TEXT_FLAGS = (
@@ -92,6 +93,13 @@ def remember_fonts(document: pymupdf.Document, page_index: int, fonts: PageFonts
     document_memo(document).put(("fonts", page_index), fonts)
 
 
+def sampled_lines(document: pymupdf.Document, page_index: int) -> list[TextLine] | None:
+    """The page's lines when the font sample read them before the page's own read (handed
+    over once, then no longer kept), else None."""
+    lines: list[TextLine] | None = document_memo(document).take(("lines", page_index))
+    return lines
+
+
 def neighbour_bands(document: pymupdf.Document, page_index: int) -> list[tuple[BandBlock, ...]]:
     """The band blocks of the pages around `page_index` (read once per open document)."""
     memo = document_memo(document)
@@ -145,7 +153,10 @@ def _fonts_reader(document: pymupdf.Document, page_index: int) -> Callable[[], P
             # A sample page that cannot be read is left out of the statistics; its own job
             # reports the failure.
             return None
-        document_memo(document).put(("bands", page_index), bands)
+        memo = document_memo(document)
+        memo.put(("bands", page_index), bands)
+        if lines:  # an empty page is read again, for its own checks
+            memo.put(("lines", page_index), lines)
         return page_fonts(page_index, lines, _text_height(page), {block.number for block in bands})
 
     return read

@@ -31,6 +31,11 @@ class DocumentMemo:
             value: T = self._values[key]
             return value
 
+    def take(self, key: object) -> Any:
+        """Remove and return the value for `key` (None without one)."""
+        with self._lock:
+            return self._values.pop(key, None)
+
     def put(self, key: object, value: object) -> None:
         """Store a value computed elsewhere (the same function of the file)."""
         with self._lock:
