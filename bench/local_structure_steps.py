@@ -9,7 +9,8 @@ line to repair: the count is printed), the lines (handed over by the font sample
 the page first), tables, image list, the document's font statistics and the neighbours' bands
 (both read once per document, reported per page), the block assembly and the Markdown/text
 rendering, plus the text-layer check that runs on the same "dict" (`local_pdf_page`'s flow).
-`get_text()` on every page, in the same run, is the baseline. One process, one core: the figures are per core.
+`get_text()` on every page, in the same run, is the baseline. One process, one core: the
+figures are per core.
 """
 
 import argparse
