@@ -9,7 +9,7 @@ import pytest
 from pipeline.local.native_text import extract_native_page
 from pipeline.local.ocr_engine import OcrEngine
 from pipeline.local.pdf_page import local_pdf_page
-from pipeline.local.structure.document import document_font_stats
+from pipeline.local.structure.document import document_font_stats, sampled_lines
 from pipeline.local.structure.memo import document_memo
 from pipeline.sources.pdf import open_pdf
 from schemas.blocks import Block, BlockKind
@@ -130,6 +130,16 @@ def test_a_page_reads_the_same_whichever_pages_were_read_before(tmp_path: Path) 
     alone = extract_native_page(open_pdf(path), 3).data
     assert alone == sequential[3]
     assert ("bands", 4) in document_memo(in_order)._values
+
+
+def test_the_font_sample_hands_a_page_its_lines_once(tmp_path: Path) -> None:
+    path = tmp_path / "running.pdf"
+    make_running_furniture_pdf(path, pages=5)
+    document = open_pdf(path)
+    document_font_stats(document)
+    assert ("lines", 2) in document_memo(document)._values
+    assert extract_native_page(document, 2).data == extract_native_page(open_pdf(path), 2).data
+    assert sampled_lines(document, 2) is None  # taken by the page's read, no longer kept
 
 
 def test_one_page_banner_arxiv_stamp_and_bare_page_number_are_furniture(tmp_path: Path) -> None:

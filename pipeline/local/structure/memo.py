@@ -1,5 +1,6 @@
 """Per-document facts kept on the open document itself (it lives in the process's PDF cache):
-the font statistics and the header/footer bands of pages already read.
+the font statistics, the header/footer bands of pages already read, and the lines of sample
+pages until their own read takes them.
 
 Every value is a function of the file alone (a fixed sample of pages, one page's bands), so
 a page's result does not depend on which pages this process read before it."""
