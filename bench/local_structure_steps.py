@@ -33,7 +33,7 @@ from pipeline.local.structure.document import (
     breaks_words_at_line_ends,
     document_font_stats,
     neighbour_bands,
-    remember_bands,
+    page_bands,
     remember_fonts,
     sampled_lines,
 )
@@ -92,13 +92,15 @@ def read_page(document: pymupdf.Document, index: int, clock: Clock) -> None:
 
     lines = clock.timed("lines + repairs (rawdict)", own_lines)
     bands = clock.timed(
-        "bands (blocks)", lambda: band_blocks(textpage.extractBLOCKS(), frame.height)
+        "bands (blocks)",
+        lambda: page_bands(
+            document, index, lambda: band_blocks(textpage.extractBLOCKS(), frame.height)
+        ),
     )
     found = clock.timed(
         "tables", lambda: extract_tables(page, page_dict=page_dict, textpage=textpage)
     )
     tables = [PageTable(table.bbox, clean_grid(table.grid)) for table in found]
-    remember_bands(document, index, bands)
     with clock.step("font statistics (per doc)"):
         numbers = {block.number for block in bands}
         remember_fonts(document, index, page_fonts(index, lines, frame.height, numbers))

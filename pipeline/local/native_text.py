@@ -2,7 +2,8 @@
 
 One MuPDF text page per page serves the lines, their fonts and the header/footer bands (its
 "rawdict" is read only when a line needs its glyphs); the document's font statistics and the
-neighbouring pages' bands come from `structure.document`, read once per open document."""
+neighbouring pages' bands come from `structure.document`, read once per open document (a page
+those reads covered takes its lines and bands from them)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from pipeline.local.structure.document import (
     breaks_words_at_line_ends,
     document_font_stats,
     neighbour_bands,
+    page_bands,
     page_outline,
-    remember_bands,
     remember_fonts,
     sampled_lines,
 )
@@ -80,13 +81,14 @@ def extract_native_page(
     with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
         rect = page.rect
         frame = rect * page.derotation_matrix  # text coordinates are unrotated
-        bands = band_blocks(textpage.extractBLOCKS(), frame.height)
+        bands = page_bands(
+            document, page_index, lambda: band_blocks(textpage.extractBLOCKS(), frame.height)
+        )
         found_tables = extract_tables(page, page_dict=read.page_dict, textpage=textpage)
         tables = [PageTable(found.bbox, clean_grid(found.grid)) for found in found_tables]
         if image_boxes is None:
             image_boxes = [tuple(info["bbox"]) for info in page.get_image_info()]
         rotation = page.rotation
-        remember_bands(document, page_index, bands)
         in_bands = {block.number for block in bands}
         remember_fonts(document, page_index, page_fonts(page_index, lines, frame.height, in_bands))
         facts = PageFacts(

@@ -27,8 +27,8 @@ __all__ = [
     "breaks_words_at_line_ends",
     "document_font_stats",
     "neighbour_bands",
+    "page_bands",
     "page_outline",
-    "remember_bands",
     "remember_fonts",
     "sampled_lines",
 ]
@@ -66,11 +66,14 @@ def document_font_stats(document: pymupdf.Document) -> FontStats:
     return document_memo(document).get(_STATS_KEY, lambda: _sample_stats(document))
 
 
-def remember_bands(
-    document: pymupdf.Document, page_index: int, bands: tuple[BandBlock, ...]
-) -> None:
-    """Keep a page's bands, read with its own extraction, for its neighbours."""
-    document_memo(document).put(("bands", page_index), bands)
+def page_bands(
+    document: pymupdf.Document, page_index: int, read: Callable[[], tuple[BandBlock, ...]]
+) -> tuple[BandBlock, ...]:
+    """A page's bands: those a neighbour's or the font sample's read kept (the same
+    extraction), else `read()`, kept for the neighbours. None kept (a read that failed) is
+    read again."""
+    bands = document_memo(document).get(("bands", page_index), read)
+    return bands if bands else read()
 
 
 def page_outline(document: pymupdf.Document, page_index: int) -> dict[str, int]:
