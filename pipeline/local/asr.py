@@ -1,19 +1,18 @@
-"""English speech recognition on CPU with Moonshine base (moonshine-cpp, bundled model).
+"""English speech recognition on CPU with Moonshine base (the model bundled in moonshine-cpp).
 
 The model ships inside the `moonshine_cpp` package and is loaded from its package folder:
-nothing is downloaded. Input is 16 kHz mono float32 PCM as produced by `pipeline.sources.audio`.
+nothing is downloaded. It runs on onnxruntime (`pipeline.local.moonshine_model`), not on the
+package's own library, which needs AVX-512. Input is 16 kHz mono float32 PCM as produced by
+`pipeline.sources.audio`.
 
-moonshine-cpp 0.1.4 leaks memory on every call, roughly with the square of the
-utterance length (about 45 MB for 5 s, 270 MB for 10 s, 1.2 GB for 20 s). The default
-engine therefore runs the model in a child process that is replaced once its peak
-memory passes a limit, and utterances are kept short (at most 12 s, which is also
-faster: the cost per second of audio grows with the utterance length).
+The default engine runs the model in a child process: a native crash or hang costs one
+utterance and the child, never the worker, and the child is replaced once its peak memory
+passes a limit. Utterances are kept short (at most 12 s: the cost per second of audio grows
+with the utterance length).
 """
 
 from __future__ import annotations
 
-import ctypes
-import importlib
 import resource
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import threading
 from array import array
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from pipeline.assemble.transcript import TimedText, assemble_transcript
 from pipeline.errors import EngineError
@@ -48,7 +47,6 @@ __all__ = [
 
 ENGINE_NAME = "moonshine-base-en"
 LANGUAGE = "en"
-_MODEL_FILES = ("encoder_model.ort", "decoder_model_merged.ort", "tokenizer.bin")
 # Generous speaking rate used to bound how many words two overlapping segments can share.
 _WORDS_PER_SECOND = 4.0
 # Utterances handed to Moonshine: short enough to stay fast and bound its memory leak.
@@ -66,37 +64,25 @@ class SpeechEngine(Protocol):
 
 
 class MoonshineEngine:
-    """Moonshine base English loaded from the model files bundled in moonshine-cpp."""
+    """Moonshine base English, the model files bundled in moonshine-cpp, run on onnxruntime
+    (`pipeline.local.moonshine_model`)."""
 
     name = ENGINE_NAME
 
     def __init__(self) -> None:
-        module: Any = importlib.import_module("moonshine_cpp")
-        model_dir = Path(module.__file__).parent / "models" / "base-en"
-        missing = [name for name in _MODEL_FILES if not (model_dir / name).is_file()]
-        if missing:
-            raise EngineError(f"moonshine-cpp is missing its bundled model files: {missing}")
-        self._library = module.moonshine_lib
-        # An explicit model folder never triggers the package's download path.
-        self._model = module.MoonshineModel(model_dir_path=str(model_dir), model_type="base")
+        from pipeline.local.moonshine_model import MoonshineModel
+
+        self._model = MoonshineModel()
         self._lock = threading.Lock()
 
     def transcribe_samples(self, samples: array[float]) -> str:
         """Text of one utterance of 16 kHz mono float32 samples (at most ~30 s)."""
         if not samples:
             return ""
-        buffer = (ctypes.c_float * len(samples)).from_buffer_copy(samples)
-        text = ctypes.c_char_p()
+        import numpy as np
+
         with self._lock:
-            status = self._library.moonshine_transcribe(
-                self._model.model_handle, buffer, len(samples), ctypes.byref(text)
-            )
-        if status != 0:
-            raise EngineError(f"moonshine_transcribe failed with status {status}")
-        try:
-            return (text.value or b"").decode("utf-8", "replace").strip()
-        finally:
-            self._library.moonshine_free_text(text)
+            return self._model.transcribe(np.frombuffer(samples, dtype=np.float32))
 
 
 def serve_engine(connection_fd: int) -> None:

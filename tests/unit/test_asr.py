@@ -5,11 +5,13 @@ import socket
 import urllib.request
 from array import array
 from collections import Counter
+from pathlib import Path
 
 import pydantic
 import pytest
 
 from pipeline.assemble.transcript import assemble_transcript, normalise_word
+from pipeline.errors import EngineError
 from pipeline.local.asr import (
     ENGINE_NAME,
     LANGUAGE,
@@ -18,6 +20,7 @@ from pipeline.local.asr import (
     transcribe,
     transcribe_file,
 )
+from pipeline.local.moonshine_model import MoonshineTokenizer, bundled_model_folder
 from pipeline.sources.audio import SAMPLE_RATE, decode_audio
 from pipeline.sources.pauses import SegmentationConfig
 from schemas.transcript import Transcript, TranscriptSegment
@@ -173,3 +176,28 @@ def test_assemble_keeps_repeated_words_when_segments_do_not_overlap() -> None:
 def test_segment_end_before_start_is_rejected() -> None:
     with pytest.raises(pydantic.ValidationError):
         TranscriptSegment(start=3.0, end=2.0, text="x")
+
+
+def test_moonshine_tokenizer_reads_lengths_then_bytes_and_joins_word_pieces(
+    tmp_path: Path,
+) -> None:
+    pieces = [b"<unk>", b"<s>", b"</s>", b"\xc3", b"\xa9", "\u2581caf".encode(), b"e"]
+    path = tmp_path / "tokenizer.bin"
+    path.write_bytes(b"".join(bytes([len(piece)]) + piece for piece in pieces))
+    tokenizer = MoonshineTokenizer.from_file(path)
+
+    assert tokenizer.pieces == tuple(pieces)
+    assert tokenizer.decode([1, 5, 6, 0, 2]) == "cafe"
+    assert tokenizer.decode([5, 3, 4, 99]) == "café"  # byte tokens join into UTF-8; 99 unknown
+    path.write_bytes(b"\x05<unk>\x09<s>")
+    with pytest.raises(EngineError, match="truncated at token 1"):
+        MoonshineTokenizer.from_file(path)
+
+
+@pytest.mark.models
+def test_bundled_tokenizer_has_the_models_vocabulary() -> None:
+    tokenizer = MoonshineTokenizer.from_file(bundled_model_folder() / "tokenizer.bin")
+
+    assert len(tokenizer.pieces) == 32000
+    assert tokenizer.pieces[:3] == (b"<unk>", b"<s>", b"</s>")
+    assert tokenizer.pieces[3 : 3 + 256] == tuple(bytes([value]) for value in range(256))
