@@ -27,7 +27,8 @@ import pymupdf
 from PIL import Image
 
 from pipeline.errors import EngineError, PdfError
-from pipeline.local.ocr_engine import ENGINE_MAX_SIDE, OcrEngine
+from pipeline.local.ink import ink_box
+from pipeline.local.ocr_engine import DETECTOR_MIN_SIDE, ENGINE_MAX_SIDE, OcrEngine
 from pipeline.local.ocr_layout import OcrLine, Point, Quad, layout_blocks
 from pipeline.sources.images import to_rgb
 from pipeline.sources.pdf import page_rotation
@@ -63,7 +64,6 @@ __all__ = [
 ]
 
 ENGINE_NAME = "rapidocr"
-DETECTOR_MIN_SIDE = 736
 _TRANSPOSE_TO_UPRIGHT = {
     90: Image.Transpose.ROTATE_90,
     180: Image.Transpose.ROTATE_180,
@@ -111,7 +111,9 @@ def ocr_image(
 ) -> list[OcrLine]:
     """Detect and recognise text lines as the image stands (no orientation correction).
 
-    Images larger than `settings.max_side` are shrunk first; boxes are in the input's pixels.
+    Images larger than `settings.max_side` are shrunk first; detection runs on the part that
+    holds ink (`pipeline.local.ink`), at the scale of the whole image, and not at all on a
+    blank one; boxes are in the input's pixels.
     """
     if settings.max_side > ENGINE_MAX_SIDE:
         raise ValueError(f"max_side must be at most {ENGINE_MAX_SIDE}")
@@ -127,13 +129,18 @@ def ocr_image(
     if scale < 1.0:
         size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
         rgb = rgb.resize(size, Image.Resampling.LANCZOS)
-    result = engine.run(rgb, detect=True, min_score=settings.min_score)
+    inked = ink_box(rgb)
+    if inked is None:  # blank: nothing to detect
+        return []
+    left, top = inked[:2]
+    cut = rgb if inked == (0, 0, *rgb.size) else rgb.crop(inked)
+    result = engine.run(cut, detect=True, min_score=settings.min_score, cut_from=rgb.size)
     boxes, texts, scores = result.boxes, result.txts, result.scores
     if boxes is None or texts is None:
         return []
     lines = []
     for box, text, score in zip(boxes, texts, scores, strict=True):
-        points = [(float(x) / scale, float(y) / scale) for x, y in box]
+        points = [((float(x) + left) / scale, (float(y) + top) / scale) for x, y in box]
         if text.strip():
             lines.append(OcrLine(text.strip(), _as_quad(points), round(float(score), 4)))
     return lines

@@ -18,14 +18,35 @@ from pipeline.local.onnx import onnx_errors
 if TYPE_CHECKING:
     from rapidocr import RapidOCR
 
-__all__ = ["ENGINE_MAX_SIDE", "MODEL_FILES", "OcrEngine", "bundled_model_paths"]
+__all__ = [
+    "DETECTOR_MIN_SIDE",
+    "ENGINE_MAX_SIDE",
+    "MODEL_FILES",
+    "OcrEngine",
+    "bundled_model_paths",
+    "detector_limit",
+]
 
 ENGINE_MAX_SIDE = 4096
+DETECTOR_MIN_SIDE = 736
+"""RapidOCR's detector enlarges a picture whose short side is shorter (`limit_type: min`)."""
 MODEL_FILES = {
     "Det": "PP-OCRv6_det_small.onnx",
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
     "Rec": "PP-OCRv6_rec_small.onnx",
 }
+
+
+def detector_limit(size: tuple[int, int], whole: tuple[int, int]) -> tuple[str, int]:
+    """RapidOCR's `(limit_type, limit_side_len)` for a `size` picture cut out of a `whole` one:
+    the scale RapidOCR's own rule gives the whole picture (enlarge a short side below
+    `DETECTOR_MIN_SIDE` to it, else keep the size), applied to the cut-out."""
+    if size == whole:
+        return "min", DETECTOR_MIN_SIDE
+    whole_short = min(whole)
+    if whole_short >= DETECTOR_MIN_SIDE:
+        return "max", max(size)  # no side is longer: kept at its size
+    return "min", round(min(size) * DETECTOR_MIN_SIDE / whole_short)
 
 
 def bundled_model_paths() -> dict[str, Path]:
@@ -46,11 +67,22 @@ class OcrEngine:
         self._rapid: RapidOCR | None = None
         self._pid = 0
 
-    def run(self, image: Image.Image, *, detect: bool, min_score: float) -> Any:
-        """RapidOCR's raw result for an RGB image (detection optional)."""
+    def run(
+        self,
+        image: Image.Image,
+        *,
+        detect: bool,
+        min_score: float,
+        cut_from: tuple[int, int] | None = None,
+    ) -> Any:
+        """RapidOCR's raw result for an RGB image (detection optional). `cut_from` is the size
+        of the picture `image` was cut out of: the detector then scales the cut-out as it
+        would scale that whole picture, so a line is detected at the same size either way."""
         with self._lock:
             rapid = self._loaded()
             with onnx_errors("RapidOCR failed"):
+                if detect:
+                    _fit_detector(rapid, image.size, cut_from or image.size)
                 return rapid(
                     image, use_det=detect, use_cls=False, use_rec=True, text_score=min_score
                 )
@@ -83,3 +115,11 @@ class OcrEngine:
             params[f"{stage}.model_path"] = str(path)
         with onnx_errors("RapidOCR could not load its models"):
             return RapidOCR(params=params)
+
+
+def _fit_detector(rapid: "RapidOCR", size: tuple[int, int], whole: tuple[int, int]) -> None:
+    """Set the detector's resize for this picture. RapidOCR (pinned 3.10) builds its detector
+    on first use and reads `limit_type`/`limit_side_len` from it on every call; a test checks
+    the size the detector's model receives."""
+    detector = rapid._load_det_model()  # type: ignore[no-untyped-call]
+    detector.limit_type, detector.limit_side_len = detector_limit(size, whole)
