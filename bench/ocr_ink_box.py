@@ -1,4 +1,4 @@
-"""OCR detection on the inked part of a picture against the whole picture, on the evaluation
+"""OCR detection on the inked parts of a picture against the whole picture, on the evaluation
 corpus, in the same run: the labelled pictures (character error rate on images/ocr_misc,
 reading order counting; word recall on images/funsd words and images/sroie box lines) and the
 corpus PDF pages the local engine OCRs (text compared between the two).
@@ -37,7 +37,7 @@ from eval.ocr_eval import (  # noqa: E402
     word_recall,
     words,
 )
-from pipeline.local.ink import ink_box  # noqa: E402
+from pipeline.local.ink import ink_boxes  # noqa: E402
 from pipeline.local.native_text import read_native_page  # noqa: E402
 from pipeline.local.ocr import (  # noqa: E402
     OcrSettings,
@@ -54,10 +54,10 @@ _ENGINE = OcrEngine(threads=1)
 
 
 WHOLE = "whole picture (before)"
-INK = "ink box (now)"
-RULES: dict[str, Callable[[Image.Image], tuple[int, int, int, int] | None]] = {
-    WHOLE: lambda image: (0, 0, *image.size),
-    INK: ink_box,
+INK = "ink boxes (now)"
+RULES: dict[str, Callable[[Image.Image], list[tuple[int, int, int, int]]]] = {
+    WHOLE: lambda image: [(0, 0, *image.size)],
+    INK: ink_boxes,
 }
 MAX_PDF_PAGES = 60
 
@@ -74,9 +74,9 @@ class Tally:
     texts: list[str] = field(default_factory=list)
 
 
-def rule(box: Callable[[Image.Image], tuple[int, int, int, int] | None]) -> Any:
-    """Patch where `ocr_image` finds the box to detect in."""
-    return patch("pipeline.local.ocr.ink_box", box)
+def rule(boxes: Callable[[Image.Image], list[tuple[int, int, int, int]]]) -> Any:
+    """Patch where `ocr_image` finds the boxes to detect in."""
+    return patch("pipeline.local.ocr.ink_boxes", boxes)
 
 
 def labelled(corpus: Path) -> dict[str, list[tuple[Path, str]]]:
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", type=Path)
     arguments = parser.parse_args(argv)
     tallies = measure(arguments.corpus)
-    print("OCR with detection on the inked box: quality and OCR CPU per set, same run")
+    print("OCR with detection on the inked boxes: quality and OCR CPU per set, same run")
     totals = {label: 0.0 for label in RULES}
     for set_name, by_rule in tallies.items():
         for label, tally in by_rule.items():
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  {set_name:9} {len(by_rule[WHOLE].texts)} pictures, text identical on {same}; "
             f"CPU ratio {by_rule[INK].cpu / max(by_rule[WHOLE].cpu, 1e-9):.2f}"
         )
-    print(f"  all sets  CPU ratio {totals[INK] / totals[WHOLE]:.2f} (ink box / whole picture)")
+    print(f"  all sets  CPU ratio {totals[INK] / totals[WHOLE]:.2f} (ink boxes / whole picture)")
     return 0
 
 

@@ -27,7 +27,7 @@ import pymupdf
 from PIL import Image
 
 from pipeline.errors import EngineError, PdfError
-from pipeline.local.ink import ink_box
+from pipeline.local.ink import ink_boxes
 from pipeline.local.ocr_engine import DETECTOR_MIN_SIDE, ENGINE_MAX_SIDE, OcrEngine
 from pipeline.local.ocr_layout import OcrLine, Point, Quad, layout_blocks
 from pipeline.sources.images import to_rgb
@@ -111,8 +111,8 @@ def ocr_image(
 ) -> list[OcrLine]:
     """Detect and recognise text lines as the image stands (no orientation correction).
 
-    Images larger than `settings.max_side` are shrunk first; detection runs on the part that
-    holds ink (`pipeline.local.ink`), at the scale of the whole image, and not at all on a
+    Images larger than `settings.max_side` are shrunk first; detection runs on the parts that
+    hold ink (`pipeline.local.ink`), at the scale of the whole image, and not at all on a
     blank one; boxes are in the input's pixels.
     """
     if settings.max_side > ENGINE_MAX_SIDE:
@@ -129,20 +129,18 @@ def ocr_image(
     if scale < 1.0:
         size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
         rgb = rgb.resize(size, Image.Resampling.LANCZOS)
-    inked = ink_box(rgb)
-    if inked is None:  # blank: nothing to detect
-        return []
-    left, top = inked[:2]
-    cut = rgb if inked == (0, 0, *rgb.size) else rgb.crop(inked)
-    result = engine.run(cut, detect=True, min_score=settings.min_score, cut_from=rgb.size)
-    boxes, texts, scores = result.boxes, result.txts, result.scores
-    if boxes is None or texts is None:
-        return []
     lines = []
-    for box, text, score in zip(boxes, texts, scores, strict=True):
-        points = [((float(x) + left) / scale, (float(y) + top) / scale) for x, y in box]
-        if text.strip():
-            lines.append(OcrLine(text.strip(), _as_quad(points), round(float(score), 4)))
+    for left, top, right, bottom in ink_boxes(rgb):  # none on a blank picture
+        whole = (left, top, right, bottom) == (0, 0, *rgb.size)
+        cut = rgb if whole else rgb.crop((left, top, right, bottom))
+        result = engine.run(cut, detect=True, min_score=settings.min_score, cut_from=rgb.size)
+        boxes, texts, scores = result.boxes, result.txts, result.scores
+        if boxes is None or texts is None:
+            continue
+        for box, text, score in zip(boxes, texts, scores, strict=True):
+            points = [((float(x) + left) / scale, (float(y) + top) / scale) for x, y in box]
+            if text.strip():
+                lines.append(OcrLine(text.strip(), _as_quad(points), round(float(score), 4)))
     return lines
 
 
