@@ -6,7 +6,8 @@ Whatever happens to one document or job is recorded on it and the drain goes on 
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
@@ -45,7 +46,8 @@ class _Silent:
 
 
 class EmbeddedExecutor:
-    """Chunks documents in this process and runs their jobs in a pool of processes."""
+    """Chunks documents and runs their jobs across the cores: threads of this process each
+    driving an isolated child, or (isolation off) spawned pool processes for the jobs."""
 
     def __init__(self, context: WorkerContext, processes: int | None = None) -> None:
         if not isinstance(context.enqueuer, CollectingEnqueuer):
@@ -63,22 +65,43 @@ class EmbeddedExecutor:
         seen: set[str] = set()
         chunked: set[str] = set()
         done = 0
+
+        def chunk_finished(document_id: str) -> None:
+            if document_id not in self._queue.documents:  # not given back for a retry
+                chunked.add(document_id)
+            progress.documents(len(chunked), len(seen | set(self._queue.documents)))
+
         while self._queue.documents or self._queue.jobs or self._queue.runs:
             while self._queue.documents:
-                document_id = self._queue.documents.pop(0)
-                if document_id in self._queue.documents:
-                    continue  # queued twice: the later entry runs
-                seen.add(document_id)
-                self._chunk(document_id)
-                if document_id not in self._queue.documents:  # not given back for a retry
-                    chunked.add(document_id)
-                progress.documents(len(chunked), len(seen | set(self._queue.documents)))
+                # A document queued twice runs once, where its later entry stands.
+                batch = list(reversed(dict.fromkeys(reversed(self._queue.documents))))
+                self._queue.documents.clear()
+                seen.update(batch)
+                self._chunk_all(batch, chunk_finished)
             jobs = list(dict.fromkeys(job_id for job_id, _ in self._queue.jobs))
             self._queue.jobs.clear()
             runs = list(dict.fromkeys(run_id for run_id, _ in self._queue.runs))
             self._queue.runs.clear()
             done = self._run_jobs(jobs, runs, done, progress)
         deliver_now(self._context.settings, self._context.sessions)
+
+    def _chunk_all(self, document_ids: list[str], finished: Callable[[str], None]) -> None:
+        """Chunk the documents, on as many threads as processes when the work is isolated
+        (each thread drives its own child, as job threads do); `finished` is called from this
+        thread as each one ends."""
+        threads = min(self._processes, len(document_ids))
+        if threads < 2 or self._context.settings.isolation == "off":
+            for document_id in document_ids:
+                self._chunk(document_id)
+                finished(document_id)
+            return
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="embedded-chunk") as pool:
+            futures = {
+                pool.submit(self._chunk, document_id): document_id for document_id in document_ids
+            }
+            for future in as_completed(futures):
+                future.result()  # _chunk records failures on the document; it does not raise
+                finished(futures[future])
 
     def _chunk(self, document_id: str) -> None:
         """Chunk one document; an exception is recorded on the document, never raised."""

@@ -1,0 +1,121 @@
+"""An embedded drain with two processes chunks two documents at once (each thread with its own
+isolated child), and with isolation off or one process, one after the other."""
+
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from sqlalchemy import Engine
+
+from schemas.enums import DocumentStatus
+from schemas.settings import Settings
+from storage.database import transaction
+from storage.documents import get_document
+from storage.intake import take_in
+from tests.support.documents import make_text_pdf
+from workers import chunk_document as chunk_step
+from workers.context import CollectingEnqueuer, WorkerContext, build_context
+from workers.embedded import EmbeddedExecutor
+
+pytestmark = pytest.mark.slow
+
+WAIT_SECONDS = 20.0
+Isolation = Literal["process", "off"]
+
+
+def _context(engine: Engine, tmp_path: Path, isolation: Isolation) -> WorkerContext:
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        blob_root=str(tmp_path / "blobs"),
+        isolation=isolation,
+    )
+    return build_context(settings, CollectingEnqueuer())
+
+
+@pytest.fixture
+def isolated(any_engine: Engine, tmp_path: Path) -> Iterator[WorkerContext]:
+    context = _context(any_engine, tmp_path, "process")
+    yield context
+    context.close()
+
+
+def _take_in(context: WorkerContext, tmp_path: Path, names: list[str]) -> list[str]:
+    ids = []
+    for name in names:
+        path = tmp_path / name
+        make_text_pdf(path, 2)
+        intake = take_in(
+            context.sessions,
+            context.blobs,
+            io.BytesIO(path.read_bytes()),
+            filename=name,
+            collection="c",
+            options={},
+        )
+        ids.append(intake.document.id)
+    assert isinstance(context.enqueuer, CollectingEnqueuer)
+    context.enqueuer.enqueue_documents(ids)
+    return ids
+
+
+def _status(session: Any, document_id: str) -> str:
+    document = get_document(session, document_id)
+    assert document is not None
+    return document.status
+
+
+def _meeting_chunker(monkeypatch: pytest.MonkeyPatch, parties: int) -> list[str]:
+    """Each chunking waits (at most WAIT_SECONDS) until `parties` chunkings are under way at
+    once; returns the names of the threads that chunked, as they started."""
+    real = chunk_step.chunk_document
+    barrier = threading.Barrier(parties, timeout=WAIT_SECONDS)
+    threads: list[str] = []
+
+    def meeting(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        barrier.wait()  # BrokenBarrierError when the others never come
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(chunk_step, "chunk_document", meeting)
+    return threads
+
+
+def test_two_documents_are_chunked_at_once_on_two_threads(
+    isolated: WorkerContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _take_in(isolated, tmp_path, ["a.pdf", "b.pdf"])
+    threads = _meeting_chunker(monkeypatch, parties=2)
+
+    EmbeddedExecutor(isolated, processes=2).drain()
+
+    assert len(threads) == 2
+    assert all(name.startswith("embedded-chunk") for name in threads)
+    with transaction(isolated.sessions) as session:
+        statuses = [_status(session, document_id) for document_id in ids]
+    assert statuses == [DocumentStatus.DONE, DocumentStatus.DONE]
+
+
+@pytest.mark.parametrize(("isolation", "processes"), [("off", 2), ("process", 1)])
+def test_without_isolation_or_a_second_process_documents_are_chunked_in_turn(
+    any_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    isolation: Isolation,
+    processes: int,
+) -> None:
+    context = _context(any_engine, tmp_path, isolation)
+    try:
+        ids = _take_in(context, tmp_path, ["a.pdf", "b.pdf"])
+        threads = _meeting_chunker(monkeypatch, parties=1)
+
+        EmbeddedExecutor(context, processes=processes).drain()
+
+        assert threads == [threading.current_thread().name] * 2
+        with transaction(context.sessions) as session:
+            statuses = [_status(session, document_id) for document_id in ids]
+        assert statuses == [DocumentStatus.DONE, DocumentStatus.DONE]
+    finally:
+        context.close()
