@@ -103,26 +103,28 @@ def test_other_tiers_read_the_structure_without_converting(
 
 
 @pytest.mark.parametrize(
-    ("mode", "category", "message"),
+    ("mode", "timeout", "category", "message"),
     [
         (
             "fail",
+            60,  # it fails at once; the limit only has to outlast a loaded machine's start-up
             ErrorCategory.CORRUPT_FILE,
             "LibreOffice could not convert the .docx file to"
             " pdf (exit 1): Error: source file could not be loaded",
         ),
-        ("hang", ErrorCategory.TIMEOUT, "LibreOffice did not convert the file within 1 s"),
+        ("hang", 1, ErrorCategory.TIMEOUT, "LibreOffice did not convert the file within 1 s"),
     ],
 )
 def test_a_failed_conversion_fails_the_document_and_leaves_no_pdf(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     mode: str,
+    timeout: int,
     category: ErrorCategory,
     message: str,
 ) -> None:
     install_fake_soffice(tmp_path, monkeypatch, mode)
-    monkeypatch.setattr("pipeline.sources.soffice.CONVERT_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr("pipeline.sources.soffice.CONVERT_TIMEOUT_SECONDS", timeout)
     guide = make_docx(tmp_path / "guide.docx")
     with pytest.raises(ChunkingError) as caught:
         plan_document(_request(guide))
