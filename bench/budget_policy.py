@@ -11,12 +11,13 @@ measure) and planned on the MoE tier (`plan_jobs`). Per category it prints the m
 at the chosen budget against a fixed 1120 and a fixed 560, the saving against 1120, and the
 OCR proxy: the chunk is rendered at the chosen budget's geometry and at 1120's
 (`pipeline.model.render`, JPEG decoded as the server would), both are OCRed with the local
-engine, and each text's CER is taken against the reference, the local engine's OCR of the
-source (a page at 150 dpi, an image or frame at its own size): the policy loses what
-CER at B exceeds CER at 1120. Texts are compared without whitespace, lines in reading order
-(top to bottom, then left to right); a category's CER is all its edits over all its reference
-characters. Chunks whose reference has no text count for tokens only.
-At most --per-category files per category (in manifest order) and --max-pages pages per PDF.
+engine as the local tier reads a picture (turned upright first), and each text's CER is taken
+against the reference, the local engine's OCR of the source (a page at 150 dpi, an image or
+frame at its own size): the policy loses what CER at B exceeds CER at 1120. Texts are
+compared without whitespace, lines in reading order (top to bottom, then left to right); a
+category's CER is all its edits over all its reference characters. Chunks whose reference has
+no text count for tokens only. At most --per-category files per category (in manifest order)
+and --max-pages pages per PDF.
 """
 
 import argparse
@@ -42,7 +43,7 @@ from PIL import Image  # noqa: E402
 
 from pipeline.chunking.documents import chunk_file  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
-from pipeline.local.ocr import ocr_image, render_page_for_ocr  # noqa: E402
+from pipeline.local.ocr import recognise_upright, render_page_for_ocr  # noqa: E402
 from pipeline.local.ocr_engine import OcrEngine  # noqa: E402
 from pipeline.local.ocr_layout import OcrLine  # noqa: E402
 from pipeline.model.render import RenderedImage, render_image, render_pdf_page  # noqa: E402
@@ -117,8 +118,9 @@ def decoded(rendered: RenderedImage) -> Image.Image:
 
 
 def ocr_text(engine: OcrEngine, image: Image.Image) -> str:
-    """OCR text of an image, lines in reading order."""
-    lines = ocr_image(engine, image)
+    """OCR text of an image as the local tier reads it (turned upright first), lines in
+    reading order."""
+    lines = recognise_upright(engine, image).lines
     row_px = image.height / 200  # rows of half a percent of the height, whatever the scale
     ordered = sorted(lines, key=lambda line: (round(_top(line) / row_px), _left(line)))
     return "\n".join(line.text for line in ordered)
