@@ -54,19 +54,15 @@ def ink_boxes(image: Image.Image, settings: InkSettings = InkSettings()) -> list
     """The padded boxes (left, top, right, bottom) holding the picture's ink, one per group of
     ink (`settings.join` px apart at most), left to right within top to bottom; the whole
     picture when they would cover most of it or be too many; [] when it has no ink at all."""
-    mask = ink_mask(image, settings.contrast)
-    width, height = image.size
-    whole = [(0, 0, width, height)]
-    groups = ink_groups(mask, settings.tile, settings.join)
+    groups = ink_groups(ink_mask(image, settings.contrast), settings.tile, settings.join)
     if not groups:
         return []
     if len(groups) > settings.max_boxes:
         groups = [_union(groups)]
+    width, height = image.size
     boxes = _separate([_cut_out(group, width, height, settings) for group in groups])
-    if len(boxes) > settings.max_boxes:
-        return whole
     if sum(_area(box) for box in boxes) > settings.worth_cutting * width * height:
-        return whole
+        return [(0, 0, width, height)]
     return sorted(boxes, key=lambda box: (box[1], box[0]))
 
 
