@@ -98,12 +98,11 @@ class MoonshineModel:
             self._encoder = _session(onnxruntime, folder / MODEL_FILES[0], options)
             self._decoder = _session(onnxruntime, folder / MODEL_FILES[1], options)
         self.tokenizer = MoonshineTokenizer.from_file(folder / MODEL_FILES[2])
-        self._cache_inputs = [
-            node.name for node in self._decoder.get_inputs() if node.name.startswith("past_")
-        ]
+        cache = [node for node in self._decoder.get_inputs() if node.name.startswith("past_")]
+        self._cache_inputs = [node.name for node in cache]
         self._outputs = [node.name for node in self._decoder.get_outputs()]
-        shape = self._decoder.get_inputs()[2].shape  # [batch, heads, positions, head size]
-        self._empty_cache = np.zeros((1, int(shape[1]), 0, int(shape[3])), dtype=np.float32)
+        _, heads, _, head_size = cache[0].shape  # [batch, heads, positions, head size]
+        self._empty_cache = np.zeros((1, int(heads), 0, int(head_size)), dtype=np.float32)
 
     def transcribe(self, samples: Samples) -> str:
         """Text of one utterance of 16 kHz mono float32 samples."""
