@@ -1,6 +1,7 @@
 """Where a picture has ink, and OCR detecting only there: exact boxes on drawn pictures, and
 the same lines read from a sparse page as from the whole of it."""
 
+from typing import Any
 from unittest.mock import patch
 
 import pymupdf
@@ -132,3 +133,30 @@ def test_a_sparse_page_reads_the_same_lines_from_its_ink_boxes(ocr_engine: OcrEn
 def test_a_blank_page_is_not_sent_to_the_detector(ocr_engine: OcrEngine):
     with patch.object(ocr_engine, "run", side_effect=AssertionError("detector called")):
         assert ocr_image(ocr_engine, _picture()) == []
+
+
+@pytest.mark.models
+def test_the_detector_receives_a_cut_out_at_its_pictures_scale(ocr_engine: OcrEngine):
+    """The size RapidOCR's detector model is fed, spied on at the model's session."""
+    shapes: list[tuple[int, ...]] = []
+    detector = ocr_engine._loaded()._load_det_model()
+    session = detector.session
+
+    class Spy:
+        def __call__(self, tensor: Any) -> Any:
+            shapes.append(tuple(tensor.shape))
+            return session(tensor)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(session, name)
+
+    detector.session = Spy()
+    try:
+        for size, whole in [(LETTER, LETTER), ((384, 192), LETTER), ((160, 96), (368, 500))]:
+            picture = Image.new("RGB", size, "white")
+            ocr_engine.run(picture, detect=True, min_score=0.5, cut_from=whole)
+    finally:
+        detector.session = session
+    # (height, width): the page as RapidOCR sizes it, a cut-out of it unscaled, a cut-out of
+    # a small picture enlarged twice, as its picture is (short side 368 to 736)
+    assert [shape[2:] for shape in shapes] == [(1664, 1280), (192, 384), (192, 320)]
