@@ -106,7 +106,9 @@ def _counts(database: Path, query: str) -> int:
 
 
 def _kill_mid_run(settings: Settings, folder: Path, database: Path, whole_group: bool) -> int:
-    """Start an ingest, kill -9 it while jobs run; returns its pid."""
+    """Start an ingest, kill -9 it while jobs run (some done, some in flight: a run's
+    completions are settled together, so right after two runs settle none may be); returns
+    its pid."""
     process = subprocess.Popen(
         _command("cli.main", "ingest", str(folder), "--json"),
         cwd=REPO_ROOT,
@@ -121,6 +123,7 @@ def _kill_mid_run(settings: Settings, folder: Path, database: Path, whole_group:
             if (
                 database.exists()
                 and _counts(database, "SELECT count(*) FROM jobs WHERE state = 'succeeded'") >= 5
+                and _counts(database, "SELECT count(*) FROM jobs WHERE state = 'running'") >= 1
             ):
                 break
             time.sleep(0.05)
