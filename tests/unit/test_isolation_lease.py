@@ -15,7 +15,8 @@ from storage.types import utcnow
 from tests.integration.ledger_helpers import document_with_jobs
 from workers.lease import LeaseHeartbeat
 
-LEASE_SECONDS = 0.6
+LEASE_SECONDS = 3.0
+"""Renewed every second: a loaded CI machine once stalled the heartbeat 1.3 s past a 0.6 s lease."""
 
 
 @pytest.mark.slow
