@@ -87,6 +87,7 @@ class OcrSettings:
     detect_rotation: bool = True
     confident_score: float = 0.93
     rotation_samples: int = 6
+    orientation_chars: int = 2
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,12 @@ def detect_rotation(
     crops turned a quarter counter-clockwise, which is right for 90 and upside down for 270;
     upside-down reading is found by re-reading a few long lines turned by 180 degrees, and
     only when the first pass was not already confident (upright clean pages skip it).
+
+    Only lines with `settings.orientation_chars` letters or digits are evidence: the box of a
+    lone glyph (`l`, `1`, `|`, a rule read as `_`) is tall or wide by its shape, not by the
+    direction of the text. Without such a line the image is read as it stands.
     """
+    lines = [line for line in lines if _alphanumerics(line.text) >= settings.orientation_chars]
     if not lines:
         return 0
     weights = [max(len(line.text), 1) for line in lines]
@@ -193,6 +199,10 @@ def detect_rotation(
     if is_tall:
         return 270 if flipped else 90
     return 180 if flipped else 0
+
+
+def _alphanumerics(text: str) -> int:
+    return sum(1 for char in text if char.isalnum())
 
 
 def _mean_score(engine: OcrEngine, crops: Sequence[Image.Image], settings: OcrSettings) -> float:

@@ -15,6 +15,7 @@ from pipeline.local.ocr import (
     OcrPage,
     OcrSettings,
     build_page_content,
+    detect_rotation,
     image_page_content,
     ocr_image,
     ocr_zoom,
@@ -173,6 +174,37 @@ def test_blank_image_gives_empty_content(ocr_engine):
 def _line(text: str, x0: float, y0: float, x1: float, y1: float, skew: float = 0.0) -> OcrLine:
     """A line box; `skew` raises the right end by that many pixels."""
     return OcrLine(text, ((x0, y0), (x1, y0 - skew), (x1, y1 - skew), (x0, y1)), 0.9)
+
+
+class _NoEngine:
+    """An OCR engine that must not be asked: rotation decided from the lines alone."""
+
+    def run(self, *args, **kwargs):
+        raise AssertionError("the engine was asked to re-read lines")
+
+
+def _boxed_line(text: str, width: float, height: float, confidence: float = 0.99) -> OcrLine:
+    return OcrLine(
+        text, ((10, 10), (10 + width, 10), (10 + width, 10 + height), (10, 10 + height)), confidence
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "rotation"),
+    [
+        ([_boxed_line("_", 12, 60, 0.58)], 0),  # a rule read as one glyph: no evidence, no re-read
+        (
+            [_boxed_line("1", 8, 30), _boxed_line("|", 4, 40), _boxed_line("1.", 8, 30)],
+            0,
+        ),  # lone glyphs
+        ([_boxed_line("Invoice", 30, 200)], 90),  # a word set vertically
+        ([_boxed_line("l", 8, 30), _boxed_line("Total due", 200, 30)], 0),  # the word decides
+        ([_boxed_line("Total", 30, 150), _boxed_line("1", 8, 30), _boxed_line("x", 30, 8)], 90),
+    ],
+)
+def test_rotation_is_decided_by_lines_with_two_letters_or_digits(lines, rotation):
+    image = Image.new("RGB", (400, 400), "white")
+    assert detect_rotation(_NoEngine(), image, lines, SETTINGS) == rotation
 
 
 def test_layout_reads_columns_then_a_spanning_footer():
