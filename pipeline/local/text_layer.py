@@ -58,6 +58,11 @@ class TextLayerThresholds:
     min_text_coverage_on_scan: float = 0.05
     min_image_coverage: float = 0.02
     trust_invisible_text: bool = True
+    min_text_image_px: tuple[int, int] = (8, 32)
+    """The smallest picture, in its own pixels (short side, long side), that can hold text
+    worth OCR: one line at the smallest height PP-OCR reads (8 px) and a short word (four
+    characters of 8 px). A smaller picture (an icon, a 16 x 16 px swatch) counts as a figure
+    but never sends its page to OCR: rendering enlarges it, it cannot add letters to it."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +114,13 @@ def assess_text_layer(
     if page_dict is None:
         page_dict = page.get_text("dict", flags=_DICT_FLAGS)
     text = _measure_text(line for block in page_dict["blocks"] for line in block.get("lines", ()))
-    image_rects: list[Rect] = [_rect(info["bbox"]) for info in page.get_image_info()]
+    images = page.get_image_info()
+    image_rects: list[Rect] = [_rect(info["bbox"]) for info in images]
+    readable_rects = [
+        _rect(info["bbox"]) for info in images if _can_hold_text(info, thresholds.min_text_image_px)
+    ]
     text_coverage = union_area(text.line_rects, rect) / area
-    image_coverage = union_area(image_rects, rect) / area
+    image_coverage = union_area(readable_rects, rect) / area
     garbage_ratio = text.garbage_chars / text.chars if text.chars else 0.0
     visible = text.chars - text.invisible_chars
     usable = text.chars - text.garbage_chars
@@ -123,6 +132,8 @@ def assess_text_layer(
     verdict, reason = _verdict(
         thresholds, usable, garbage_ratio, text_coverage, image_coverage, has_drawings
     )
+    if verdict is TextLayerVerdict.EMPTY and image_rects:
+        reason = f"no text or drawings; {len(image_rects)} picture(s) too small to hold text"
     return TextLayerAssessment(
         chars=text.chars,
         visible_chars=visible,
@@ -181,6 +192,16 @@ def _measure_text(lines: Iterable[dict[str, Any]]) -> _TextMeasures:
             chars += line_chars
             rects.append(_rect(line["bbox"]))
     return _TextMeasures(chars, invisible, garbage, rects)
+
+
+def _can_hold_text(info: dict[str, Any], smallest: tuple[int, int]) -> bool:
+    """Whether a placed picture has enough pixels of its own for a line of text (a picture
+    whose size MuPDF does not report is assumed to)."""
+    width, height = int(info.get("width") or 0), int(info.get("height") or 0)
+    if width <= 0 or height <= 0:
+        return True
+    short, long = sorted((width, height))
+    return short >= smallest[0] and long >= smallest[1]
 
 
 def _rect(values: Sequence[float]) -> Rect:

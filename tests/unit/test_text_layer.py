@@ -185,3 +185,43 @@ def test_union_area_counts_overlaps_once_and_clips():
 )
 def test_garbage_code_points(code, garbage):
     assert is_garbage_code_point(code) is garbage
+
+
+def _picture_png(width: int, height: int) -> bytes:
+    """A grey picture with a dark bar: ink, but only `width` x `height` pixels of it."""
+    pixmap = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, width, height), False)
+    pixmap.set_rect(pixmap.irect, (200,))
+    pixmap.set_rect(pymupdf.IRect(0, height // 3, width, 2 * height // 3), (20,))
+    return bytes(pixmap.tobytes("png"))
+
+
+@pytest.mark.parametrize(
+    ("size", "verdict"),
+    [
+        ((16, 16), TextLayerVerdict.EMPTY),  # an icon blown up to the page: no letters to read
+        ((31, 200), TextLayerVerdict.OCR),  # a tall strip can hold a word set vertically
+        ((40, 7), TextLayerVerdict.EMPTY),  # shorter than one line of text
+        ((32, 8), TextLayerVerdict.OCR),  # the smallest that can hold a short word
+        ((400, 300), TextLayerVerdict.OCR),
+    ],
+)
+def test_a_picture_too_small_to_hold_text_does_not_send_its_page_to_ocr(size, verdict):
+    document = pymupdf.open()
+    page = document.new_page(width=300, height=300)
+    page.insert_image(page.rect, stream=_picture_png(*size), keep_proportion=False)
+    result = assess_text_layer(_reopened(document))
+    assert result.verdict is verdict
+    assert len(result.image_boxes) == 1  # still a figure either way
+    assert result.image_coverage == (0.0 if verdict is TextLayerVerdict.EMPTY else 1.0)
+    if verdict is TextLayerVerdict.EMPTY:
+        assert "too small to hold text" in result.reason
+
+
+def test_a_small_picture_beside_a_few_words_leaves_the_text_layer_in_use():
+    document = pymupdf.open()
+    page = document.new_page(width=300, height=300)
+    page.insert_image(pymupdf.Rect(0, 0, 300, 200), stream=_picture_png(12, 12))
+    page.insert_text((20, 260), "Approved", fontsize=12)
+    assert assess_text_layer(_reopened(document)).verdict is TextLayerVerdict.TEXT
+    page.insert_image(pymupdf.Rect(0, 0, 300, 200), stream=_picture_png(120, 120))
+    assert assess_text_layer(_reopened(document)).verdict is TextLayerVerdict.OCR
