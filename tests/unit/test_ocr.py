@@ -176,7 +176,7 @@ def _line(text: str, x0: float, y0: float, x1: float, y1: float, skew: float = 0
     return OcrLine(text, ((x0, y0), (x1, y0 - skew), (x1, y1 - skew), (x0, y1)), 0.9)
 
 
-class _NoEngine:
+class _NoEngine(OcrEngine):
     """An OCR engine that must not be asked: rotation decided from the lines alone."""
 
     def run(self, *args, **kwargs):
