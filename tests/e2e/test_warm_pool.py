@@ -1,0 +1,64 @@
+"""A prefork pool child is warm before its first task: its isolation zygote is already
+importing the pipeline when the worker says it is ready, not started by its first document."""
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from schemas.settings import Settings
+from tests.support.workers import celery_worker
+
+pytestmark = pytest.mark.slow
+
+ZYGOTE_MODULE = "workers.isolation.zygote"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _is_zygote(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return False
+    return ZYGOTE_MODULE in command
+
+
+def _zygotes_of_pool(worker_pid: int) -> dict[int, list[int]]:
+    """Each pool child of the worker, with its zygotes."""
+    return {
+        child: [grandchild for grandchild in _children(child) if _is_zygote(grandchild)]
+        for child in _children(worker_pid)
+        if not _is_zygote(child)
+    }
+
+
+@pytest.mark.parametrize(("isolation", "zygotes"), [("process", 1), ("off", 0)])
+def test_each_pool_child_starts_its_zygote_before_any_task(
+    postgres_engine: Engine, broker_url: str, tmp_path: Path, isolation: str, zygotes: int
+) -> None:
+    settings = Settings(
+        database_url=postgres_engine.url.render_as_string(hide_password=False),
+        broker_url=broker_url,
+        blob_root=str(tmp_path / "blobs"),
+        isolation=isolation,
+    )
+    with celery_worker(settings, tmp_path, concurrency=2) as worker:
+        deadline = time.monotonic() + 20
+        pool = _zygotes_of_pool(worker.process.pid)
+        while time.monotonic() < deadline and (
+            len(pool) != 2 or any(len(found) != zygotes for found in pool.values())
+        ):
+            time.sleep(0.2)
+            pool = _zygotes_of_pool(worker.process.pid)
+        if isolation == "off":
+            time.sleep(2)  # long enough for a zygote that should not exist to appear
+            pool = _zygotes_of_pool(worker.process.pid)
+        assert len(pool) == 2, worker.log()[-2000:]
+        assert all(len(found) == zygotes for found in pool.values()), pool
