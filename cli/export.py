@@ -19,28 +19,10 @@ from schemas.exports.layout import MAIN_TABLE
 from schemas.settings import Settings
 from storage.database import SessionFactory, make_engine, make_session_factory
 
-__all__ = ["add_export_parser", "run_export"]
+__all__ = ["run_export"]
 
 USAGE_ERROR = 2
 _UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def add_export_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """The `export` subcommand."""
-    export = commands.add_parser("export", help="export document results (JSONL, CSV, Parquet)")
-    export.add_argument(
-        "--format",
-        dest="export_format",
-        choices=[export_format.value for export_format in ExportFormat],
-        default=ExportFormat.JSONL.value,
-    )
-    export.add_argument("--schema", help="the filled fields of documents read with this schema")
-    export.add_argument("--schema-version", type=int, help="with --schema: whose columns")
-    export.add_argument("--collection")
-    export.add_argument("--since", type=int, help="a previous export's watermark")
-    export.add_argument("--until", type=int, help="changes up to this watermark only")
-    export.add_argument("--table", help="one table only (main, or an array's dotted path)")
-    export.add_argument("--out", type=Path, help="a folder: every table as <table>.<format>")
 
 
 def run_export(settings: Settings, arguments: argparse.Namespace) -> int:

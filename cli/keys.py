@@ -11,21 +11,6 @@ from storage.database import make_engine, make_session_factory, transaction
 from storage.migrate import PendingMigrationsError, require_up_to_date
 
 
-def add_keys_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """The `keys` subcommand and its own subcommands."""
-    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
-    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_commands.add_parser("create", help="create a key; its token is shown once")
-    create.add_argument("--name", required=True)
-    create.add_argument(
-        "--collections", required=True, help=f"A,B or {EVERY_COLLECTION} for every collection"
-    )
-    create.add_argument("--scopes", required=True, help="read,write[,admin]")
-    keys_commands.add_parser("list", help="every key (never a secret)")
-    revoke = keys_commands.add_parser("revoke", help="revoke a key by id")
-    revoke.add_argument("key_id")
-
-
 def run_keys(settings: Settings, arguments: argparse.Namespace) -> int:
     """Run `keys create|list|revoke`; 2 on a request that cannot be granted."""
     engine = make_engine(settings.database_url)

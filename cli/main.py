@@ -3,86 +3,28 @@
 import argparse
 import logging
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.export import add_export_parser, run_export
-from cli.keys import add_keys_parser
-from cli.show import add_show_parser, run_show
+from cli.commands import build_parser
 from pipeline.sources.mupdf import prepare_mupdf
-from schemas.budget import VISUAL_BUDGETS
-from schemas.document_options import (
-    DEFAULT_COLLECTION,
-    DocumentOptions,
-    InvalidDocumentOptionsError,
-)
+from schemas.document_options import DocumentOptions, InvalidDocumentOptionsError
 from schemas.enums import Tier
 from schemas.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from workers.isolation.zygote import Zygote
 
-TIER_CHOICES = [tier.value for tier in Tier]
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="greenhouse", description="On-premises document ingestion to structured JSON."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    ingest = commands.add_parser("ingest", help="ingest files and folders")
-    ingest.add_argument("paths", nargs="+", type=Path)
-    ingest.add_argument("--collection", default=DEFAULT_COLLECTION)
-    ingest.add_argument("--tier", choices=TIER_CHOICES)
-    ingest.add_argument("--budget", type=int, choices=VISUAL_BUDGETS)
-    ingest.add_argument("--schema")
-    ingest.add_argument("--json", action="store_true", help="one JSON object per document")
-    ingest.add_argument("--wait", action="store_true", help="with a broker: wait for the workers")
-    ingest.add_argument("--timeout", type=float, help="with --wait: give up after N seconds")
-    ingest.add_argument("--processes", type=int, help="embedded: worker processes (all cores)")
-
-    worker = commands.add_parser("worker", help="run a Celery worker (needs a broker)")
-    worker.add_argument("--queues", default="ingest,local,asr")
-    worker.add_argument("--concurrency", type=int)
-    worker.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
-    worker.add_argument("--loglevel", default="INFO")
-    worker.add_argument("--name", help="Celery node name (default: celery@HOSTNAME)")
-
-    serve = commands.add_parser("serve", help="run the REST API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-
-    database = commands.add_parser("db", help="database maintenance")
-    database_commands = database.add_subparsers(dest="db_command", required=True)
-    database_commands.add_parser("upgrade", help="apply pending migrations")
-
-    add_keys_parser(commands)
-    add_show_parser(commands)
-    add_export_parser(commands)
-
-    jobs = commands.add_parser("jobs", help="job maintenance")
-    jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
-    resume = jobs_commands.add_parser("resume", help="re-queue waiting jobs")
-    resume.add_argument("--tier", choices=TIER_CHOICES)
-
-    retention = commands.add_parser("retention", help="document retention")
-    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
-    apply = retention_commands.add_parser(
-        "apply", help="delete documents older than GREENHOUSE_RETENTION_DAYS[_BY_COLLECTION]"
-    )
-    apply.add_argument("--dry-run", action="store_true", help="only count them")
-    return parser
-
 
 def main(argv: list[str] | None = None) -> int:
     """Run a subcommand; returns the process exit code."""
-    arguments = _parser().parse_args(argv)
-    prepare_mupdf()
+    arguments = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     if arguments.command == "ingest":
-        return _ingest(settings, arguments)
+        zygote = _early_zygote(settings)  # before this process imports PyMuPDF and the rest
+        prepare_mupdf()
+        return _ingest(settings, arguments, zygote)
+    prepare_mupdf()
     if arguments.command == "worker":
         return _worker(settings, arguments)
     if arguments.command == "serve":
@@ -94,8 +36,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_retention(settings, dry_run=arguments.dry_run)
     if arguments.command == "show":
+        from cli.show import run_show
+
         return run_show(settings, arguments)
     if arguments.command == "export":
+        from cli.export import run_export
+
         return run_export(settings, arguments)
     if arguments.command == "keys":
         from cli.keys import run_keys
@@ -104,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     return _jobs_resume(settings, arguments.tier)
 
 
-def _ingest(settings: Settings, arguments: argparse.Namespace) -> int:
-    zygote = _early_zygote(settings)
+def _ingest(settings: Settings, arguments: argparse.Namespace, zygote: "Zygote | None") -> int:
     from cli.ingest import IngestOptions, UnknownSchemaError, run_ingest
 
     try:

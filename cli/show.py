@@ -15,30 +15,12 @@ from storage.documents import get_document
 from storage.models import Document
 from storage.results import get_document_result
 
-__all__ = ["NO_RESULT", "UNKNOWN_DOCUMENT", "add_show_parser", "run_show", "show_result"]
+__all__ = ["NO_RESULT", "UNKNOWN_DOCUMENT", "run_show", "show_result"]
 
 NO_RESULT = 1
 """Exit code: the document exists but has no result (unfinished, or failed without one)."""
 UNKNOWN_DOCUMENT = 2
 """Exit code: no document has that id."""
-
-
-def add_show_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """The `show` subcommand."""
-    show = commands.add_parser("show", help="print a finished document's result")
-    show.add_argument("document_id")
-    show.add_argument(
-        "--format",
-        dest="result_format",
-        choices=[result_format.value for result_format in ResultFormat],
-        default=ResultFormat.JSON.value,
-        help="json (the stored result, every block), markdown, html (a standalone page), text",
-    )
-    show.add_argument(
-        "--include-furniture",
-        action="store_true",
-        help="markdown/html/text: keep running headers, footers, page numbers and footnotes",
-    )
 
 
 def run_show(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -100,3 +100,11 @@ def test_the_embedded_ingest_process_loads_no_broker_web_or_ocr(
     )
     names = (*BROKER_AND_WEB, *OCR_ASR_VISION, *FORMAT_READERS, "pymupdf4llm", *PIPELINE_WORK)
     assert _loaded_after(code, names, str(pdf), env=worker_environment(settings)) == []
+
+
+def test_the_command_starts_without_the_database_workers_or_pdf_stack() -> None:
+    """`greenhouse` parses its arguments and reads its settings before any of them load, so an
+    embedded ingest's zygote starts importing the pipeline before this process does."""
+    code = "from cli.main import main\nfrom cli.commands import build_parser\nbuild_parser()\n"
+    names = ("sqlalchemy", "alembic", "pymupdf", "workers", "storage", "pipeline.engines", "PIL")
+    assert _loaded_after(code, names) == []
