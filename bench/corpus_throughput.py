@@ -4,7 +4,7 @@ PyMuPDF `page.get_text()` loop over the same pages, measured in the same run.
 Run on demand from the repository root (not a test; a few minutes):
 
     .venv/bin/python bench/corpus_throughput.py --corpus CORPUS [--skip-distributed]
-        [--out figures.json]
+        [--repeat N] [--out figures.json]
 
 The pages are those of CORPUS/pdf/**.pdf that the chunker gives a text layer (MuPDF-read,
 not repaired by PDFium): each document's text-layer pages are copied into a PDF of their own
@@ -174,15 +174,23 @@ RAW_PASSES = 5
 a quarter of a second, so a single one moved every ratio by a third on a shared machine."""
 
 
-def raw_baseline(passes: list[Figure]) -> Figure:
-    """The median pass of the raw loop, noting the spread of all passes."""
-    ordered = sorted(passes, key=lambda figure: figure.seconds)
+def median_run(runs: list[Figure], count: str = "runs") -> Figure:
+    """The median of several runs of one figure, noting how many and their spread."""
+    ordered = sorted(runs, key=lambda figure: figure.seconds)
     median = ordered[len(ordered) // 2]
+    if len(ordered) == 1:
+        return median
     notes: dict[str, float | str] = {
         **median.notes,
-        "passes": f"{len(ordered)}, {ordered[0].seconds:.2f}-{ordered[-1].seconds:.2f} s",
+        count: f"{len(ordered)}, {ordered[0].seconds:.2f}-{ordered[-1].seconds:.2f} s",
     }
-    return Figure(median.label + " (median pass)", median.pages, median.seconds, notes)
+    return Figure(median.label, median.pages, median.seconds, notes)
+
+
+def raw_baseline(passes: list[Figure]) -> Figure:
+    """The median pass of the raw loop, noting the spread of all passes."""
+    median = median_run(passes, "passes")
+    return Figure(median.label + " (median pass)", median.pages, median.seconds, median.notes)
 
 
 def engine_loop(pages: PageSet) -> Figure:
@@ -508,6 +516,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder (has pdf/)")
     parser.add_argument("--skip-distributed", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each embedded and distributed figure (median)",
+    )
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     arguments = parser.parse_args(argv)
     load = os.getloadavg()[0]
@@ -548,21 +562,34 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(poppler)
         elif poppler is not None:
             notes.append(f"  {poppler}")
-        for processes in (1, 2):
-            figure = attempt(
-                f"embedded --processes {processes}", partial(embedded_run, pages, root, processes)
-            )
+        runs: dict[str, list[Figure]] = {}  # 1 and 2 processes taking turns, `--repeat` times
+
+        def keep(figure: Figure | None) -> None:
             if figure is not None:
-                figures.append(figure)
+                runs.setdefault(figure.label, []).append(figure)
+
+        for turn in range(arguments.repeat):
+            for processes in (1, 2):
+                keep(
+                    attempt(
+                        f"embedded --processes {processes} ({turn + 1}/{arguments.repeat})",
+                        partial(embedded_run, pages, root, processes),
+                    )
+                )
         if not arguments.skip_distributed:
             with postgres_server() as postgres_url, redis_server() as redis_url:
-                for workers in (1, 2):
-                    figure = attempt(
-                        f"distributed, {workers} worker processes",
-                        partial(distributed_run, pages, (postgres_url, redis_url), root, workers),
-                    )
-                    if figure is not None:
-                        figures.append(figure)
+                for turn in range(arguments.repeat):
+                    for workers in (1, 2):
+                        keep(
+                            attempt(
+                                f"distributed, {workers} worker processes "
+                                f"({turn + 1}/{arguments.repeat})",
+                                partial(
+                                    distributed_run, pages, (postgres_url, redis_url), root, workers
+                                ),
+                            )
+                        )
+        figures += [median_run(figure_runs) for figure_runs in runs.values()]
         startup = attempt("one-page start-up", lambda: one_page_startup(pages, root, raw))
         if startup:
             start_wall, startup_lines = startup
