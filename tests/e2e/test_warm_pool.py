@@ -3,6 +3,7 @@ importing the pipeline when the worker says it is ready, not started by its firs
 
 import time
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from sqlalchemy import Engine
@@ -41,7 +42,11 @@ def _zygotes_of_pool(worker_pid: int) -> dict[int, list[int]]:
 
 @pytest.mark.parametrize(("isolation", "zygotes"), [("process", 1), ("off", 0)])
 def test_each_pool_child_starts_its_zygote_before_any_task(
-    postgres_engine: Engine, broker_url: str, tmp_path: Path, isolation: str, zygotes: int
+    postgres_engine: Engine,
+    broker_url: str,
+    tmp_path: Path,
+    isolation: Literal["process", "off"],
+    zygotes: int,
 ) -> None:
     settings = Settings(
         database_url=postgres_engine.url.render_as_string(hide_password=False),
