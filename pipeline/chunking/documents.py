@@ -21,21 +21,27 @@ from schemas.media import AUDIO_MEDIA, IMAGE_MEDIA, VIDEO_MEDIA
 __all__ = ["chunk_file", "chunk_image", "chunk_pdf", "chunk_pdf_with_pdfium"]
 
 
-def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
-    """Yield the chunks of a file of a sniffed media type, or raise a categorised error."""
+def chunk_file(
+    path: Path, media_type: MediaType, *, legibility: bool = True
+) -> Iterator[ChunkDescriptor]:
+    """Yield the chunks of a file of a sniffed media type, or raise a categorised error.
+
+    `legibility`: measure what the visual token budget needs (a page's text profile, the text
+    in a scan's, image's or keyframe's pixels); without it those fields stay None (no visual
+    chunk of the document can reach the model tier, the budget's only reader)."""
     if path.stat().st_size == 0:
         raise PipelineError(ErrorCategory.EMPTY_FILE, "the file is empty (0 bytes)")
     if media_type is MediaType.PDF:
-        yield from chunk_pdf(path)
+        yield from chunk_pdf(path, legibility=legibility)
         return
     if media_type in IMAGE_MEDIA:
-        yield from chunk_image(path)
+        yield from chunk_image(path, legibility=legibility)
         return
     if media_type in AUDIO_MEDIA:
         yield from chunk_audio(path)
         return
     if media_type in VIDEO_MEDIA:
-        yield from chunk_video(path)
+        yield from chunk_video(path, legibility=legibility)
         return
     if media_type in STRUCTURED_MEDIA:
         yield from chunk_structured(path, media_type)
@@ -52,11 +58,12 @@ def chunk_file(path: Path, media_type: MediaType) -> Iterator[ChunkDescriptor]:
     )
 
 
-def chunk_pdf(path: Path) -> Generator[ChunkDescriptor, None, None]:
-    """Yield one descriptor per page without loading page contents.
+def chunk_pdf(path: Path, *, legibility: bool = True) -> Generator[ChunkDescriptor, None, None]:
+    """Yield one descriptor per page, with its legibility measures when `legibility`.
 
     Only the page tree is walked (`load_page` parses a page's dictionary, not its content
-    stream), so a 2,000-page document costs a few kilobytes per page here.
+    stream), so a 2,000-page document costs a few kilobytes per page here, besides the
+    measures (a text page's "dict", a scan's grey render).
     """
     try:
         document = open_pdf(path)
@@ -67,7 +74,7 @@ def chunk_pdf(path: Path) -> Generator[ChunkDescriptor, None, None]:
         return
     try:
         for index in range(document.page_count):
-            yield _describe_page(document, index)
+            yield _describe_page(document, index, legibility)
     finally:
         with mupdf_errors(ErrorCategory.CORRUPT_FILE, "the PDF cannot be closed"):
             document.close()
@@ -117,7 +124,7 @@ def _describe_pdfium_page(document: PdfiumDocument, index: int) -> ChunkDescript
     )
 
 
-def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:
+def _describe_page(document: pymupdf.Document, index: int, legibility: bool) -> ChunkDescriptor:
     try:
         with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {index + 1} cannot be read"):
             page = document.load_page(index)
@@ -126,8 +133,9 @@ def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:
             # A page without fonts has no text layer at all (a scan or a drawing). Whether an
             # existing layer is usable is judged when the page runs: measuring it needs the text.
             has_text_layer = bool(page.get_fonts())
-            text = text_layer_profile(page) if has_text_layer else None
-            measure = measure_page_pixels(page) if not (text and text.chars) else None
+            text = text_layer_profile(page) if legibility and has_text_layer else None
+            measured = legibility and not (text and text.chars)
+            measure = measure_page_pixels(page) if measured else None
     except PdfError:
         # The page will fail alone when its job runs; the chunk still exists.
         return ChunkDescriptor(seq=index, kind=ChunkKind.PDF_PAGE, page_number=index + 1)
@@ -146,14 +154,15 @@ def _describe_page(document: pymupdf.Document, index: int) -> ChunkDescriptor:
     )
 
 
-def chunk_image(path: Path) -> Iterator[ChunkDescriptor]:
-    """One chunk per frame (multi-page TIFFs have several), with the text measured in it.
+def chunk_image(path: Path, *, legibility: bool = True) -> Iterator[ChunkDescriptor]:
+    """One chunk per frame (multi-page TIFFs have several), with the text measured in it
+    when `legibility`.
 
     Sizes come from the headers, so oversized images (decompression bombs) and broken headers
     fail here, before decoding; each frame is then decoded once, small, to measure its text.
     """
     for index, (width, height) in enumerate(frame_sizes(path)):
-        measure = measure_image_frame(path, index)
+        measure = measure_image_frame(path, index) if legibility else None
         yield ChunkDescriptor(
             seq=index,
             kind=ChunkKind.IMAGE,

@@ -30,8 +30,9 @@ def chunk_audio(path: Path) -> Iterator[ChunkDescriptor]:
     yield from _speech_chunks(path, first_seq=0)
 
 
-def chunk_video(path: Path) -> Iterator[ChunkDescriptor]:
-    """A visual job per keyframe (its text measured), then a speech job per audio segment."""
+def chunk_video(path: Path, *, legibility: bool = True) -> Iterator[ChunkDescriptor]:
+    """A visual job per keyframe (its text measured when `legibility`: a frame extracted with
+    ffmpeg, about 0.1 s each), then a speech job per audio segment."""
     media = probe(path)
     if not media.has_video:
         if media.has_audio:
@@ -41,7 +42,7 @@ def chunk_video(path: Path) -> Iterator[ChunkDescriptor]:
     stream = media.video_streams[0]
     seq = 0
     for timestamp in keyframe_times(path, KEYFRAMES):
-        measure = _measure_frame(path, timestamp, stream.width)
+        measure = _measure_frame(path, timestamp, stream.width) if legibility else None
         yield ChunkDescriptor(
             seq=seq,
             kind=ChunkKind.VIDEO_FRAME,

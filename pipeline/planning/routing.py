@@ -22,7 +22,14 @@ from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier
 from schemas.media import STRUCTURED_KINDS, VISUAL_KINDS
 
-__all__ = ["ConfiguredTiers", "Route", "RoutingRequest", "choose_route", "waiting_reason_for"]
+__all__ = [
+    "ConfiguredTiers",
+    "Route",
+    "RoutingRequest",
+    "choose_route",
+    "may_reach_model_tier",
+    "waiting_reason_for",
+]
 
 _HOW_TO_CONFIGURE = {
     Tier.MOE: "set GREENHOUSE_VLLM_URL and GREENHOUSE_VLLM_MODEL",
@@ -77,6 +84,17 @@ def choose_route(
     else:
         tier = _default_tier(chunk, request, configured)
     return Route(tier, waiting_reason_for(tier, configured))
+
+
+def may_reach_model_tier(request: RoutingRequest, configured: ConfiguredTiers) -> bool:
+    """Whether any visual chunk of the document can be routed to the MoE tier (and so needs
+    a visual token budget): the request does not pin `local`, and a MoE server is configured
+    or the request asks for `moe` or a schema (a job then waits for the tier when it is not
+    configured). Otherwise every page, image and frame runs on the local tier, and nothing
+    reads their legibility measures."""
+    if request.tier == Tier.LOCAL.value:
+        return False
+    return configured.moe or request.tier == Tier.MOE.value or request.schema is not None
 
 
 def waiting_reason_for(tier: Tier, configured: ConfiguredTiers) -> str | None:

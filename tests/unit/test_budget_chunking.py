@@ -12,8 +12,14 @@ import pytest
 
 from pipeline.chunking.documents import chunk_image, chunk_pdf
 from pipeline.planning.jobs import plan_jobs
-from pipeline.planning.routing import ConfiguredTiers, RoutingRequest
+from pipeline.planning.routing import (
+    ConfiguredTiers,
+    RoutingRequest,
+    choose_route,
+    may_reach_model_tier,
+)
 from schemas.chunks import ChunkDescriptor
+from schemas.enums import ChunkKind, Tier
 
 LETTER = (612, 792)
 SLIDE = (720, 405)
@@ -125,3 +131,75 @@ def test_a_blank_image_gets_the_photo_budget_and_a_blank_scan_the_minimum(tmp_pa
     (chunk,) = chunk_image(blank)
     assert (chunk.text_area_share, chunk.min_text_height) == (0.0, None)
     assert _budgets([chunk]) == [280]
+
+
+@pytest.mark.parametrize(
+    ("request_", "configured", "needed"),
+    [
+        (RoutingRequest(), ConfiguredTiers(), False),  # the embedded default: all local
+        (RoutingRequest(tier="local"), ConfiguredTiers(moe=True), False),  # pinned local
+        (RoutingRequest(tier="local", schema="invoice"), ConfiguredTiers(moe=True), False),
+        (RoutingRequest(tier="edge", schema="invoice"), ConfiguredTiers(), True),
+        (RoutingRequest(), ConfiguredTiers(edge=True), False),  # speech only
+        (RoutingRequest(tier="edge"), ConfiguredTiers(edge=True), False),
+        (RoutingRequest(), ConfiguredTiers(moe=True), True),  # scans go to the model
+        (RoutingRequest(tier="moe"), ConfiguredTiers(), True),  # waits for the tier
+        (RoutingRequest(schema="invoice"), ConfiguredTiers(), True),  # pages go to the model
+    ],
+)
+def test_legibility_is_measured_only_when_a_chunk_may_reach_the_model_tier(
+    request_, configured, needed
+):
+    assert may_reach_model_tier(request_, configured) is needed
+    visual = [
+        ChunkDescriptor(seq=0, kind=ChunkKind.PDF_PAGE, page_number=1, has_text_layer=True),
+        ChunkDescriptor(seq=1, kind=ChunkKind.PDF_PAGE, page_number=2, has_text_layer=False),
+        ChunkDescriptor(seq=2, kind=ChunkKind.IMAGE, page_number=1),
+        ChunkDescriptor(seq=3, kind=ChunkKind.VIDEO_FRAME, page_number=1),
+    ]
+    routed = {choose_route(chunk, request_, configured).tier for chunk in visual}
+    assert (Tier.MOE in routed) is needed  # the same answer routing gives chunk by chunk
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("a legibility measure was taken")
+
+
+def test_without_legibility_no_page_or_image_is_measured(tmp_path, monkeypatch):
+    png = _scan_png(tmp_path, 10, lines=20)
+
+    def build(document):
+        _text_page(document, LETTER, 10, 20)
+        page = document.new_page(width=LETTER[0], height=LETTER[1])
+        page.insert_image(page.rect, filename=png)
+
+    path = _pdf(tmp_path, "mixed.pdf", build)
+    measured = list(chunk_pdf(path))
+    for name in ("text_layer_profile", "measure_page_pixels", "measure_image_frame"):
+        monkeypatch.setattr(f"pipeline.chunking.documents.{name}", _refuse)
+    bare = list(chunk_pdf(path, legibility=False))
+    assert [c.has_text_layer for c in bare] == [c.has_text_layer for c in measured] == [True, False]
+    assert [(c.width, c.height) for c in bare] == [(c.width, c.height) for c in measured]
+    assert measured[0].min_font_pt == 10 and measured[1].text_area_share
+    for chunk in bare:
+        assert (chunk.text_chars, chunk.min_font_pt) == (None, None)
+        assert (chunk.text_area_share, chunk.min_text_height) == (None, None)
+    (image,) = chunk_image(png, legibility=False)
+    assert (image.width, image.height, image.text_area_share) == (1700, 2200, None)
+
+
+def test_a_local_only_plan_skips_the_measures_and_a_model_plan_takes_them(tmp_path):
+    from workers.isolation.messages import PlanRequest
+    from workers.isolation.work import plan_document
+
+    png = _scan_png(tmp_path, 10, lines=20)
+    local = plan_document(PlanRequest(png, RoutingRequest(), None, ConfiguredTiers()))
+    model = plan_document(PlanRequest(png, RoutingRequest(), None, ConfiguredTiers(moe=True)))
+    ((local_plan,), (model_plan,)) = (local.plans, model.plans)
+    assert (local_plan.tier.value, local_plan.budget, local_plan.chunk.text_area_share) == (
+        "local",
+        None,
+        None,
+    )
+    assert model_plan.tier.value == "moe"
+    assert model_plan.chunk.text_area_share is not None and model_plan.budget == 560

@@ -12,6 +12,7 @@ from pipeline.engines.resources import EngineResources
 from pipeline.errors import PipelineError
 from pipeline.planning.jobs import plan_jobs
 from pipeline.planning.office_pages import choose_office_reading
+from pipeline.planning.routing import may_reach_model_tier
 from pipeline.run import process_chunk
 from pipeline.sources.sniff import sniff_file
 from pipeline.sources.soffice import soffice_installed
@@ -56,7 +57,8 @@ def _document_chunks(request: PlanRequest, media_type: MediaType) -> Iterator[Ch
             f"{request.path.name}.converted.pdf"
         )
         return chunk_converted(request.path, media_type, target)
-    chunks = chunk_file(request.path, media_type)
+    legibility = may_reach_model_tier(request.routing, request.tiers)
+    chunks = chunk_file(request.path, media_type, legibility=legibility)
     if reading.note is None:
         return chunks
     return (chunk.model_copy(update={"note": reading.note}) for chunk in chunks)
