@@ -200,11 +200,12 @@ def test_a_fault_free_batch_sends_one_message_per_job_run_and_document(
 ) -> None:
     # The batch queues for longer than the stale interval: the old sweep re-sent every queued
     # job each interval; now only work older than the visibility window is re-sent.
-    # Job runs drain a batch in about a second: sweeps and the stale interval are short to match.
+    # Job runs on warm pool children drain a batch in about 0.3 s: sweeps and the stale
+    # interval are shorter still, so several sweeps see the batch's work queued past it.
     settings = settings.model_copy(
         update={
-            "stale_queued_seconds": 0.2,
-            "reaper_interval_seconds": 0.25,
+            "stale_queued_seconds": 0.05,
+            "reaper_interval_seconds": 0.1,
             "broker_visibility_timeout": 120,
         }
     )
