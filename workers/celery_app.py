@@ -217,7 +217,13 @@ def _connect_signals(context: ProcessContext) -> None:
 
     def start_pool_child(**_: Any) -> None:
         context.reset_after_fork()
-        context.warm()
+        try:
+            context.warm()
+        except Exception:
+            # Warming is ahead of need: the first task builds what is missing again, and a
+            # failure there is stored on its document or job. A pool child that raised here
+            # would be restarted by Celery in a loop.
+            logger.exception("the pool child could not warm up; its first task will try again")
 
     signals.worker_ready.connect(start_reaper, weak=False)
     signals.worker_shutdown.connect(stop_reaper, weak=False)
