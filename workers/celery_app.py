@@ -2,8 +2,9 @@
 
 `celery_client(settings)` is a configured app for sending tasks by name (the CLI);
 `create_worker_app(settings)` adds the thin tasks and the worker's signal handlers (the reaper
-thread; in each pool child forked by the prefork pool, a fresh context whose isolation zygote
-starts before the first task). Task bodies take ids, not payloads.
+thread; a context whose isolation zygote starts before the first task: in each child a
+prefork pool forks, or in the worker itself with a threads or solo pool). Task bodies take
+ids, not payloads.
 """
 
 import logging
@@ -197,7 +198,7 @@ def _connect_signals(context: ProcessContext) -> None:
     reaper: list[ReaperThread] = []
     deliveries: list[DeliveryThread] = []
 
-    def start_reaper(**_: Any) -> None:
+    def start_reaper(sender: Any = None, **_: Any) -> None:
         thread = ReaperThread(context.get())
         reaper.append(thread)
         thread.start()
@@ -208,6 +209,8 @@ def _connect_signals(context: ProcessContext) -> None:
         )
         deliveries.append(delivery)
         delivery.start()
+        if _runs_tasks_here(sender):  # threads or solo: no pool child will warm up for it
+            _warm(context)
 
     def stop_reaper(**_: Any) -> None:
         for thread in reaper:
@@ -217,14 +220,26 @@ def _connect_signals(context: ProcessContext) -> None:
 
     def start_pool_child(**_: Any) -> None:
         context.reset_after_fork()
-        try:
-            context.warm()
-        except Exception:
-            # Warming is ahead of need: the first task builds what is missing again, and a
-            # failure there is stored on its document or job. A pool child that raised here
-            # would be restarted by Celery in a loop.
-            logger.exception("the pool child could not warm up; its first task will try again")
+        _warm(context)
 
     signals.worker_ready.connect(start_reaper, weak=False)
     signals.worker_shutdown.connect(stop_reaper, weak=False)
     signals.worker_process_init.connect(start_pool_child, weak=False)
+
+
+def _runs_tasks_here(consumer: Any) -> bool:
+    """Whether the worker's own process runs its tasks (a threads or solo pool), rather than
+    the children of a prefork pool (each of which warms up when it is forked)."""
+    from celery.concurrency.prefork import TaskPool as PreforkPool
+
+    return not isinstance(getattr(consumer, "pool", None), PreforkPool)
+
+
+def _warm(context: ProcessContext) -> None:
+    """Warm the process's context before its first task. Warming is ahead of need: if it
+    fails, the first task builds what is missing again and stores any failure on its job; a
+    pool child that raised here would be restarted by Celery in a loop."""
+    try:
+        context.warm()
+    except Exception:
+        logger.exception("the worker process could not warm up; its first task will try again")

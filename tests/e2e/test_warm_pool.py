@@ -1,5 +1,6 @@
-"""A prefork pool child is warm before its first task: its isolation zygote is already
-importing the pipeline when the worker says it is ready, not started by its first document."""
+"""A worker is warm before its first task: the isolation zygote of each process that runs tasks
+(each prefork pool child, or the worker itself with a threads pool) is already importing the
+pipeline when the worker says it is ready, not started by its first document."""
 
 import time
 from pathlib import Path
@@ -67,3 +68,23 @@ def test_each_pool_child_starts_its_zygote_before_any_task(
             pool = _zygotes_of_pool(worker.process.pid)
         assert len(pool) == 2, worker.log()[-2000:]
         assert all(len(found) == zygotes for found in pool.values()), pool
+        own = [child for child in _children(worker.process.pid) if _is_zygote(child)]
+        assert own == []  # the worker's own process runs no task: no zygote of its own
+
+
+def test_a_threads_worker_starts_its_own_zygote_before_any_task(
+    postgres_engine: Engine, broker_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=postgres_engine.url.render_as_string(hide_password=False),
+        broker_url=broker_url,
+        blob_root=str(tmp_path / "blobs"),
+    )
+    with celery_worker(settings, tmp_path, concurrency=2, pool="threads") as worker:
+        deadline = time.monotonic() + 20
+        own = [child for child in _children(worker.process.pid) if _is_zygote(child)]
+        while time.monotonic() < deadline and not own:
+            time.sleep(0.2)
+            own = [child for child in _children(worker.process.pid) if _is_zygote(child)]
+        assert len(own) == 1, worker.log()[-2000:]
+        assert _children(worker.process.pid) == own  # no pool processes: threads only
