@@ -198,7 +198,7 @@ def _connect_signals(context: ProcessContext) -> None:
     reaper: list[ReaperThread] = []
     deliveries: list[DeliveryThread] = []
 
-    def start_reaper(sender: Any = None, **_: Any) -> None:
+    def on_worker_ready(sender: Any = None, **_: Any) -> None:
         thread = ReaperThread(context.get())
         reaper.append(thread)
         thread.start()
@@ -212,7 +212,7 @@ def _connect_signals(context: ProcessContext) -> None:
         if _runs_tasks_here(sender):  # threads or solo: no pool child will warm up for it
             _warm(context)
 
-    def stop_reaper(**_: Any) -> None:
+    def on_worker_shutdown(**_: Any) -> None:
         for thread in reaper:
             thread.stop()
         for delivery in deliveries:
@@ -222,8 +222,8 @@ def _connect_signals(context: ProcessContext) -> None:
         context.reset_after_fork()
         _warm(context)
 
-    signals.worker_ready.connect(start_reaper, weak=False)
-    signals.worker_shutdown.connect(stop_reaper, weak=False)
+    signals.worker_ready.connect(on_worker_ready, weak=False)
+    signals.worker_shutdown.connect(on_worker_shutdown, weak=False)
     signals.worker_process_init.connect(start_pool_child, weak=False)
 
 

@@ -117,7 +117,9 @@ def assess_text_layer(
     images = page.get_image_info()
     image_rects: list[Rect] = [_rect(info["bbox"]) for info in images]
     readable_rects = [
-        _rect(info["bbox"]) for info in images if _can_hold_text(info, thresholds.min_text_image_px)
+        box
+        for box, info in zip(image_rects, images, strict=True)
+        if _can_hold_text(info, thresholds.min_text_image_px)
     ]
     text_coverage = union_area(text.line_rects, rect) / area
     image_coverage = union_area(readable_rects, rect) / area

@@ -88,13 +88,18 @@ def choose_route(
 
 def may_reach_model_tier(request: RoutingRequest, configured: ConfiguredTiers) -> bool:
     """Whether any visual chunk of the document can be routed to the MoE tier (and so needs
-    a visual token budget): the request does not pin `local`, and a MoE server is configured
-    or the request asks for `moe` or a schema (a job then waits for the tier when it is not
-    configured). Otherwise every page, image and frame runs on the local tier, and nothing
-    reads their legibility measures."""
-    if request.tier == Tier.LOCAL.value:
-        return False
-    return configured.moe or request.tier == Tier.MOE.value or request.schema is not None
+    a visual token budget), asked of `choose_route` itself for every visual kind, with and
+    without a text layer. When none can, every page, image and frame runs on the local tier
+    and nothing reads their legibility measures."""
+    return any(choose_route(probe, request, configured).tier is Tier.MOE for probe in _PROBES)
+
+
+_PROBES = tuple(
+    ChunkDescriptor(seq=0, kind=kind, page_number=1, has_text_layer=has_text_layer)
+    for kind in sorted(VISUAL_KINDS)
+    for has_text_layer in (True, False)
+)
+"""One chunk of each visual kind, with and without a text layer: what routing looks at."""
 
 
 def waiting_reason_for(tier: Tier, configured: ConfiguredTiers) -> str | None:

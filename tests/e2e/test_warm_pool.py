@@ -32,13 +32,13 @@ def _is_zygote(pid: int) -> bool:
     return ZYGOTE_MODULE in command
 
 
+def _own_zygotes(pid: int) -> list[int]:
+    return [child for child in _children(pid) if _is_zygote(child)]
+
+
 def _zygotes_of_pool(worker_pid: int) -> dict[int, list[int]]:
     """Each pool child of the worker, with its zygotes."""
-    return {
-        child: [grandchild for grandchild in _children(child) if _is_zygote(grandchild)]
-        for child in _children(worker_pid)
-        if not _is_zygote(child)
-    }
+    return {child: _own_zygotes(child) for child in _children(worker_pid) if not _is_zygote(child)}
 
 
 @pytest.mark.parametrize(("isolation", "zygotes"), [("process", 1), ("off", 0)])
@@ -68,8 +68,9 @@ def test_each_pool_child_starts_its_zygote_before_any_task(
             pool = _zygotes_of_pool(worker.process.pid)
         assert len(pool) == 2, worker.log()[-2000:]
         assert all(len(found) == zygotes for found in pool.values()), pool
-        own = [child for child in _children(worker.process.pid) if _is_zygote(child)]
-        assert own == []  # the worker's own process runs no task: no zygote of its own
+        assert (
+            _own_zygotes(worker.process.pid) == []
+        )  # the worker's own process runs no task: no zygote of its own
 
 
 def test_a_threads_worker_starts_its_own_zygote_before_any_task(
@@ -82,9 +83,9 @@ def test_a_threads_worker_starts_its_own_zygote_before_any_task(
     )
     with celery_worker(settings, tmp_path, concurrency=2, pool="threads") as worker:
         deadline = time.monotonic() + 20
-        own = [child for child in _children(worker.process.pid) if _is_zygote(child)]
+        own = _own_zygotes(worker.process.pid)
         while time.monotonic() < deadline and not own:
             time.sleep(0.2)
-            own = [child for child in _children(worker.process.pid) if _is_zygote(child)]
+            own = _own_zygotes(worker.process.pid)
         assert len(own) == 1, worker.log()[-2000:]
         assert _children(worker.process.pid) == own  # no pool processes: threads only
