@@ -5,12 +5,12 @@ PDFs (run on demand, not a test):
 
 Every page is read the way `extract_native_page` reads it, one step at a time under a clock:
 one MuPDF text page, its "dict", its block list (bands), the rawdict (only on pages with a
-line to repair: the count is printed), the lines (handed over by the font sample when it read
-the page first), tables, image list, the document's font statistics and the neighbours' bands
-(both read once per document, reported per page), the block assembly and the Markdown/text
-rendering, plus the text-layer check that runs on the same "dict" (`local_pdf_page`'s flow).
-`get_text()` on every page, in the same run, is the baseline. One process, one core: the
-figures are per core.
+line to repair: the count is printed), the lines (the text page, "dict" and lines are handed
+over by the font sample when it read the page first), tables, image list, the document's
+font statistics and the neighbours' bands (both read once per document, reported per page),
+the block assembly and the Markdown/text rendering, plus the text-layer check that runs on
+the same "dict" (`local_pdf_page`'s flow). `get_text()` on every page, in the same run, is
+the baseline. One process, one core: the figures are per core.
 """
 
 import argparse
@@ -29,19 +29,19 @@ import pymupdf
 from bench.structure_speed import DEFAULT_CORPUS, DEFAULT_KINDS, native_pdfs
 from pipeline.local.structure.cleanup import clean_grid
 from pipeline.local.structure.document import (
-    TEXT_FLAGS,
     breaks_words_at_line_ends,
     document_font_stats,
     neighbour_bands,
     page_bands,
     remember_fonts,
-    sampled_lines,
+    take_sampled_read,
 )
 from pipeline.local.structure.figures import figure_boxes
 from pipeline.local.structure.fonts import page_fonts
 from pipeline.local.structure.furniture import band_blocks, furniture_kinds
 from pipeline.local.structure.lines import TextLine, read_lines
 from pipeline.local.structure.page import PageFacts, PageTable, page_blocks
+from pipeline.local.structure.page_text import TEXT_FLAGS
 from pipeline.local.tables import extract_tables
 from pipeline.local.text_layer import assess_text_layer
 from pipeline.sources.mupdf import prepare_mupdf
@@ -72,9 +72,13 @@ class Clock:
 
 def read_page(document: pymupdf.Document, index: int, clock: Clock) -> None:
     """`extract_native_page`'s steps, each timed."""
-    page = clock.timed("load_page", lambda: document.load_page(index))
-    textpage = clock.timed("text page (MuPDF)", lambda: page.get_textpage(flags=TEXT_FLAGS))
-    page_dict = clock.timed("dict", textpage.extractDICT)
+    sampled = take_sampled_read(document, index)  # the font sample's read, as the engine does
+    if sampled is None:
+        page = clock.timed("load_page", lambda: document.load_page(index))
+        textpage = clock.timed("text page (MuPDF)", lambda: page.get_textpage(flags=TEXT_FLAGS))
+        page_dict = clock.timed("dict", textpage.extractDICT)
+    else:
+        page, textpage, page_dict = sampled.page, sampled.textpage, sampled.page_dict
     frame = page.rect * page.derotation_matrix
 
     def rawdict() -> dict[str, object]:
@@ -87,8 +91,9 @@ def read_page(document: pymupdf.Document, index: int, clock: Clock) -> None:
     )
 
     def own_lines() -> list[TextLine]:
-        sampled = sampled_lines(document, index)  # the font sample's read, as the engine does
-        return read_lines(page_dict, rawdict) if sampled is None else sampled
+        if sampled is not None and sampled.lines is not None:
+            return sampled.lines
+        return read_lines(page_dict, rawdict)
 
     lines = clock.timed("lines + repairs (rawdict)", own_lines)
     bands = clock.timed(

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_mupdf()
     import pymupdf
 
-    from pipeline.local.structure.document import TEXT_FLAGS
+    from pipeline.local.structure.page_text import TEXT_FLAGS
     from pipeline.local.table_borderless import find_borderless_tables
     from pipeline.local.table_cells import table_cell_boxes
     from pipeline.local.table_gate import find_ruled_regions, read_rules

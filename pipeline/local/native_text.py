@@ -3,31 +3,29 @@
 One MuPDF text page per page serves the lines, their fonts and the header/footer bands (its
 "rawdict" is read only when a line needs its glyphs); the document's font statistics and the
 neighbouring pages' bands come from `structure.document`, read once per open document (a page
-those reads covered takes its lines and bands from them)."""
+the font sample read takes its text page, lines and bands from that read)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import pymupdf
 
 from pipeline.errors import PipelineError
 from pipeline.local.structure.cleanup import clean_grid
 from pipeline.local.structure.document import (
-    TEXT_FLAGS,
     breaks_words_at_line_ends,
     document_font_stats,
     neighbour_bands,
     page_bands,
     page_outline,
     remember_fonts,
-    sampled_lines,
+    take_sampled_read,
 )
 from pipeline.local.structure.figures import figure_boxes
 from pipeline.local.structure.fonts import page_fonts
 from pipeline.local.structure.furniture import band_blocks, furniture_kinds
 from pipeline.local.structure.lines import read_lines
 from pipeline.local.structure.page import PageFacts, PageTable, page_blocks
+from pipeline.local.structure.page_text import PageText, read_page_text
 from pipeline.local.tables import extract_tables
 from pipeline.sources.mupdf import mupdf_errors
 from pipeline.sources.pdf import page_rotation
@@ -35,36 +33,27 @@ from schemas.blocks import BBox
 from schemas.enums import ErrorCategory
 from schemas.extractions import PageContent, PageContentData, PageSize, Provenance
 
-__all__ = ["ENGINE_NAME", "NativePage", "extract_native_page", "read_native_page"]
+__all__ = ["ENGINE_NAME", "extract_native_page", "read_native_page"]
 
 ENGINE_NAME = "pymupdf-text"
 
 
-@dataclass(frozen=True)
-class NativePage:
-    """One page read once: the page, its MuPDF text page and that text page's "dict"."""
-
-    page: pymupdf.Page
-    textpage: pymupdf.TextPage
-    page_dict: dict[str, Any]
-
-
-def read_native_page(document: pymupdf.Document, page_index: int) -> NativePage:
-    """Load a page and extract its text page and "dict" (the one text extraction of the
-    page, shared by the text-layer check and the blocks); raise PdfError(PAGE_ERROR)."""
+def read_native_page(document: pymupdf.Document, page_index: int) -> PageText:
+    """The page's one text extraction, shared by the text-layer check and the blocks: the
+    font sample's read of it when there was one, else a new read; raise PdfError(PAGE_ERROR)."""
+    sampled = take_sampled_read(document, page_index)
+    if sampled is not None:
+        return sampled
     if document.is_repaired:
         pymupdf.TOOLS.mupdf_warnings(reset=True)
-    with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
-        page = document.load_page(page_index)
-        textpage = page.get_textpage(flags=TEXT_FLAGS)
-        return NativePage(page, textpage, textpage.extractDICT())
+    return read_page_text(document, page_index)
 
 
 def extract_native_page(
     document: pymupdf.Document,
     page_index: int,
     image_boxes: Sequence[BBox] | None = None,
-    read: NativePage | None = None,
+    read: PageText | None = None,
 ) -> PageContent:
     """Extract one page's text layer as typed blocks; raise PipelineError(PAGE_ERROR) if the
     page is unreadable. `read` is the page as `read_native_page` read it and `image_boxes`
@@ -72,7 +61,7 @@ def extract_native_page(
     if read is None:
         read = read_native_page(document, page_index)
     page, textpage = read.page, read.textpage
-    lines = sampled_lines(document, page_index)
+    lines = read.lines
     if lines is None:
         with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
             lines = read_lines(read.page_dict, textpage.extractRAWDICT)

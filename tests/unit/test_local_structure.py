@@ -2,6 +2,8 @@
 markers, texts) and the page Markdown are asserted exactly."""
 
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pymupdf
 import pytest
@@ -9,8 +11,9 @@ import pytest
 from pipeline.local.native_text import extract_native_page
 from pipeline.local.ocr_engine import OcrEngine
 from pipeline.local.pdf_page import local_pdf_page
-from pipeline.local.structure.document import document_font_stats, sampled_lines
+from pipeline.local.structure.document import document_font_stats, take_sampled_read
 from pipeline.local.structure.memo import document_memo
+from pipeline.local.structure.page_text import TEXT_FLAGS
 from pipeline.sources.pdf import open_pdf
 from schemas.blocks import Block, BlockKind
 from tests.support.structured_pdfs import (
@@ -132,14 +135,28 @@ def test_a_page_reads_the_same_whichever_pages_were_read_before(tmp_path: Path) 
     assert ("bands", 4) in document_memo(in_order)._values
 
 
-def test_the_font_sample_hands_a_page_its_lines_once(tmp_path: Path) -> None:
+def test_the_font_sample_hands_a_page_its_text_extraction_once(tmp_path: Path) -> None:
     path = tmp_path / "running.pdf"
     make_running_furniture_pdf(path, pages=5)
     document = open_pdf(path)
     document_font_stats(document)
-    assert ("lines", 2) in document_memo(document)._values
-    assert extract_native_page(document, 2).data == extract_native_page(open_pdf(path), 2).data
-    assert sampled_lines(document, 2) is None  # taken by the page's read, no longer kept
+    sampled = document_memo(document)._values[("read", 2)]
+    assert sampled.lines
+    text_reads: list[int] = []
+    real_get_textpage = pymupdf.Page.get_textpage
+
+    def counting(page: pymupdf.Page, *args: Any, **kwargs: Any) -> pymupdf.TextPage:
+        if kwargs.get("flags") == TEXT_FLAGS:
+            text_reads.append(page.number)
+        return real_get_textpage(page, *args, **kwargs)
+
+    with patch.object(pymupdf.Page, "get_textpage", counting):
+        data = extract_native_page(document, 2).data
+        assert 2 not in text_reads  # the sample's text page served the page's own read
+        assert extract_native_page(document, 2).data == data
+    assert text_reads == [2]  # a second extraction reads the page itself
+    assert data == extract_native_page(open_pdf(path), 2).data
+    assert take_sampled_read(document, 2) is None  # taken by the page's read, no longer kept
 
 
 def test_one_page_banner_arxiv_stamp_and_bare_page_number_are_furniture(tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
 """The document-level reads a page needs, made at extraction time from the open document and
 kept in its memo: the font statistics (a fixed sample of pages) and the header/footer bands of
-neighbouring pages (i±1, i±2). No ledger state: every job has the file, so a page comes out the
-same embedded or distributed, whichever pages the process read before."""
+neighbouring pages (i±1, i±2). A sample page's text extraction is kept until the page's own
+read takes it, so no page's text is extracted twice. No ledger state: every job has the file,
+so a page comes out the same embedded or distributed, whichever pages the process read
+before."""
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pymupdf
 
@@ -16,29 +19,22 @@ from pipeline.local.structure.fonts import (
     sample_pages,
 )
 from pipeline.local.structure.furniture import NEIGHBOUR_OFFSETS, BandBlock, band_blocks
-from pipeline.local.structure.lines import TextLine, read_lines
+from pipeline.local.structure.lines import read_lines
 from pipeline.local.structure.memo import document_memo
 from pipeline.local.structure.outline import outline_levels
+from pipeline.local.structure.page_text import TEXT_FLAGS, PageText, read_page_text
 from pipeline.sources.mupdf import mupdf_errors
 from schemas.enums import ErrorCategory
 
 __all__ = [
-    "TEXT_FLAGS",
     "breaks_words_at_line_ends",
     "document_font_stats",
     "neighbour_bands",
     "page_bands",
     "page_outline",
     "remember_fonts",
-    "sampled_lines",
+    "take_sampled_read",
 ]
-
-TEXT_FLAGS = (
-    pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_LIGATURES
-)
-"""One text page per page read: ligatures kept for `cleanup` to expand (it also drops the
-space some layers put after one), no MuPDF de-hyphenation (ours keeps compounds), images
-left out."""
 
 _STATS_KEY = "font-stats"
 _HYPHENATION_KEY = "breaks-words"
@@ -96,11 +92,11 @@ def remember_fonts(document: pymupdf.Document, page_index: int, fonts: PageFonts
     document_memo(document).put(("fonts", page_index), fonts)
 
 
-def sampled_lines(document: pymupdf.Document, page_index: int) -> list[TextLine] | None:
-    """The page's lines when the font sample read them before the page's own read (handed
-    over once, then no longer kept), else None."""
-    lines: list[TextLine] | None = document_memo(document).take(("lines", page_index))
-    return lines
+def take_sampled_read(document: pymupdf.Document, page_index: int) -> PageText | None:
+    """The page's text extraction, with its lines, when the font sample read it before the
+    page's own read (handed over once, then no longer kept), else None."""
+    read: PageText | None = document_memo(document).take(("read", page_index))
+    return read
 
 
 def neighbour_bands(document: pymupdf.Document, page_index: int) -> list[tuple[BandBlock, ...]]:
@@ -147,11 +143,10 @@ def _sample_stats(document: pymupdf.Document) -> FontStats:
 def _fonts_reader(document: pymupdf.Document, page_index: int) -> Callable[[], PageFonts | None]:
     def read() -> PageFonts | None:
         try:
+            read = read_page_text(document, page_index)
             with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
-                page = document.load_page(page_index)
-                textpage = page.get_textpage(flags=TEXT_FLAGS)
-                lines = read_lines(textpage.extractDICT(), textpage.extractRAWDICT)
-                bands = band_blocks(textpage.extractBLOCKS(), _text_height(page))
+                lines = read_lines(read.page_dict, read.textpage.extractRAWDICT)
+                bands = band_blocks(read.textpage.extractBLOCKS(), _text_height(read.page))
         except PdfError:
             # A sample page that cannot be read is left out of the statistics; its own job
             # reports the failure.
@@ -159,7 +154,8 @@ def _fonts_reader(document: pymupdf.Document, page_index: int) -> Callable[[], P
         memo = document_memo(document)
         memo.put(("bands", page_index), bands)
         if lines:  # an empty page is read again, for its own checks
-            memo.put(("lines", page_index), lines)
-        return page_fonts(page_index, lines, _text_height(page), {block.number for block in bands})
+            memo.put(("read", page_index), replace(read, lines=lines))
+        height = _text_height(read.page)
+        return page_fonts(page_index, lines, height, {block.number for block in bands})
 
     return read
