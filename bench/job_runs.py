@@ -63,6 +63,9 @@ class InstantRunner:
     def plan_document(self, request: PlanRequest) -> DocumentPlan:
         return self._real.plan_document(request)
 
+    def limit_workers(self, count: int | None) -> None:
+        self._real.limit_workers(count)
+
     def close(self) -> None:
         self._real.close()
 

@@ -86,15 +86,18 @@ class EmbeddedExecutor:
         deliver_now(self._context.settings, self._context.sessions)
 
     def _chunk_all(self, document_ids: list[str], finished: Callable[[str], None]) -> None:
-        """Chunk the documents, on as many threads as processes when the work is isolated
-        (each thread drives its own child, as job threads do); `finished` is called from this
-        thread as each one ends."""
-        threads = min(self._processes, len(document_ids))
-        if threads < 2 or self._context.settings.isolation == "off":
+        """Chunk the documents, when the work is isolated on one thread more than processes
+        (a thread drives a child while it has one, as job threads do; the spare thread records
+        a document while the children chunk the next); `finished` is called from this thread
+        as each one ends."""
+        if len(document_ids) < 2 or self._context.settings.isolation == "off":
             for document_id in document_ids:
                 self._chunk(document_id)
                 finished(document_id)
             return
+        children = min(self._processes, len(document_ids))
+        threads = min(children + 1, len(document_ids))
+        self._context.isolation.limit_workers(children)
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="embedded-chunk") as pool:
             futures = {
                 pool.submit(self._chunk, document_id): document_id for document_id in document_ids
@@ -128,7 +131,21 @@ class EmbeddedExecutor:
             # Fewer units than workers: the runs' jobs go alone, so every worker has work.
             job_ids = job_ids + self._queued_in_runs(run_ids)
             run_ids = []
-        if workers == 1 or len(job_ids) + len(run_ids) == 1:
+        units = len(job_ids) + len(run_ids)
+        if isolated and units > 1:
+            # Threads of this process, each driving a child forked by its zygote while it has
+            # one: a thread more than children, so one records its job while they work.
+            finished = done
+
+            def count(jobs: int) -> None:
+                nonlocal finished
+                finished += jobs
+                progress.jobs(finished, total)
+
+            self._context.isolation.limit_workers(workers)
+            run_in_threads(self._context, job_ids, run_ids, min(workers + 1, units), count)
+            return finished
+        if workers == 1 or units == 1:
             for run_id in run_ids:
                 try:
                     outcomes = job_run_step.run_job_run(self._context, run_id, embedded_owner())
@@ -148,16 +165,6 @@ class EmbeddedExecutor:
                 done += 1
                 progress.jobs(done, total)
             return done
-        if isolated:  # threads of this process, each with a child forked by its zygote
-            finished = done
-
-            def count(jobs: int) -> None:
-                nonlocal finished
-                finished += jobs
-                progress.jobs(finished, total)
-
-            run_in_threads(self._context, job_ids, run_ids, workers, count)
-            return finished
         orphans: list[str] = []
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(

@@ -171,11 +171,13 @@ def test_the_embedded_drain_goes_on_when_storing_a_documents_jobs_raises(
     assert failed.error_message == (
         "unexpected RuntimeError: disk I/O error (chunking attempt 3 of 3)"
     )
-    assert seen == [
-        ("documents", 0, 2),
+    # The two are chunked at once (a spare thread records one while the child chunks the
+    # other), so the bad one's first failure is counted before or after the good one is done.
+    assert seen[0] in (("documents", 0, 2), ("documents", 1, 2))
+    assert seen[1:] == [
         ("documents", 1, 2),
-        ("documents", 1, 2),
-        ("documents", 2, 2),
+        ("documents", 1, 2),  # the bad one given back again
+        ("documents", 2, 2),  # and failed for good
         ("jobs", 2, 2),  # the good document's two pages are one job run
     ]
 

@@ -1,5 +1,7 @@
-"""An embedded drain with two processes chunks two documents at once (each thread with its own
-isolated child), and with isolation off or one process, one after the other."""
+"""An embedded drain chunks documents on one thread more than it has processes (each thread
+drives an isolated child while it has one; the spare thread records a document meanwhile), so
+two processes chunk two documents at once and one process keeps its one child busy; with
+isolation off they are chunked one after the other."""
 
 import io
 import threading
@@ -19,6 +21,8 @@ from tests.support.documents import make_text_pdf
 from workers import chunk_document as chunk_step
 from workers.context import CollectingEnqueuer, WorkerContext, build_context
 from workers.embedded import EmbeddedExecutor
+from workers.isolation import pool as isolation_pool
+from workers.isolation.pool import IsolationPool
 
 pytestmark = pytest.mark.slow
 
@@ -83,35 +87,74 @@ def _meeting_chunker(monkeypatch: pytest.MonkeyPatch, parties: int) -> list[str]
     return threads
 
 
+def _children_at_work(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The most requests isolated children were answering at once, kept up to date."""
+    lock = threading.Lock()
+    busy = [0]
+    most = [0]
+    real_ask = isolation_pool._Child.ask
+
+    def ask(child: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        try:
+            return real_ask(child, *args, **kwargs)
+        finally:
+            with lock:
+                busy[0] -= 1
+
+    monkeypatch.setattr(isolation_pool._Child, "ask", ask)
+    return most
+
+
 def test_two_documents_are_chunked_at_once_on_two_threads(
     isolated: WorkerContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = _take_in(isolated, tmp_path, ["a.pdf", "b.pdf"])
     threads = _meeting_chunker(monkeypatch, parties=2)
+    most_at_work = _children_at_work(monkeypatch)
 
     EmbeddedExecutor(isolated, processes=2).drain()
 
     assert len(threads) == 2
     assert all(name.startswith("embedded-chunk") for name in threads)
+    assert most_at_work == [2]
     with transaction(isolated.sessions) as session:
         statuses = [_status(session, document_id) for document_id in ids]
     assert statuses == [DocumentStatus.DONE, DocumentStatus.DONE]
 
 
-@pytest.mark.parametrize(("isolation", "processes"), [("off", 2), ("process", 1)])
-def test_without_isolation_or_a_second_process_documents_are_chunked_in_turn(
-    any_engine: Engine,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    isolation: Isolation,
-    processes: int,
+def test_one_process_chunks_in_one_child_while_a_spare_thread_records(
+    isolated: WorkerContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    context = _context(any_engine, tmp_path, isolation)
+    ids = _take_in(isolated, tmp_path, ["a.pdf", "b.pdf", "c.pdf", "d.pdf"])
+    threads = _meeting_chunker(monkeypatch, parties=2)  # two chunkings under way at once
+    most_at_work = _children_at_work(monkeypatch)
+    pool = isolated.isolation
+    assert isinstance(pool, IsolationPool)
+
+    EmbeddedExecutor(isolated, processes=1).drain()
+
+    assert len(threads) == 4
+    assert len(set(threads)) == 2  # one thread more than children
+    assert all(name.startswith("embedded-chunk") for name in threads)
+    assert most_at_work == [1]  # one process: one child answers at a time
+    assert pool.children_started == 1
+    with transaction(isolated.sessions) as session:
+        statuses = [_status(session, document_id) for document_id in ids]
+    assert statuses == [DocumentStatus.DONE] * 4
+
+
+def test_without_isolation_documents_are_chunked_in_turn(
+    any_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = _context(any_engine, tmp_path, "off")
     try:
         ids = _take_in(context, tmp_path, ["a.pdf", "b.pdf"])
         threads = _meeting_chunker(monkeypatch, parties=1)
 
-        EmbeddedExecutor(context, processes=processes).drain()
+        EmbeddedExecutor(context, processes=2).drain()
 
         assert threads == [threading.current_thread().name] * 2
         with transaction(context.sessions) as session:

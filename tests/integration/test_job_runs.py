@@ -209,6 +209,9 @@ class ScriptedRunner:
     def plan_document(self, request: PlanRequest) -> DocumentPlan:
         return self.real.plan_document(request)
 
+    def limit_workers(self, count: int | None) -> None:
+        self.real.limit_workers(count)
+
     def close(self) -> None:
         self.real.close()
 

@@ -147,10 +147,21 @@ class IsolationPool:
         self._chunk_deadline = settings.chunk_deadline_seconds
         self._idle: list[_Child] = []
         self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)
+        self._busy = 0
+        self._limit: int | None = None
         self._zygote: Zygote | None = None
         self._zygote_lock = threading.Lock()
         self._closes_at_exit = False
         self.children_started = 0
+
+    def limit_workers(self, count: int | None) -> None:
+        """At most `count` children at work at once (None: one per caller); a caller beyond
+        it waits for a child to come back. More callers than children keep every child
+        busy: one caller's bookkeeping overlaps the others' work."""
+        with self._returned:
+            self._limit = None if count is None else max(1, count)
+            self._returned.notify_all()
 
     def prestart(self, zygote: Zygote | None = None) -> None:
         """Start the zygote now (or adopt `zygote`, one the caller started earlier), without
@@ -184,7 +195,7 @@ class IsolationPool:
                 if reply.traceback:
                     logger.error("the job raised in its isolated process:\n%s", reply.traceback)
                 if reply.limit_hit:
-                    worker.stop()
+                    self._discard(worker, stop=True)
                     stopped = IsolationError(
                         reply.category or ErrorCategory.TOO_LARGE, reply.message
                     )
@@ -194,13 +205,12 @@ class IsolationPool:
                 else:
                     outcomes.append(reply.value)
         except IsolationError as stopped:
-            worker.kill()
+            self._discard(worker)
             return RunAnswers(outcomes, stopped)
         except BaseException:
-            worker.kill()
+            self._discard(worker)
             raise
-        with self._lock:
-            self._idle.append(worker)
+        self._give_back(worker)
         return RunAnswers(outcomes)
 
     def plan_document(self, request: PlanRequest) -> DocumentPlan:
@@ -245,23 +255,51 @@ class IsolationPool:
         try:
             reply = worker.ask(request, deadline, what)
         except BaseException:
-            worker.kill()
+            self._discard(worker)
             raise
         if reply.traceback:
             logger.error("%s raised in its isolated process:\n%s", what, reply.traceback)
         if reply.limit_hit:
-            worker.stop()
+            self._discard(worker, stop=True)
             raise IsolationError(reply.category or ErrorCategory.TOO_LARGE, reply.message)
-        with self._lock:
-            self._idle.append(worker)
+        self._give_back(worker)
         return reply
 
     def _take(self) -> _Child:
-        with self._lock:
+        """An idle child, or a new one; waits while `limit_workers` children are at work."""
+        with self._returned:
+            while self._limit is not None and self._busy >= self._limit:
+                self._returned.wait()
+            self._busy += 1
             while self._idle:
                 candidate = self._idle.pop()
                 if candidate.alive():
                     return candidate
                 candidate.kill()
             self.children_started += 1
-        return _Child(self._settings_json, self._live_zygote())
+        try:
+            return _Child(self._settings_json, self._live_zygote())
+        except BaseException:
+            self._returned_one()
+            raise
+
+    def _give_back(self, worker: _Child) -> None:
+        """A child that answered: idle again, for the next caller."""
+        with self._returned:
+            self._idle.append(worker)
+            self._busy -= 1
+            self._returned.notify()
+
+    def _discard(self, worker: _Child, *, stop: bool = False) -> None:
+        """A child that crashed, overran or hit its memory limit: killed (or stopped, when
+        it is exiting anyway); the next caller starts a fresh one."""
+        if stop:
+            worker.stop()
+        else:
+            worker.kill()
+        self._returned_one()
+
+    def _returned_one(self) -> None:
+        with self._returned:
+            self._busy -= 1
+            self._returned.notify()

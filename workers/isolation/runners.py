@@ -25,6 +25,10 @@ class ChunkRunner(Protocol):
     def plan_document(self, request: PlanRequest) -> DocumentPlan:
         """The document's media type and job plans; failures raise `ChunkingError`."""
 
+    def limit_workers(self, count: int | None) -> None:
+        """Run at most `count` requests at once (None: as many as callers); callers beyond
+        it wait their turn."""
+
     def close(self) -> None:
         """Release what the runner holds."""
 
@@ -51,6 +55,10 @@ class InProcessRunner:
         from workers.isolation.work import plan_document
 
         return plan_document(request)
+
+    def limit_workers(self, count: int | None) -> None:
+        """Nothing to limit: each caller runs its own requests, in its own thread."""
+        del count
 
     def close(self) -> None:
         """Nothing of its own: the resources belong to the worker context."""
