@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from schemas.settings import Settings
 from workers.context import CollectingEnqueuer, build_context
 from workers.embedded import EmbeddedExecutor
+from workers.isolation.pool import IsolationPool
 from workers.webhooks import DeliveryThread, deliverer_of
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ class EmbeddedDispatcher:
     def _loop(self) -> None:
         enqueuer = CollectingEnqueuer()
         context = build_context(self._settings, enqueuer)
+        if isinstance(context.isolation, IsolationPool):  # a resident process: OCR ready too
+            context.isolation.prestart(preload_ocr=True)
         executor = EmbeddedExecutor(context)
         # Retries of webhook deliveries (each drain ends with a pass of its own).
         DeliveryThread(

@@ -1,14 +1,14 @@
 """How many workers an embedded drain starts, and its threads when the work is isolated.
 
 With isolation on (the default) the page work of every job runs in an isolated child, so the
-embedded run needs no pool processes to use its cores: each worker is a thread of the run
-driving its own child, and a child is a fork of the run's zygote (ready in ~10 ms, against
-~1.4 s of CPU for a spawned pool process: 0.8 s to import the worker and 0.65 s for a zygote
-of its own; `bench/corpus_throughput.py`). The
-ledger calls of all threads share the run's database engine and heartbeat, as the threads of a
-Celery `threads` worker do. With isolation off, the work runs in the worker itself and only
-processes spread it: those are spawned as before, and cost enough that a small batch runs in
-the run's own process.
+embedded run needs no pool processes to use its cores: each worker is a child, a fork of the
+run's zygote (ready in ~10 ms, against ~1.4 s of CPU for a spawned pool process: 0.8 s to
+import the worker and 0.65 s for a zygote of its own; `bench/corpus_throughput.py`), driven
+by a thread of the run, with one thread more than children so that one records its result
+while the children work. The ledger calls of all threads share the run's database engine and
+heartbeat, as the threads of a Celery `threads` worker do. With isolation off, the work runs
+in the worker itself and only processes spread it: those are spawned as before, and cost
+enough that a small batch runs in the run's own process.
 """
 
 import logging
@@ -25,7 +25,7 @@ __all__ = ["PAGES_PER_PROCESS", "PAGES_PER_THREAD", "pool_size", "run_in_threads
 logger = logging.getLogger(__name__)
 
 PAGES_PER_THREAD = 8
-"""Jobs a thread worker must have before it is started. Its cost is a forked child (~10 ms)
+"""Jobs an isolated child must have before it is started. Its cost is a forked child (~10 ms)
 plus the document-level reads its child repeats for a document it did not chunk (the font
 sample: up to 24 text pages, ~35 ms): about 50 ms, one to five pages at the 10-55 ms a text
 page costs (generated pages; the corpus's mean); on two cores the second worker halves the
@@ -38,8 +38,9 @@ before its first job, so on two cores it pays past 30 pages of the corpus's mean
 
 
 def pool_size(jobs: int, processes: int, *, isolated: bool) -> int:
-    """The workers for `jobs` jobs with at most `processes`: 1 means no pool (the jobs run one
-    after the other in this process, each still in its isolated child when isolated)."""
+    """The workers for `jobs` jobs with at most `processes`: isolated, the children at work at
+    once (driven by one thread more); otherwise the spawned pool processes, 1 meaning none
+    (the jobs run one after the other in this process)."""
     per_worker = PAGES_PER_THREAD if isolated else PAGES_PER_PROCESS
     return max(1, min(processes, jobs // per_worker))
 

@@ -36,6 +36,11 @@ def _own_zygotes(pid: int) -> list[int]:
     return [child for child in _children(pid) if _is_zygote(child)]
 
 
+def _preloads_ocr(zygote: int) -> bool:
+    """Whether the zygote was asked to import RapidOCR's module (a long-lived worker's is)."""
+    return b"\0rapidocr.main\0" in Path(f"/proc/{zygote}/cmdline").read_bytes()
+
+
 def _zygotes_of_pool(worker_pid: int) -> dict[int, list[int]]:
     """Each pool child of the worker, with its zygotes."""
     return {child: _own_zygotes(child) for child in _children(worker_pid) if not _is_zygote(child)}
@@ -68,6 +73,7 @@ def test_each_pool_child_starts_its_zygote_before_any_task(
             pool = _zygotes_of_pool(worker.process.pid)
         assert len(pool) == 2, worker.log()[-2000:]
         assert all(len(found) == zygotes for found in pool.values()), pool
+        assert all(_preloads_ocr(zygote) for found in pool.values() for zygote in found)
         assert (
             _own_zygotes(worker.process.pid) == []
         )  # the worker's own process runs no task: no zygote of its own
@@ -88,4 +94,5 @@ def test_a_threads_worker_starts_its_own_zygote_before_any_task(
             time.sleep(0.2)
             own = _own_zygotes(worker.process.pid)
         assert len(own) == 1, worker.log()[-2000:]
+        assert _preloads_ocr(own[0])
         assert _children(worker.process.pid) == own  # no pool processes: threads only

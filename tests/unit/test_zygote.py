@@ -18,7 +18,7 @@ from tests.support.workers import REPO_ROOT
 from tests.unit.test_isolation import _page_job
 from workers.isolation.hooks import hook_marker
 from workers.isolation.pool import IsolationPool
-from workers.isolation.zygote import ForkedProcess, Zygote
+from workers.isolation.zygote import OCR_MODULES, ForkedProcess, Zygote
 
 pytestmark = pytest.mark.slow
 
@@ -52,6 +52,70 @@ def test_exit_codes_come_from_the_zygote(zygote: Zygote) -> None:
     killed.kill()  # its pidfd is closed: nothing is signalled any more
     for each in (first, second):
         each.close()
+
+
+def test_a_zygote_preloads_ocr_on_request_and_stays_single_threaded() -> None:
+    plain, warm = Zygote(), Zygote(preload=OCR_MODULES)
+    try:
+        for each in (plain, warm):
+            each.wait_ready(120)
+        assert not _maps_opencv(plain.process.pid)
+        assert _maps_opencv(warm.process.pid)  # RapidOCR's module imports OpenCV
+        assert os.listdir(f"/proc/{warm.process.pid}/task") == [str(warm.process.pid)]
+        child, end = _fork(warm)  # the zygote forks only when it is alone
+        assert _maps_opencv(child.pid)
+        end.close()
+        assert child.wait(10) == 0
+    finally:
+        plain.close()
+        warm.close()
+
+
+def test_a_long_lived_workers_pool_keeps_preloading_ocr_in_a_new_zygote(tmp_path: Path) -> None:
+    pdf = tmp_path / "one.pdf"
+    make_text_pdf(pdf, 1)
+    pool = IsolationPool(Settings())
+    try:
+        pool.prestart(preload_ocr=True)
+        first = _one_zygote_of(os.getpid())
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _exists(first) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pool.run_chunk(_page_job(pdf, 0)).data["text"]  # through a new zygote
+        second = _one_zygote_of(os.getpid())
+        assert second != first
+        assert _maps_opencv(second)
+    finally:
+        pool.close()
+
+
+def test_a_pool_closed_before_its_zygote_is_ready_leaves_no_traceback() -> None:
+    script = (
+        "from schemas.settings import Settings; "
+        "from workers.isolation.pool import IsolationPool; "
+        "pool = IsolationPool(Settings()); pool.prestart(); pool.close()"
+    )
+    closed = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert closed.returncode == 0
+    assert closed.stderr == ""  # the zygote's stderr too: it ends quietly when hung up
+
+
+def _one_zygote_of(pid: int) -> int:
+    """The one zygote `pid` has (the kernel's list of children can lag a moment)."""
+    deadline = time.monotonic() + 10
+    while True:
+        zygotes = [child for child in _children(pid) if _is_zygote(child) and _exists(child)]
+        if len(zygotes) == 1 or time.monotonic() > deadline:
+            (zygote,) = zygotes
+            return zygote
+        time.sleep(0.05)
+
+
+def _maps_opencv(pid: int) -> bool:
+    return "cv2" in Path(f"/proc/{pid}/maps").read_text()
 
 
 def test_closing_the_pool_ends_its_children_and_zygote(tmp_path: Path) -> None:

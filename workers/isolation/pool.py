@@ -32,7 +32,7 @@ from workers.isolation.messages import (
     RunAnswers,
     RunRequest,
 )
-from workers.isolation.zygote import Zygote, ZygoteError
+from workers.isolation.zygote import OCR_MODULES, Zygote, ZygoteError
 
 __all__ = ["STARTUP_SECONDS", "IsolationPool"]
 
@@ -152,6 +152,7 @@ class IsolationPool:
         self._limit: int | None = None
         self._zygote: Zygote | None = None
         self._zygote_lock = threading.Lock()
+        self._preload: tuple[str, ...] = ()
         self._closes_at_exit = False
         self.children_started = 0
 
@@ -163,10 +164,13 @@ class IsolationPool:
             self._limit = None if count is None else max(1, count)
             self._returned.notify_all()
 
-    def prestart(self, zygote: Zygote | None = None) -> None:
+    def prestart(self, zygote: Zygote | None = None, *, preload_ocr: bool = False) -> None:
         """Start the zygote now (or adopt `zygote`, one the caller started earlier), without
         waiting for it: its imports overlap the caller's own start-up (imports, database,
-        intake) instead of delaying the first request."""
+        intake) instead of delaying the first request. `preload_ocr` (a long-lived worker):
+        this zygote and any that replaces it also import what a child's first OCR needs."""
+        if preload_ocr:
+            self._preload = OCR_MODULES
         if zygote is None:
             self._live_zygote()
             return
@@ -239,7 +243,7 @@ class IsolationPool:
             if self._zygote is None or not self._zygote.alive():
                 if self._zygote is not None:
                     self._zygote.close()
-                self._keep(Zygote())
+                self._keep(Zygote(self._preload))
             assert self._zygote is not None
             return self._zygote
 

@@ -2,8 +2,9 @@
 
 A worker's `IsolationPool` starts one zygote, a fresh interpreter (`python -c`, as `spawn`
 starts them). It sets PyMuPDF up (`prepare_mupdf`), imports what every child needs (PyMuPDF,
-the engines, the chunker, the schemas) once, says ready and then waits. A child is a fork of
-it: it costs milliseconds instead of a new interpreter's imports (~0.7 s of CPU). Forking is
+the engines, the chunker, the schemas) once (a long-lived worker's also RapidOCR's module:
+`OCR_MODULES`), says ready and then waits. A child is a fork of it: it costs milliseconds
+instead of a new interpreter's imports (~0.7 s of CPU). Forking is
 safe there because the zygote never starts a thread, opens a database connection or a MuPDF
 document; it checks that it is alone before each fork. A forked child then runs
 `workers.isolation.child.main` like a spawned one did (address-space cap, its own engine
@@ -34,9 +35,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["PRELOADED", "ForkedProcess", "Zygote", "ZygoteError", "main"]
+__all__ = ["OCR_MODULES", "PRELOADED", "ForkedProcess", "Zygote", "ZygoteError", "main"]
 
 PRELOADED = (
     "pymupdf",
@@ -50,6 +52,13 @@ PRELOADED = (
 )
 """What every child imports anyway: imported once in the zygote, shared by its forks."""
 
+OCR_MODULES = ("rapidocr.main",)
+"""What a child's first OCR imports: RapidOCR's module, ~0.7 s of CPU (two YAML files loaded
+with OmegaConf). A long-lived worker's zygote preloads it (`Zygote(preload=OCR_MODULES)`), so
+no child pays it; a one-shot ingest's does not, as a text-only batch would pay it for nothing.
+It leaves the zygote single-threaded: OpenBLAS is held to the calling thread, and onnxruntime,
+whose import starts a thread, is imported only when a child builds its sessions."""
+
 ORPHAN_CHECK_SECONDS = 1.0
 HANGUP_GRACE_SECONDS = 5.0
 """After the worker hangs up, how long children may take to finish before they are killed."""
@@ -58,7 +67,7 @@ _EXIT = struct.Struct("!ii")
 _PACKET = 4096
 _CODE = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from workers.isolation.zygote import main; main(int(sys.argv[2]))"
+    "from workers.isolation.zygote import main; main(int(sys.argv[2]), sys.argv[3:])"
 )
 _IMPORT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,11 +82,12 @@ class Zygote:
     Thread-safe: the control socket is used under a lock, and exit reports read while waiting
     for one reply are kept for their own callers."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: Sequence[str] = ()) -> None:
+        """Start a zygote that imports `PRELOADED` and the modules in `preload`."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _CODE, str(_IMPORT_ROOT), str(theirs.fileno())],
+                [sys.executable, "-c", _CODE, str(_IMPORT_ROOT), str(theirs.fileno()), *preload],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 env=_zygote_environment(),
@@ -213,25 +223,31 @@ def _close_all(fds: list[int]) -> None:
 # --- the zygote process ------------------------------------------------------------------------
 
 
-def main(control_fd: int) -> None:
-    """Entry of `python -c`: setup and preload, then fork children until hung up."""
+def main(control_fd: int, extra: Sequence[str] = ()) -> None:
+    """Entry of `python -c`: setup and preload (`PRELOADED`, then `extra`), then fork children
+    until hung up."""
     control = socket.socket(fileno=control_fd)
     try:
-        _preload()
+        _preload(extra)
     except Exception:
-        control.send(b"E" + f"the zygote could not load: {traceback.format_exc()}".encode()[-3000:])
-        return
-    control.send(b"R")
-    _serve(control)
+        report = b"E" + f"the zygote could not load: {traceback.format_exc()}".encode()[-3000:]
+    else:
+        report = b"R"
+    try:
+        control.send(report)
+    except OSError:
+        return  # the worker hung up (or closed its pool) before the zygote was ready
+    if report == b"R":
+        _serve(control)
 
 
-def _preload() -> None:
+def _preload(extra: Sequence[str]) -> None:
     from importlib import import_module
 
     from pipeline.sources.mupdf import prepare_mupdf
 
     prepare_mupdf()
-    for name in PRELOADED:
+    for name in (*PRELOADED, *extra):
         import_module(name)
     # What is loaded now lives as long as the children: out of the collector's way, so their
     # collections neither walk it nor write to (and copy) its pages.
