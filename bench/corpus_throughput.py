@@ -356,6 +356,9 @@ IMPORT_PROBES = {
     "the zygote's preload (once per worker process)": (
         "from workers.isolation.zygote import _preload; _preload()"
     ),
+    "a long-lived worker's zygote preload (with RapidOCR's module)": (
+        "from workers.isolation.zygote import OCR_MODULES, _preload; _preload(OCR_MODULES)"
+    ),
     "a spawned pool process's set-up (isolation off)": (
         "import tempfile; from schemas.settings import Settings; "
         "from workers.pool_process import initialise; "

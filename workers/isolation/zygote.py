@@ -241,7 +241,7 @@ def main(control_fd: int, extra: Sequence[str] = ()) -> None:
         _serve(control)
 
 
-def _preload(extra: Sequence[str]) -> None:
+def _preload(extra: Sequence[str] = ()) -> None:
     from importlib import import_module
 
     from pipeline.sources.mupdf import prepare_mupdf
