@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from schemas.enums import ErrorCategory, JobState
@@ -42,6 +42,9 @@ class Usage:
     model: str | None = None
     fell_back: bool = False
     model_calls: dict[str, Any] | None = None
+    budget: int | None = None
+    """The visual budget the job ran at; kept on a job planned without one (a reprocess moved
+    it to the model tier, and its engine chose the budget when it ran)."""
 
 
 @dataclass(frozen=True)
@@ -205,21 +208,7 @@ def complete_job(
     row = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state == JobState.RUNNING, Job.lease_owner == owner)
-        .values(
-            state=JobState.SUCCEEDED,
-            lease_owner=None,
-            lease_expires_at=None,
-            error_category=None,
-            error_message=None,
-            tokens_in=usage.tokens_in,
-            tokens_out=usage.tokens_out,
-            latency_ms=usage.latency_ms,
-            model=usage.model,
-            fell_back=usage.fell_back,
-            model_calls=usage.model_calls,
-            finished_at=now,
-            updated_at=now,
-        )
+        .values(**_success_values(usage, now))
         .returning(Job.document_id, Job.seq)
     ).first()
     if row is None:
@@ -367,7 +356,9 @@ def _running_under(owner: str) -> ColumnElement[bool]:
 
 
 def _success_values(usage: Usage, now: datetime) -> dict[str, Any]:
+    budget = {} if usage.budget is None else {"budget": func.coalesce(Job.budget, usage.budget)}
     return {
+        **budget,
         "state": JobState.SUCCEEDED,
         "lease_owner": None,
         "lease_expires_at": None,

@@ -87,4 +87,5 @@ def usage_of(result: ExtractionResult) -> Usage | None:
         model=usage.model,
         fell_back=usage.fell_back,
         model_calls=usage.record,
+        budget=usage.budget,
     )

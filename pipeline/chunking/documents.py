@@ -9,11 +9,10 @@ from pipeline.chunking.formats import STRUCTURED_MEDIA, chunk_structured
 from pipeline.chunking.media import chunk_audio, chunk_video
 from pipeline.errors import PdfError, PipelineError
 from pipeline.sources.images import frame_sizes
-from pipeline.sources.legibility import measure_image_frame, measure_page_pixels
+from pipeline.sources.legibility import PageLegibility, measure_image_frame, page_legibility
 from pipeline.sources.mupdf import mupdf_errors
 from pipeline.sources.pdf import open_pdf
 from pipeline.sources.pdfium import PDFIUM_PARSER, PdfiumDocument, open_pdfium
-from pipeline.sources.text_profile import text_layer_profile
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType
 from schemas.media import AUDIO_MEDIA, IMAGE_MEDIA, VIDEO_MEDIA
@@ -133,9 +132,7 @@ def _describe_page(document: pymupdf.Document, index: int, legibility: bool) -> 
             # A page without fonts has no text layer at all (a scan or a drawing). Whether an
             # existing layer is usable is judged when the page runs: measuring it needs the text.
             has_text_layer = bool(page.get_fonts())
-            text = text_layer_profile(page) if legibility and has_text_layer else None
-            measured = legibility and not (text and text.chars)
-            measure = measure_page_pixels(page) if measured else None
+            measures = page_legibility(page, has_text_layer) if legibility else PageLegibility()
     except PdfError:
         # The page will fail alone when its job runs; the chunk still exists.
         return ChunkDescriptor(seq=index, kind=ChunkKind.PDF_PAGE, page_number=index + 1)
@@ -147,10 +144,10 @@ def _describe_page(document: pymupdf.Document, index: int, legibility: bool) -> 
         height=round(rect.height, 2),
         rotation=rotation,
         has_text_layer=has_text_layer,
-        text_chars=text.chars if text else None,
-        min_font_pt=text.min_font_pt if text else None,
-        text_area_share=measure.text_area_share if measure else None,
-        min_text_height=measure.min_text_height if measure else None,
+        text_chars=measures.text_chars,
+        min_font_pt=measures.min_font_pt,
+        text_area_share=measures.text_area_share,
+        min_text_height=measures.min_text_height,
     )
 
 

@@ -30,7 +30,7 @@ __all__ = [
     "ModelUsage",
     "model_usage",
     "page_result",
-    "visual_budget",
+    "planned_budget",
 ]
 
 
@@ -55,6 +55,9 @@ class ModelUsage:
     latency_ms: float
     fell_back: bool
     record: dict[str, Any]
+    budget: int | None = None
+    """The visual budget the first attempt ran at: the planned one, or the one the engine
+    chose when the job had none (None for speech)."""
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,14 @@ def model_usage(outcome: VlmOutcome) -> ModelUsage:
         latency_ms=round(outcome.latency_seconds * 1000, 1),
         fell_back=outcome.fell_back,
         record=outcome.to_record(),
+        budget=outcome.attempts[0].budget if outcome.attempts else None,
     )
 
 
-def visual_budget(job: ChunkJob) -> VisualBudget:
-    """The job's visual token budget; a model-tier visual job without one is a planning bug."""
-    if job.budget is None or not is_visual_budget(job.budget):
+def planned_budget(job: ChunkJob) -> VisualBudget | None:
+    """The visual token budget the job was planned with; None when it was planned without one
+    (a reprocess moved it from the CPU tier), for the engine to choose when it runs
+    (`pipeline.model.run_budget`). Any other value is not a budget: `invalid_chunk`."""
+    if job.budget is not None and not is_visual_budget(job.budget):
         raise InvalidChunkError(f"invalid visual budget {job.budget!r}")
     return job.budget

@@ -6,7 +6,7 @@ from pipeline.engines.base import (
     ExtractionResult,
     model_usage,
     page_result,
-    visual_budget,
+    planned_budget,
 )
 from pipeline.engines.local_pages import page_index
 from pipeline.engines.pdfium_pages import pdfium_page_result, read_by_pdfium
@@ -31,7 +31,9 @@ class MoePdfPageEngine:
         if read_by_pdfium(job):  # MuPDF cannot open the file: PDFium's text or OCR, no model
             return pdfium_page_result(job, index, resources)
         with resources.pdfs.open(job.path) as document:
-            content, outcome = extract_page_on_moe(document, index, visual_budget(job), engine)
+            content, outcome = extract_page_on_moe(
+                document, index, planned_budget(job), engine, job.chunk.has_text_layer
+            )
             if content is None:
                 content = local_pdf_page(document, index, job.chunk.has_text_layer, resources.ocr)
         return page_result(content, model_usage(outcome))

@@ -6,12 +6,13 @@ from pipeline.engines.base import (
     ExtractionResult,
     model_usage,
     page_result,
-    visual_budget,
+    planned_budget,
 )
 from pipeline.engines.resources import EngineResources
 from pipeline.engines.visual_inputs import decode_picture, frame_provenance
 from pipeline.local.ocr import image_page_content
 from pipeline.model.pages import extract_image_on_moe
+from pipeline.model.run_budget import picture_budget
 from schemas.enums import ChunkKind, Tier
 
 __all__ = ["MoePictureEngine"]
@@ -28,7 +29,10 @@ class MoePictureEngine:
         engine = resources.require_moe()
         image = decode_picture(job)
         page_number = job.chunk.seq + 1
-        content, outcome = extract_image_on_moe(image, page_number, visual_budget(job), engine)
+        budget = planned_budget(job)
+        if budget is None:
+            budget = picture_budget(job.chunk.kind, image)
+        content, outcome = extract_image_on_moe(image, page_number, budget, engine)
         if content is None:
             content = image_page_content(resources.ocr, image, page_number=page_number)
         return page_result(content, model_usage(outcome), frame_provenance(job))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pymupdf
 
-from pipeline.engines.base import ChunkJob, ExtractionResult, model_usage, visual_budget
+from pipeline.engines.base import ChunkJob, ExtractionResult, model_usage, planned_budget
 from pipeline.engines.local_pages import page_index
 from pipeline.engines.pdfium_pages import read_by_pdfium
 from pipeline.engines.resources import EngineResources
@@ -18,6 +18,7 @@ from pipeline.errors import InvalidChunkError
 from pipeline.local.pdfium_page import pdfium_page_picture
 from pipeline.model.grounding import Word, words_in_rows
 from pipeline.model.render import RenderedImage, render_image, render_pdf_page
+from pipeline.model.run_budget import page_budget, picture_budget
 from pipeline.model.schema_fields import (
     SCHEMA_EXTRACTION,
     extract_fields,
@@ -42,11 +43,10 @@ class MoeSchemaEngine:
         if schema is None:
             raise InvalidChunkError("the schema engine ran a job that asks for no schema")
         engine = resources.require_moe()
-        budget = visual_budget(job)
         provenance: dict[str, Any] = {"page_number": job.chunk.seq + 1}
         with ExitStack() as pins:  # a MuPDF document stays pinned while the model reads it
             source = _visual_source(job, resources, pins, provenance)
-            outcome = extract_fields(schema, budget, source.render, engine)
+            outcome = extract_fields(schema, source.budget, source.render, engine)
         return ExtractionResult(
             kind=SCHEMA_EXTRACTION,
             data=schema_extraction_data(schema, outcome, source.text, source.words),
@@ -59,28 +59,37 @@ class MoeSchemaEngine:
 @dataclass(frozen=True)
 class _Source:
     """The text the local tier reads next to the fields, its words with their boxes (for
-    grounding the answer), and how to render the chunk."""
+    grounding the answer), how to render the chunk and at which budget (the planned one, else
+    measured now)."""
 
     text: str
     render: Callable[[VisualBudget], RenderedImage]
+    budget: VisualBudget
     words: tuple[Word, ...] = ()
 
 
 def _visual_source(
     job: ChunkJob, resources: EngineResources, pins: ExitStack, provenance: dict[str, Any]
 ) -> _Source:
+    planned = planned_budget(job)
     if job.chunk.kind is not ChunkKind.PDF_PAGE:
         provenance.update(frame_provenance(job))
-        return _Source("", partial(render_image, decode_picture(job)))
+        picture = decode_picture(job)
+        budget = planned or picture_budget(job.chunk.kind, picture)
+        return _Source("", partial(render_image, picture), budget)
     if read_by_pdfium(job):
         text, picture = pdfium_page_picture(job.path, page_index(job))
-        return _Source(text, partial(render_image, picture))
+        budget = planned or picture_budget(job.chunk.kind, picture)
+        return _Source(text, partial(render_image, picture), budget)
     document = pins.enter_context(resources.pdfs.open(job.path))
-    return _pdf_page_source(document, page_index(job), job)
+    return _pdf_page_source(document, page_index(job), job, planned)
 
 
-def _pdf_page_source(document: pymupdf.Document, index: int, job: ChunkJob) -> _Source:
-    """The page's text layer and words (when it has one) and a renderer holding MuPDF's lock."""
+def _pdf_page_source(
+    document: pymupdf.Document, index: int, job: ChunkJob, planned: VisualBudget | None
+) -> _Source:
+    """The page's text layer and words (when it has one), its budget and a renderer holding
+    MuPDF's lock."""
     words: tuple[Word, ...] = ()
     with (
         MUPDF_LOCK,
@@ -90,6 +99,7 @@ def _pdf_page_source(document: pymupdf.Document, index: int, job: ChunkJob) -> _
         text = page.get_text("text").strip() if job.chunk.has_text_layer else ""
         if job.chunk.has_text_layer:
             words = words_in_rows(entry[:5] for entry in page.get_text("words"))
+        budget = planned or page_budget(page, job.chunk.has_text_layer)
 
     def render(step: VisualBudget) -> RenderedImage:
         with (
@@ -98,4 +108,4 @@ def _pdf_page_source(document: pymupdf.Document, index: int, job: ChunkJob) -> _
         ):
             return render_pdf_page(page, step)
 
-    return _Source(text, render, words)
+    return _Source(text, render, budget, words)

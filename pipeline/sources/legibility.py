@@ -25,16 +25,19 @@ from PIL import Image
 
 from pipeline.errors import ImageError
 from pipeline.sources.images import pillow_errors
+from pipeline.sources.text_profile import text_layer_profile
 from schemas.enums import ErrorCategory
 
 __all__ = [
     "MEASURE_AREA_PX",
     "MIN_GLYPHS",
+    "PageLegibility",
     "TextMeasure",
     "measure_gray",
     "measure_image",
     "measure_image_frame",
     "measure_page_pixels",
+    "page_legibility",
 ]
 
 MEASURE_AREA_PX = 560 * 48 * 48
@@ -146,3 +149,30 @@ def measure_page_pixels(page: pymupdf.Page) -> TextMeasure:
     if measure.min_text_height is None:
         return measure
     return TextMeasure(measure.text_area_share, round(measure.min_text_height / zoom, 2))
+
+
+@dataclass(frozen=True)
+class PageLegibility:
+    """What the budget policy reads of a PDF page: its text layer's characters and smallest
+    body font when it has a layer, else (or when the layer holds no characters) the text
+    measured in its pixels."""
+
+    text_chars: int | None = None
+    min_font_pt: float | None = None
+    text_area_share: float | None = None
+    min_text_height: float | None = None
+
+
+def page_legibility(page: pymupdf.Page, has_text_layer: bool) -> PageLegibility:
+    """Measure a page for the budget policy (the text layer's profile, else its pixels); the
+    caller holds MuPDF's lock and error boundary."""
+    text = text_layer_profile(page) if has_text_layer else None
+    if text is not None and text.chars:
+        return PageLegibility(text_chars=text.chars, min_font_pt=text.min_font_pt)
+    pixels = measure_page_pixels(page)
+    return PageLegibility(
+        text_chars=text.chars if text else None,
+        min_font_pt=text.min_font_pt if text else None,
+        text_area_share=pixels.text_area_share,
+        min_text_height=pixels.min_text_height,
+    )

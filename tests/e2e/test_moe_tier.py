@@ -8,11 +8,14 @@ from pathlib import Path
 import jsonschema
 from sqlalchemy import select
 
+from pipeline.planning.geometry import target_size
+from schemas.reprocess import ReprocessIn
 from schemas.settings import Settings
 from storage.database import make_engine, make_session_factory, transaction
 from storage.extraction_schemas import register_schema
 from storage.migrate import upgrade_to_head
 from storage.models import Extraction, Job
+from storage.reprocess import Reprocessed, reprocess_document
 from tests.fakes.fake_vllm import MOE_MODEL, Fault, running_fake_vllm
 from tests.support.cli import ingest_cli, reports_by_name
 from tests.support.documents import make_text_pdf
@@ -73,6 +76,36 @@ def test_pages_go_to_the_model_with_their_budget_and_usage(
         assert extraction.data["text"].startswith("Fake page\n\nfake page ")
         assert extraction.data["markdown"].startswith("# Fake page\n\n")
         assert "Greenhouse fake pages" not in extraction.data["text"]
+
+
+def test_a_cpu_tier_document_moved_to_the_model_chooses_its_budget_when_it_runs(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "local.pdf"
+    make_text_pdf(pdf, 2)
+    code, report = _ingest(sqlite_settings, str(pdf))  # no model configured: the CPU tier
+    assert (code, report["status"]) == (0, "done")
+    assert [(job.tier, job.budget) for job, _ in _jobs(sqlite_settings)] == [("local", None)] * 2
+    sessions = make_session_factory(make_engine(sqlite_settings.database_url))
+    with transaction(sessions) as session:
+        moved = reprocess_document(
+            session, report["id"], ReprocessIn.model_validate({"tier": "moe"})
+        )
+    assert isinstance(moved, Reprocessed) and len(moved.jobs) == 2
+
+    with running_fake_vllm() as fake:  # the embedded executor runs the queued jobs
+        code, again = _ingest(_moe_settings(sqlite_settings, fake.base_url), str(pdf))
+        requests = fake.control.requests
+    assert (code, again["id"], again["status"]) == (0, report["id"], "done")
+    # Its smallest font is 11 pt: 280 tokens, as if it had been planned for the model.
+    assert [(image.budget, image.width, image.height) for r in requests for image in r.images] == [
+        (280, *target_size(612, 792, 280))
+    ] * 2
+    for job, extraction in _jobs(sqlite_settings):
+        assert (job.tier, job.state, job.budget, job.fell_back) == ("moe", "succeeded", 280, False)
+        assert job.model_calls is not None
+        assert [attempt["budget"] for attempt in job.model_calls["attempts"]] == [280]
+        assert extraction is not None and extraction.engine == f"vllm:{MOE_MODEL}"
 
 
 def test_bad_answers_are_retried_then_fall_back_to_the_local_tier(

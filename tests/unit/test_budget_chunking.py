@@ -175,8 +175,10 @@ def test_without_legibility_no_page_or_image_is_measured(tmp_path, monkeypatch):
 
     path = _pdf(tmp_path, "mixed.pdf", build)
     measured = list(chunk_pdf(path))
-    for name in ("text_layer_profile", "measure_page_pixels", "measure_image_frame"):
+    for name in ("page_legibility", "measure_image_frame"):
         monkeypatch.setattr(f"pipeline.chunking.documents.{name}", _refuse)
+    for name in ("text_layer_profile", "measure_page_pixels", "measure_image"):
+        monkeypatch.setattr(f"pipeline.sources.legibility.{name}", _refuse)
     bare = list(chunk_pdf(path, legibility=False))
     assert [c.has_text_layer for c in bare] == [c.has_text_layer for c in measured] == [True, False]
     assert [(c.width, c.height) for c in bare] == [(c.width, c.height) for c in measured]
