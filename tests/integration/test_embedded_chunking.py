@@ -18,10 +18,10 @@ from storage.database import transaction
 from storage.documents import get_document
 from storage.intake import take_in
 from tests.support.documents import make_text_pdf
+from tests.support.isolation import children_at_work
 from workers import chunk_document as chunk_step
 from workers.context import CollectingEnqueuer, WorkerContext, build_context
 from workers.embedded import EmbeddedExecutor
-from workers.isolation import pool as isolation_pool
 from workers.isolation.pool import IsolationPool
 
 pytestmark = pytest.mark.slow
@@ -87,33 +87,12 @@ def _meeting_chunker(monkeypatch: pytest.MonkeyPatch, parties: int) -> list[str]
     return threads
 
 
-def _children_at_work(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The most requests isolated children were answering at once, kept up to date."""
-    lock = threading.Lock()
-    busy = [0]
-    most = [0]
-    real_ask = isolation_pool._Child.ask
-
-    def ask(child: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            busy[0] += 1
-            most[0] = max(most[0], busy[0])
-        try:
-            return real_ask(child, *args, **kwargs)
-        finally:
-            with lock:
-                busy[0] -= 1
-
-    monkeypatch.setattr(isolation_pool._Child, "ask", ask)
-    return most
-
-
 def test_two_documents_are_chunked_at_once_on_two_threads(
     isolated: WorkerContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = _take_in(isolated, tmp_path, ["a.pdf", "b.pdf"])
     threads = _meeting_chunker(monkeypatch, parties=2)
-    most_at_work = _children_at_work(monkeypatch)
+    most_at_work = children_at_work(monkeypatch)
 
     EmbeddedExecutor(isolated, processes=2).drain()
 
@@ -130,7 +109,7 @@ def test_one_process_chunks_in_one_child_while_a_spare_thread_records(
 ) -> None:
     ids = _take_in(isolated, tmp_path, ["a.pdf", "b.pdf", "c.pdf", "d.pdf"])
     threads = _meeting_chunker(monkeypatch, parties=2)  # two chunkings under way at once
-    most_at_work = _children_at_work(monkeypatch)
+    most_at_work = children_at_work(monkeypatch)
     pool = isolated.isolation
     assert isinstance(pool, IsolationPool)
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, MediaType, Tier
 from schemas.settings import Settings
 from tests.support.documents import make_text_pdf
+from tests.support.isolation import children_at_work
 from tests.support.workers import REPO_ROOT
 from workers.isolation.hooks import hook_marker
 from workers.isolation.messages import ChunkingError, IsolationError, PlanRequest
@@ -123,6 +125,25 @@ def test_unbounded_allocation_hits_the_address_space_limit(
     assert raised.value.category is ErrorCategory.TOO_LARGE
     assert pool.run_chunk(_page_job(path, 1)).data["text"]
     assert pool.children_started == 2  # the child that hit its limit was not reused
+
+
+def test_a_pool_limited_to_one_child_queues_its_callers_and_gets_the_slot_back_after_failures(
+    pool: IsolationPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marks = (hook_marker("segfault", "seq-1"), hook_marker("allocate", "seq-2"))
+    path = _pdf(tmp_path / "limited.pdf", 4, *marks)
+    pool.limit_workers(1)
+    most_at_work = children_at_work(monkeypatch)
+    for seq, category in ((1, ErrorCategory.CRASHED), (2, ErrorCategory.TOO_LARGE)):
+        with pytest.raises(IsolationError) as raised:
+            pool.run_chunk(_page_job(path, seq))
+        assert raised.value.category is category
+    with ThreadPoolExecutor(max_workers=3) as callers:
+        answers = [callers.submit(pool.run_chunk, _page_job(path, seq)) for seq in (0, 3, 0)]
+        texts = [answer.result(timeout=60).data["text"] for answer in answers]
+    assert all(texts)
+    assert most_at_work == [1]  # three callers, one child answering at a time
+    assert pool.children_started == 3  # one per failed child, then one for all three
 
 
 def test_chunking_crashes_in_its_child(pool: IsolationPool, tmp_path: Path) -> None:

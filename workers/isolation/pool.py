@@ -194,16 +194,15 @@ class IsolationPool:
         a deadline or the memory limit stops the run at the job it happened in."""
         worker = self._take()
         outcomes: list[ExtractionResult | PipelineError] = []
+        limit_hit: IsolationError | None = None
         try:
             for reply in worker.answers(JobRunRequest(list(jobs)), self._job_deadline, "the job"):
                 if reply.traceback:
                     logger.error("the job raised in its isolated process:\n%s", reply.traceback)
                 if reply.limit_hit:
-                    self._discard(worker, stop=True)
-                    stopped = IsolationError(
-                        reply.category or ErrorCategory.TOO_LARGE, reply.message
-                    )
-                    return RunAnswers(outcomes, stopped)
+                    category = reply.category or ErrorCategory.TOO_LARGE
+                    limit_hit = IsolationError(category, reply.message)
+                    break
                 if reply.category is not None:
                     outcomes.append(PipelineError(reply.category, reply.message))
                 else:
@@ -214,6 +213,9 @@ class IsolationPool:
         except BaseException:
             self._discard(worker)
             raise
+        if limit_hit is not None:
+            self._discard(worker, stop=True)  # it exits after saying so
+            return RunAnswers(outcomes, limit_hit)
         self._give_back(worker)
         return RunAnswers(outcomes)
 
@@ -297,11 +299,13 @@ class IsolationPool:
     def _discard(self, worker: _Child, *, stop: bool = False) -> None:
         """A child that crashed, overran or hit its memory limit: killed (or stopped, when
         it is exiting anyway); the next caller starts a fresh one."""
-        if stop:
-            worker.stop()
-        else:
-            worker.kill()
-        self._returned_one()
+        try:
+            if stop:
+                worker.stop()
+            else:
+                worker.kill()
+        finally:
+            self._returned_one()
 
     def _returned_one(self) -> None:
         with self._returned:
