@@ -35,7 +35,7 @@ def save_document_result(
         return None
     existing = get_document_result(session, document_id)
     if existing is None:
-        generation = result_generation(session, document_id)
+        generation = _next_generation(session, document_id)
         result = DocumentResult(
             document_id=document_id, kind=kind, data=data, generation=generation
         )
@@ -61,6 +61,12 @@ def result_generation(session: Session, document_id: str) -> int:
     )
     if current is not None:
         return current
+    return _next_generation(session, document_id)
+
+
+def _next_generation(session: Session, document_id: str) -> int:
+    """The generation of a document's next result: one more than the last kept in the
+    history (1 when there is none)."""
     last = session.scalar(
         select(func.max(DocumentResultHistory.generation)).where(
             DocumentResultHistory.document_id == document_id

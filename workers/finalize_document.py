@@ -55,10 +55,10 @@ def finalize_document(context: WorkerContext, document_id: str) -> bool:
         ]
         members = member_summaries(session, document_id) if document.children_total else None
         schema = _schema_of(session, document.options.get("schema"), document.schema_version)
-        generation = result_generation(session, document_id)
+        generation = result_generation(session, document_id) if schema is not None else None
     result = assemble_document(media_type, snapshots)
     data = result.data if members is None else {**result.data, "members": members}
-    if schema is not None:
+    if schema is not None and generation is not None:
         data = {**data, **schema_result_keys(schema, snapshots, generation)}
     with transaction(context.sessions) as session:
         if save_document_result(session, document_id, result.kind, data) is None:
