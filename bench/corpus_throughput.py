@@ -606,8 +606,8 @@ def main(argv: list[str] | None = None) -> int:
         "(each PDF's text-layer pages copied into one PDF, untimed)",
         f"  {os.cpu_count()} cores, load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at "
         f"end; PyMuPDF {pymupdf.__version__}; local run size {settings.local_run_pages} pages "
-        f"(GREENHOUSE_LOCAL_RUN_PAGES); embedded pool: a thread worker per {PAGES_PER_THREAD} "
-        f"jobs (isolated), a process per {PAGES_PER_PROCESS} (isolation off)",
+        f"(GREENHOUSE_LOCAL_RUN_PAGES); embedded pool: an isolated child per {PAGES_PER_THREAD} "
+        f"jobs, driven by one thread more, a process per {PAGES_PER_PROCESS} (isolation off)",
         "  (wall clock; embedded includes `greenhouse` start-up, and `after start-up` takes a "
         "one-page ingest's wall off it; distributed runs from submission until every document "
         f"is terminal, worker start excluded; the raw loop is the median of {2 * RAW_PASSES} "
