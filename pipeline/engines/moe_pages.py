@@ -13,6 +13,7 @@ from pipeline.engines.pdfium_pages import pdfium_page_result, read_by_pdfium
 from pipeline.engines.resources import EngineResources
 from pipeline.local.pdf_page import local_pdf_page
 from pipeline.model.pages import extract_page_on_moe
+from pipeline.model.run_budget import document_page_budget
 from schemas.enums import ChunkKind, Tier
 
 __all__ = ["MoePdfPageEngine"]
@@ -31,9 +32,10 @@ class MoePdfPageEngine:
         if read_by_pdfium(job):  # MuPDF cannot open the file: PDFium's text or OCR, no model
             return pdfium_page_result(job, index, resources)
         with resources.pdfs.open(job.path) as document:
-            content, outcome = extract_page_on_moe(
-                document, index, planned_budget(job), engine, job.chunk.has_text_layer
-            )
+            budget = planned_budget(job)
+            if budget is None:
+                budget = document_page_budget(document, index, job.chunk)
+            content, outcome = extract_page_on_moe(document, index, budget, engine)
             if content is None:
                 content = local_pdf_page(document, index, job.chunk.has_text_layer, resources.ocr)
         return page_result(content, model_usage(outcome))

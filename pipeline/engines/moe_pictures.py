@@ -31,7 +31,7 @@ class MoePictureEngine:
         page_number = job.chunk.seq + 1
         budget = planned_budget(job)
         if budget is None:
-            budget = picture_budget(job.chunk.kind, image)
+            budget = picture_budget(job.chunk, image)
         content, outcome = extract_image_on_moe(image, page_number, budget, engine)
         if content is None:
             content = image_page_content(resources.ocr, image, page_number=page_number)

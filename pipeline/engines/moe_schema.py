@@ -75,11 +75,11 @@ def _visual_source(
     if job.chunk.kind is not ChunkKind.PDF_PAGE:
         provenance.update(frame_provenance(job))
         picture = decode_picture(job)
-        budget = planned or picture_budget(job.chunk.kind, picture)
+        budget = planned or picture_budget(job.chunk, picture)
         return _Source("", partial(render_image, picture), budget)
     if read_by_pdfium(job):
         text, picture = pdfium_page_picture(job.path, page_index(job))
-        budget = planned or picture_budget(job.chunk.kind, picture)
+        budget = planned or picture_budget(job.chunk, picture)
         return _Source(text, partial(render_image, picture), budget)
     document = pins.enter_context(resources.pdfs.open(job.path))
     return _pdf_page_source(document, page_index(job), job, planned)
@@ -99,7 +99,7 @@ def _pdf_page_source(
         text = page.get_text("text").strip() if job.chunk.has_text_layer else ""
         if job.chunk.has_text_layer:
             words = words_in_rows(entry[:5] for entry in page.get_text("words"))
-        budget = planned or page_budget(page, job.chunk.has_text_layer)
+        budget = planned or page_budget(job.chunk, page)
 
     def render(step: VisualBudget) -> RenderedImage:
         with (

@@ -7,7 +7,6 @@ from pipeline.model.attempts import VlmEngine, VlmOutcome
 from pipeline.model.page_answer import page_content_from_answer
 from pipeline.model.prompts import page_content_prompt
 from pipeline.model.render import RenderedImage, render_image, render_pdf_page
-from pipeline.model.run_budget import page_budget
 from pipeline.sources.mupdf import MUPDF_LOCK, mupdf_errors
 from schemas.budget import VisualBudget
 from schemas.enums import ErrorCategory
@@ -17,22 +16,15 @@ __all__ = ["extract_image_on_moe", "extract_page_on_moe"]
 
 
 def extract_page_on_moe(
-    document: pymupdf.Document,
-    page_index: int,
-    budget: VisualBudget | None,
-    engine: VlmEngine,
-    has_text_layer: bool | None = None,
+    document: pymupdf.Document, page_index: int, budget: VisualBudget, engine: VlmEngine
 ) -> tuple[PageContent | None, VlmOutcome]:
-    """The model's page_content for one page, or None when every attempt failed (fall back).
-    Without a `budget` the page is measured for one (`run_budget.page_budget`)."""
+    """The model's page_content for one page, or None when every attempt failed (fall back)."""
     with (
         MUPDF_LOCK,
         mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"),
     ):
         page = document.load_page(page_index)
         rect, rotation = page.rect, page.rotation
-        if budget is None:
-            budget = page_budget(page, has_text_layer)
 
     def render(step_budget: VisualBudget) -> RenderedImage:
         with (

@@ -4,12 +4,13 @@ from collections.abc import Iterable, Iterator
 
 from pipeline.planning.budget import UNMEASURED_BUDGET, VisualChunkProfile, choose_budget
 from pipeline.planning.routing import ConfiguredTiers, RoutingRequest, choose_route
+from schemas.budget import VisualBudget, is_visual_budget
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import Tier
 from schemas.media import STRUCTURED_KINDS, VISUAL_KINDS
 from schemas.plans import JobPlan
 
-__all__ = ["plan_jobs"]
+__all__ = ["chunk_budget", "plan_jobs"]
 
 
 def plan_jobs(
@@ -24,13 +25,17 @@ def plan_jobs(
         route = choose_route(chunk, request, configured)
         budget = None if chunk.kind in STRUCTURED_KINDS else budget_override
         if route.tier is Tier.MOE and chunk.kind in VISUAL_KINDS:
-            budget = _visual_budget(chunk, budget_override)
+            budget = chunk_budget(chunk, budget_override)
         yield JobPlan(chunk, route.tier, budget, route.waiting_reason)
 
 
-def _visual_budget(chunk: ChunkDescriptor, override: int | None) -> int:
+def chunk_budget(chunk: ChunkDescriptor, override: int | None = None) -> VisualBudget:
+    """The visual budget of a visual chunk from what chunking recorded of it (its size and
+    legibility measures), or `override`."""
     if not (chunk.width and chunk.height):
-        return override or UNMEASURED_BUDGET
+        return (
+            override if override is not None and is_visual_budget(override) else UNMEASURED_BUDGET
+        )
     profile = VisualChunkProfile(
         kind=chunk.kind,
         width=chunk.width,

@@ -34,7 +34,7 @@ def test_a_page_measured_when_its_job_runs_gets_the_budget_chunking_would_give(
     planned = _budgets(list(chunk_pdf(path)))
     with pymupdf.open(path) as document:
         bare = list(chunk_pdf(path, legibility=False))  # how a CPU-tier document is chunked
-        measured_now = [page_budget(document[c.seq], c.has_text_layer) for c in bare]
+        measured_now = [page_budget(c, document[c.seq]) for c in bare]
     assert measured_now == planned == [1120, 560, 70, 70, 560]
 
 
@@ -49,11 +49,22 @@ def test_a_picture_measured_when_its_job_runs_gets_the_budget_chunking_would_giv
     planned = [_budgets(list(chunk_image(path)))[0] for path in paths]
     measured_now = []
     for path in paths:
+        (bare,) = chunk_image(path, legibility=False)
         with Image.open(path) as image:
-            measured_now.append(picture_budget(ChunkKind.IMAGE, image.convert("RGB")))
+            measured_now.append(picture_budget(bare, image.convert("RGB")))
     assert measured_now == planned == [1120, 70, 280]
+    frame = ChunkDescriptor(seq=0, kind=ChunkKind.VIDEO_FRAME, width=1700, height=2200)
     with Image.open(blank) as image:  # a blank frame is not a photo: the fewest tokens
-        assert picture_budget(ChunkKind.VIDEO_FRAME, image.convert("RGB")) == 70
+        assert picture_budget(frame, image.convert("RGB")) == 70
+
+
+def test_a_page_pdfium_rendered_is_measured_against_the_pictures_own_size(
+    tmp_path: Path,
+) -> None:
+    png = _scan_png(tmp_path, 10, lines=46)  # 10 pt text at 200 dpi: 560 as a scanned page
+    page = ChunkDescriptor(seq=0, kind=ChunkKind.PDF_PAGE, width=612, height=792)
+    with Image.open(png) as image:
+        assert picture_budget(page, image.convert("RGB")) == 560
 
 
 def _job(budget: Any) -> ChunkJob:
