@@ -4,9 +4,9 @@ A worker's `IsolationPool` starts one zygote, a fresh interpreter (`python -c`, 
 starts them). It sets PyMuPDF up (`prepare_mupdf`), imports what every child needs (PyMuPDF,
 the engines, the chunker, the schemas) once (a long-lived worker's also RapidOCR's module:
 `OCR_MODULES`), says ready and then waits. A child is a fork of it: it costs milliseconds
-instead of a new interpreter's imports (~0.7 s of CPU). Forking is
-safe there because the zygote never starts a thread, opens a database connection or a MuPDF
-document; it checks that it is alone before each fork. A forked child then runs
+instead of a new interpreter's imports (~0.7 s of CPU). Forking is safe there because the
+zygote never starts a thread, opens a database connection or a MuPDF document; it checks that
+it is alone before each fork. A forked child then runs
 `workers.isolation.child.main` like a spawned one did (address-space cap, its own engine
 resources, orphan watch).
 

@@ -143,10 +143,10 @@ def _sample_stats(document: pymupdf.Document) -> FontStats:
 def _fonts_reader(document: pymupdf.Document, page_index: int) -> Callable[[], PageFonts | None]:
     def read() -> PageFonts | None:
         try:
-            read = read_page_text(document, page_index)
+            sampled = read_page_text(document, page_index)
             with mupdf_errors(ErrorCategory.PAGE_ERROR, f"page {page_index + 1} cannot be read"):
-                lines = read_lines(read.page_dict, read.textpage.extractRAWDICT)
-                bands = band_blocks(read.textpage.extractBLOCKS(), _text_height(read.page))
+                lines = read_lines(sampled.page_dict, sampled.textpage.extractRAWDICT)
+                bands = band_blocks(sampled.textpage.extractBLOCKS(), _text_height(sampled.page))
         except PdfError:
             # A sample page that cannot be read is left out of the statistics; its own job
             # reports the failure.
@@ -154,8 +154,8 @@ def _fonts_reader(document: pymupdf.Document, page_index: int) -> Callable[[], P
         memo = document_memo(document)
         memo.put(("bands", page_index), bands)
         if lines:  # an empty page is read again, for its own checks
-            memo.put(("read", page_index), replace(read, lines=lines))
-        height = _text_height(read.page)
+            memo.put(("read", page_index), replace(sampled, lines=lines))
+        height = _text_height(sampled.page)
         return page_fonts(page_index, lines, height, {block.number for block in bands})
 
     return read
