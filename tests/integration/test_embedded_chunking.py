@@ -92,13 +92,11 @@ def test_two_documents_are_chunked_at_once_on_two_threads(
 ) -> None:
     ids = _take_in(isolated, tmp_path, ["a.pdf", "b.pdf"])
     threads = _meeting_chunker(monkeypatch, parties=2)
-    most_at_work = children_at_work(monkeypatch)
 
     EmbeddedExecutor(isolated, processes=2).drain()
 
     assert len(threads) == 2
     assert all(name.startswith("embedded-chunk") for name in threads)
-    assert most_at_work == [2]
     with transaction(isolated.sessions) as session:
         statuses = [_status(session, document_id) for document_id in ids]
     assert statuses == [DocumentStatus.DONE, DocumentStatus.DONE]
