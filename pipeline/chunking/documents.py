@@ -1,6 +1,7 @@
 """Cutting a file into chunk descriptors, lazily, one page at a time."""
 
 from collections.abc import Generator, Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pymupdf
@@ -144,10 +145,7 @@ def _describe_page(document: pymupdf.Document, index: int, legibility: bool) -> 
         height=round(rect.height, 2),
         rotation=rotation,
         has_text_layer=has_text_layer,
-        text_chars=measures.text_chars,
-        min_font_pt=measures.min_font_pt,
-        text_area_share=measures.text_area_share,
-        min_text_height=measures.min_text_height,
+        **asdict(measures),
     )
 
 

@@ -8,6 +8,8 @@ or picture as chunking would have (`pipeline.sources.legibility`) and applies th
 planned with.
 """
 
+from dataclasses import asdict
+
 import pymupdf
 from PIL import Image
 
@@ -38,17 +40,8 @@ def page_budget(chunk: ChunkDescriptor, page: pymupdf.Page) -> VisualBudget:
     its pixels. The caller holds MuPDF's lock and error boundary."""
     measures = page_legibility(page, bool(chunk.has_text_layer))
     rect = page.rect
-    measured = chunk.model_copy(
-        update={
-            "width": round(rect.width, 2),
-            "height": round(rect.height, 2),
-            "text_chars": measures.text_chars,
-            "min_font_pt": measures.min_font_pt,
-            "text_area_share": measures.text_area_share,
-            "min_text_height": measures.min_text_height,
-        }
-    )
-    return chunk_budget(measured)
+    size = {"width": round(rect.width, 2), "height": round(rect.height, 2)}
+    return chunk_budget(chunk.model_copy(update={**size, **asdict(measures)}))
 
 
 def picture_budget(chunk: ChunkDescriptor, image: Image.Image) -> VisualBudget:

@@ -155,7 +155,7 @@ def measure_page_pixels(page: pymupdf.Page) -> TextMeasure:
 class PageLegibility:
     """What the budget policy reads of a PDF page: its text layer's characters and smallest
     body font when it has a layer, else (or when the layer holds no characters) the text
-    measured in its pixels."""
+    measured in its pixels. The fields are the chunk descriptor's of the same names."""
 
     text_chars: int | None = None
     min_font_pt: float | None = None
