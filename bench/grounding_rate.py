@@ -47,7 +47,7 @@ from pipeline.engines.base import ChunkJob  # noqa: E402
 from pipeline.engines.moe_schema import MoeSchemaEngine  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
 from pipeline.model.grounding import scalar_leaves  # noqa: E402
-from pipeline.model.schema_fields import SchemaRequest  # noqa: E402
+from pipeline.model.schema_request import SchemaRequest  # noqa: E402
 from pipeline.planning.jobs import plan_jobs  # noqa: E402
 from pipeline.planning.routing import ConfiguredTiers, RoutingRequest  # noqa: E402
 from schemas.enums import Tier  # noqa: E402

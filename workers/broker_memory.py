@@ -8,6 +8,9 @@ visibility window. A broker that keeps its data (AOF/RDB) keeps the marker.
 The same probe, made every sweep, tells when the broker was unreachable: sends stamped from
 shortly before the last good probe until the first good one after it may have failed, and are
 re-sent when the broker answers again.
+
+The Redis client is imported when a BrokerMemory is made, so that a run without a broker (the
+embedded `greenhouse ingest`, which imports the reaper's sweep) does not load it.
 """
 
 import socket
@@ -15,9 +18,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import redis
-from redis.exceptions import RedisError
 
 from storage.types import utcnow
 
@@ -41,7 +41,9 @@ class BrokerMemory:
     """Probes the Redis broker once per sweep; see the module docstring."""
 
     def __init__(self, broker_url: str, clock: Callable[[], datetime] = utcnow) -> None:
-        self._client = redis.Redis.from_url(
+        import redis
+
+        self._client: redis.Redis = redis.Redis.from_url(
             broker_url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
         )
         self._clock = clock
@@ -50,6 +52,8 @@ class BrokerMemory:
 
     def check(self) -> BrokerCheck:
         """Probe the broker; raises the client's error while it is unreachable."""
+        from redis.exceptions import RedisError
+
         marker = f"{socket.gethostname()} {time.time():.3f}"
         try:
             created = bool(self._client.set(MARKER_KEY, marker, nx=True))

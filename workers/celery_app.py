@@ -32,7 +32,7 @@ from workers import run_job as run_step
 from workers.context import WorkerContext, build_context
 from workers.isolation.pool import IsolationPool
 from workers.owners import celery_owner
-from workers.reaper import ReaperThread
+from workers.reaper_thread import ReaperThread
 from workers.webhooks import DeliveryKicker, DeliveryThread, deliverer_of
 
 __all__ = ["CeleryEnqueuer", "celery_client", "configure_celery", "create_worker_app"]

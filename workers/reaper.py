@@ -1,12 +1,7 @@
 """The reaper: re-queues work whose worker died or whose message was lost."""
 
 import logging
-import threading
 from collections.abc import Callable
-
-from kombu.exceptions import KombuError
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.settings import Settings
 from storage.database import transaction
@@ -23,9 +18,6 @@ from workers.model_tiers import tier_is_healthy
 from workers.takeover import take_over_dead_celery_processes
 
 logger = logging.getLogger(__name__)
-
-UNREACHABLE = (SQLAlchemyError, RedisError, KombuError, OSError)
-"""A database or broker outage: logged in one line, not with a traceback every sweep."""
 
 FINALIZE_GRACE_SECONDS = 60.0
 """A finished document still without a result after this long lost its finaliser."""
@@ -126,56 +118,3 @@ def _resume_healthy_tiers(context: WorkerContext) -> int:
     if resumed:
         context.enqueuer.enqueue_jobs(resumed)
     return len(resumed)
-
-
-def sweep_surviving(sweep: Callable[[WorkerContext], object], context: WorkerContext) -> bool:
-    """Run one sweep; any exception (database, broker, a bug) is logged and the reaper goes on.
-
-    Returns whether the sweep completed."""
-    try:
-        sweep(context)
-    except UNREACHABLE as exc:
-        logger.warning(
-            "reaper sweep failed (database or broker unreachable), will retry: %s: %s",
-            type(exc).__name__,
-            exc,
-        )
-    except Exception:
-        logger.exception("reaper sweep failed, will retry")
-    else:
-        return True
-    return False
-
-
-class ReaperThread(threading.Thread):
-    """Sweeps every `reaper_interval_seconds` until stopped; every worker runs one."""
-
-    def __init__(
-        self, context: WorkerContext, sweep: Callable[[WorkerContext], object] | None = None
-    ) -> None:
-        super().__init__(name="greenhouse-reaper", daemon=True)
-        self._context = context
-        self._sweep = sweep or self._sweep_with_broker
-        broker_url = context.settings.broker_url
-        self._broker = BrokerMemory(broker_url) if broker_url and sweep is None else None
-        self._stop_event = threading.Event()
-
-    def _sweep_with_broker(self, context: WorkerContext) -> None:
-        reap_once(context, self._broker)
-
-    def start(self) -> None:
-        """Sweep once now, before the worker takes work (a broker that lost its data is noticed
-        before new messages arrive), then every interval in the thread."""
-        sweep_surviving(self._sweep, self._context)
-        super().start()
-
-    def run(self) -> None:
-        interval = self._context.settings.reaper_interval_seconds
-        while not self._stop_event.wait(interval):
-            sweep_surviving(self._sweep, self._context)
-        if self._broker is not None:
-            self._broker.close()
-
-    def stop(self) -> None:
-        """Ask the thread to finish after its current sweep."""
-        self._stop_event.set()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pipeline.engines.base import ChunkJob, ExtractionResult
 from pipeline.errors import PipelineError
-from pipeline.model.schema_fields import SchemaRequest
+from pipeline.model.schema_request import SchemaRequest
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ErrorCategory, Tier
 from storage.database import transaction

@@ -12,6 +12,9 @@ Who runs passes: every Celery worker runs a `DeliveryThread` beside its reaper (
 kicks a one-off pass right after the commit (`DeliveryKicker`), so a delivery goes out at once.
 The embedded executor makes a pass at the end of every drain, and `greenhouse serve` without a
 broker runs a `DeliveryThread` too.
+
+The HTTP side (`workers/webhook_http.py`, httpx) is imported by the first attempt, so a run
+with nothing to deliver does not load it.
 """
 
 import hashlib
@@ -23,8 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from schemas.settings import Settings
 from storage.database import SessionFactory, transaction
@@ -36,7 +38,11 @@ from storage.webhook_deliveries import (
     record_delivered,
     record_failed,
 )
-from workers.webhook_http import AttemptResult, make_client, post_delivery
+
+if TYPE_CHECKING:
+    import httpx
+
+    from workers.webhook_http import AttemptResult
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +119,9 @@ class Deliverer:
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
-    def client(self) -> httpx.Client:
+    def client(self) -> "httpx.Client":
+        from workers.webhook_http import make_client
+
         with self._lock:
             if self._client is None:
                 self._client = make_client(self.policy.timeout_seconds)
@@ -171,6 +179,8 @@ class Deliverer:
     def _attempt(self, delivery: DueDelivery, owner: str) -> tuple[str, bool]:
         """Send one delivery and record how it went: ("delivered" | "failed" | "dead", whether
         that disabled its webhook)."""
+        from workers.webhook_http import post_delivery
+
         result = post_delivery(
             self.client(),
             url=delivery.url,
@@ -181,7 +191,9 @@ class Deliverer:
         )
         return self._record(delivery, owner, result)
 
-    def _record(self, delivery: DueDelivery, owner: str, result: AttemptResult) -> tuple[str, bool]:
+    def _record(
+        self, delivery: DueDelivery, owner: str, result: "AttemptResult"
+    ) -> tuple[str, bool]:
         if result.delivered:
             assert result.status_code is not None
             with transaction(self.sessions) as session:

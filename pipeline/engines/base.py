@@ -21,7 +21,7 @@ from schemas.extractions import PageContent
 
 if TYPE_CHECKING:  # the model tier (httpx, jsonschema) loads only where a model job runs
     from pipeline.model.attempts import VlmOutcome
-    from pipeline.model.schema_fields import SchemaRequest
+    from pipeline.model.schema_request import SchemaRequest
 
 __all__ = [
     "ChunkJob",

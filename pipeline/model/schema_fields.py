@@ -1,30 +1,19 @@
 """Structured extraction into a user's schema on the MoE tier, for a page, image or frame."""
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from pipeline.model.attempts import VlmEngine, VlmOutcome
 from pipeline.model.grounding import Word, ground_fields
 from pipeline.model.prompts import custom_schema_prompt
 from pipeline.model.render import RenderedImage
+from pipeline.model.schema_request import SchemaRequest
 from schemas.budget import VisualBudget
 from schemas.merge_rules import strip_merge_rules
 
 __all__ = ["SCHEMA_EXTRACTION", "SchemaRequest", "extract_fields", "schema_extraction_data"]
 
 SCHEMA_EXTRACTION: Final = "schema_extraction"
-
-
-@dataclass(frozen=True)
-class SchemaRequest:
-    """The registered schema a document asked for."""
-
-    name: str
-    json_schema: Mapping[str, Any]
-    description: str | None = None
-    version: int | None = None
-    """The registered version (None: a schema given directly, as benches do)."""
 
 
 def extract_fields(

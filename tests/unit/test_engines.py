@@ -9,7 +9,7 @@ from pipeline.engines.catalog import default_registry
 from pipeline.engines.registry import EngineRegistry
 from pipeline.engines.resources import EngineResources
 from pipeline.errors import InvalidRequestError, PipelineError
-from pipeline.model.schema_fields import SchemaRequest
+from pipeline.model.schema_request import SchemaRequest
 from pipeline.run import process_chunk
 from schemas.chunks import ChunkDescriptor
 from schemas.enums import ChunkKind, ErrorCategory, Tier

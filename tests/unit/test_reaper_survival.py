@@ -8,7 +8,8 @@ import pytest
 
 from schemas.settings import Settings
 from workers.context import WorkerContext
-from workers.reaper import ReaperThread, resend_after_seconds
+from workers.reaper import resend_after_seconds
+from workers.reaper_thread import ReaperThread
 
 
 class FlakySweep:
@@ -34,7 +35,7 @@ def test_the_reaper_logs_any_exception_and_sweeps_again(caplog: pytest.LogCaptur
     context.settings = Settings(reaper_interval_seconds=0.01)
     sweep = FlakySweep()
     reaper = ReaperThread(context, sweep)
-    with caplog.at_level(logging.WARNING, logger="workers.reaper"):
+    with caplog.at_level(logging.WARNING, logger="workers.reaper_thread"):
         reaper.start()
         assert sweep.succeeded.wait(10)
         reaper.stop()
