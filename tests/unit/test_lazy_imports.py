@@ -1,5 +1,6 @@
 """Heavy libraries load only when a job needs them: a text-layer PDF is chunked and extracted
-without OCR, ASR or OpenCV, and an embedded `greenhouse ingest` imports no broker or web stack.
+without OCR, ASR or OpenCV, and an embedded `greenhouse ingest` imports no broker, web or model
+client stack (nor Alembic, into a database already migrated).
 
 Each check runs in a fresh interpreter and reads its `sys.modules`, so a new top-level import
 anywhere on these paths fails it.
@@ -23,8 +24,10 @@ PIPELINE_WORK = (
     "pipeline.local.pdf_page",
 )
 """What an isolated worker leaves to its zygote and children."""
-BROKER_AND_WEB = ("celery", "billiard", "fastapi", "starlette", "uvicorn")
-"""(kombu's and redis's exception classes are loaded: the reaper catches them.)"""
+BROKER_AND_WEB = ("celery", "billiard", "kombu", "redis", "fastapi", "starlette", "uvicorn")
+"""Loaded by a worker with a broker (its reaper thread and broker probe) and by the API."""
+MODEL_CLIENT = ("httpx", "jsonschema")
+"""Loaded where a model tier is configured, or a webhook is delivered."""
 
 _LOADED = (
     "import json, sys\n"
@@ -79,10 +82,12 @@ def test_chunking_and_extracting_a_text_pdf_loads_no_ocr_asr_or_opencv(tmp_path:
     assert _loaded_after(code, (*OCR_ASR_VISION, *FORMAT_READERS, "pymupdf4llm"), str(pdf)) == []
 
 
-def test_the_embedded_ingest_process_loads_no_broker_web_or_ocr(
+def test_the_embedded_ingest_process_loads_no_broker_web_model_client_or_ocr(
     tmp_path: Path,
 ) -> None:
     from schemas.settings import Settings
+    from storage.database import make_engine
+    from storage.migrate import upgrade_to_head
 
     pdf = tmp_path / "one.pdf"
     make_text_pdf(pdf, 1)
@@ -91,6 +96,9 @@ def test_the_embedded_ingest_process_loads_no_broker_web_or_ocr(
         broker_url=None,
         blob_root=str(tmp_path / "blobs"),
     )
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)  # an existing database: the ingest has nothing to migrate
+    engine.dispose()
     code = (
         "import contextlib, io, sys\n"
         "from cli.main import main\n"
@@ -98,7 +106,15 @@ def test_the_embedded_ingest_process_loads_no_broker_web_or_ocr(
         "    code = main(['ingest', sys.argv[1], '--json'])\n"
         "assert code == 0, code\n"
     )
-    names = (*BROKER_AND_WEB, *OCR_ASR_VISION, *FORMAT_READERS, "pymupdf4llm", *PIPELINE_WORK)
+    names = (
+        *BROKER_AND_WEB,
+        *MODEL_CLIENT,
+        "alembic",
+        *OCR_ASR_VISION,
+        *FORMAT_READERS,
+        "pymupdf4llm",
+        *PIPELINE_WORK,
+    )
     assert _loaded_after(code, names, str(pdf), env=worker_environment(settings)) == []
 
 
