@@ -148,7 +148,10 @@ def _submit(context: WorkerContext, files: list[Path], options: IngestOptions) -
         document_id = intake.document.id
         submitted.append((document_id, str(path), not intake.created))
         if not distributed:
-            _enqueue_unfinished(context.enqueuer, context, document_id)
+            if intake.created:  # queued just now: nothing to read back
+                context.enqueuer.enqueue_documents([document_id])
+            else:
+                _enqueue_unfinished(context.enqueuer, context, document_id)
             continue
         if error is None:  # after one refusal the others wait for the retries
             error = _send_work(context, document_id)
@@ -225,8 +228,8 @@ def _explain_unsent(submission: Submission, wait: bool, out: Any) -> None:
 
 
 def _enqueue_unfinished(enqueuer: Enqueuer, context: WorkerContext, document_id: str) -> None:
-    """Without a broker: queue a new document, or the queued jobs of one left unfinished by an
-    earlier run, for the embedded executor."""
+    """Without a broker: queue a document taken in before (a duplicate) that is still queued,
+    or the queued jobs of one an earlier run left unfinished, for the embedded executor."""
     with transaction(context.sessions) as session:
         document = get_document(session, document_id)
         assert document is not None
