@@ -105,14 +105,16 @@ def _counts(database: Path, query: str) -> int:
             return 0
 
 
-def _kill_mid_run(settings: Settings, folder: Path, database: Path, whole_group: bool) -> int:
-    """Start an ingest, kill -9 it while jobs run (some done, some in flight: a run's
-    completions are settled together, so right after two runs settle none may be); returns
-    its pid."""
+def _kill_mid_run(
+    settings: Settings, folder: Path, database: Path, whole_group: bool, temporary: Path
+) -> int:
+    """Start an ingest (its temporary files in `temporary`), kill -9 it while jobs run (some
+    done, some in flight: a run's completions are settled together, so right after two runs
+    settle none may be); returns its pid."""
     process = subprocess.Popen(
         _command("cli.main", "ingest", str(folder), "--json"),
         cwd=REPO_ROOT,
-        env=worker_environment(settings),
+        env={**worker_environment(settings), "TMPDIR": str(temporary)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -160,6 +162,15 @@ def _group_is_gone(pgid: int, within: float) -> bool:
     return True
 
 
+def _children_gone(temporary: Path, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while any(temporary.glob("greenhouse-child-*")):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 @pytest.mark.parametrize("whole_group", [True, False], ids=["group", "process"])
 def test_after_a_kill_9_the_next_run_resumes_at_once(
     tmp_path: Path, blob_root: Path, whole_group: bool
@@ -175,9 +186,14 @@ def test_after_a_kill_9_the_next_run_resumes_at_once(
     for number in range(3):
         make_text_pdf(folder / f"doc{number}.pdf", 30, table_on_every_page=True)
 
-    pid = _kill_mid_run(settings, folder, database, whole_group)
-    # Its pool processes do not outlive it: killed with it, or gone by themselves.
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    pid = _kill_mid_run(settings, folder, database, whole_group, temporary)
+    # Its pool processes do not outlive it: killed with it, or gone by themselves. Its
+    # isolated children lead groups of their own; each removes its temporary folder as it
+    # ends, with whatever it started.
     assert _group_is_gone(pid, within=10)
+    assert _children_gone(temporary, within=10)
     held_jobs = _counts(
         database,
         f"SELECT count(*) FROM jobs WHERE state = 'running' AND lease_owner LIKE '%/{pid}/%'",

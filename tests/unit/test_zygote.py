@@ -1,5 +1,6 @@
 """The zygote forks isolated children: how they exit is reported (a signal as -N), they are
-killed through their pidfd, and none outlives the worker, the pool or the zygote."""
+killed through their pidfd, none outlives the worker, the pool or the zygote, and nothing a
+child started (a process, a temporary file) outlives the child."""
 
 import os
 import signal
@@ -7,16 +8,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from schemas.enums import ErrorCategory
 from schemas.settings import Settings
 from tests.support.documents import make_text_pdf
 from tests.support.workers import REPO_ROOT
 from tests.unit.test_isolation import _page_job
 from workers.isolation.hooks import hook_marker
+from workers.isolation.messages import IsolationError
 from workers.isolation.pool import IsolationPool
 from workers.isolation.zygote import OCR_MODULES, ForkedProcess, Zygote
 
@@ -196,3 +200,107 @@ def _exists(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "State:\tZ" not in status
+
+
+def _child_folders(root: Path) -> list[Path]:
+    return sorted(root.glob("greenhouse-child-*"))
+
+
+def _spawning_pdf(path: Path) -> Path:
+    make_text_pdf(path, 2)
+    with path.open("ab") as stream:
+        stream.write(hook_marker("spawn", "seq-0"))
+    return path
+
+
+def _until(condition: Callable[[], bool], seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def _the_child(pool_owner: int) -> int:
+    (zygote,) = [pid for pid in _children(pool_owner) if _is_zygote(pid)]
+    (child,) = _children(zygote)
+    return child
+
+
+def test_a_child_leads_its_own_group_and_its_temporary_folder_goes_when_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))  # the zygote inherits it
+    pdf = tmp_path / "two.pdf"
+    make_text_pdf(pdf, 2)
+    pool = IsolationPool(Settings())
+    try:
+        assert pool.run_chunk(_page_job(pdf, 0)).data["text"]
+        child = _the_child(os.getpid())
+        assert os.getpgid(child) == child
+        (folder,) = _child_folders(temporary)
+    finally:
+        pool.close()
+    assert not _exists(child)
+    assert not folder.exists()
+    assert _child_folders(temporary) == []
+
+
+def test_a_child_killed_at_its_deadline_takes_what_it_started_and_its_files_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    path = _spawning_pdf(tmp_path / "spawn.pdf")
+    pool = IsolationPool(Settings(test_hooks=True, job_deadline_seconds=4.0))
+    try:
+        assert pool.run_chunk(_page_job(path, 1)).data["text"]  # warm
+        child = _the_child(os.getpid())
+        (folder,) = _child_folders(temporary)
+        with ThreadPoolExecutor(1) as runner:
+            killed = runner.submit(pool.run_chunk, _page_job(path, 0))
+            assert _until(lambda: bool(_children(child)) and any(folder.iterdir()))
+            (sleeper,) = _children(child)
+            (left,) = folder.iterdir()
+            assert left.name.startswith("greenhouse-test-hook-")  # written in its own folder
+            with pytest.raises(IsolationError) as raised:
+                killed.result(60)
+        assert raised.value.category is ErrorCategory.TIMEOUT
+        assert _until(lambda: not _exists(sleeper))
+        assert _until(lambda: not folder.exists())
+        assert pool.run_chunk(_page_job(path, 1)).data["text"]  # a new child, a new folder
+        assert len(_child_folders(temporary)) == 1
+    finally:
+        pool.close()
+    assert _child_folders(temporary) == []
+
+
+def test_an_orphaned_child_ends_what_it_started_and_removes_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    path = _spawning_pdf(tmp_path / "spawn.pdf")
+    pool = IsolationPool(Settings(test_hooks=True, job_deadline_seconds=60.0))
+    try:
+        assert pool.run_chunk(_page_job(path, 1)).data["text"]
+        child = _the_child(os.getpid())
+        (zygote,) = [pid for pid in _children(os.getpid()) if _is_zygote(pid)]
+        (folder,) = _child_folders(temporary)
+        with ThreadPoolExecutor(1) as runner:
+            orphaned = runner.submit(pool.run_chunk, _page_job(path, 0))
+            assert _until(lambda: bool(_children(child)))
+            (sleeper,) = _children(child)
+            os.kill(zygote, signal.SIGKILL)  # nobody left to clean up after the child
+            assert _until(lambda: not _exists(child))
+            assert _until(lambda: not _exists(sleeper))
+            assert _until(lambda: not folder.exists())
+            with pytest.raises(IsolationError):
+                orphaned.result(60)
+    finally:
+        pool.close()

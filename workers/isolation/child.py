@@ -1,16 +1,19 @@
 """The isolated child: process setup, an address-space limit, then requests until EOF.
 
-Spawned by `workers.isolation.pool`; it keeps its engine resources (open PDFs, RapidOCR,
-Moonshine, model clients) warm across requests. Imports nothing heavy at the top: PyMuPDF must
-be set up (`prepare_mupdf`) before the pipeline is imported.
+Forked by the pool's zygote (`workers.isolation.zygote`); it keeps its engine resources (open
+PDFs, RapidOCR, Moonshine, model clients) warm across requests. Imports nothing heavy at the
+top: PyMuPDF must be set up (`prepare_mupdf`) before the pipeline is imported.
 """
 
 import os
 import resource
+import shutil
+import signal
 import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import PipelineError
@@ -28,15 +31,17 @@ if TYPE_CHECKING:
     from pipeline.engines.registry import EngineRegistry
     from pipeline.engines.resources import EngineResources
 
-__all__ = ["limit_address_space", "main", "serve"]
+__all__ = ["leave", "limit_address_space", "main", "serve"]
 
 
 ORPHAN_CHECK_SECONDS = 1.0
 
 
-def main(descriptor: int) -> None:
-    """Entry of `python -c`: the parent's socket, the settings as its first message."""
-    _exit_when_orphaned(os.getppid())
+def main(descriptor: int, workdir: Path | None = None) -> None:
+    """Entry of a forked child: the parent's socket, the settings as its first message.
+    `workdir`: the child's own temporary folder, removed by the zygote when the child ends (or
+    by the child itself if orphaned)."""
+    _exit_when_orphaned(os.getppid(), workdir)
     connection = Connection(descriptor)
     try:
         settings_json = connection.recv()
@@ -86,16 +91,27 @@ def serve(connection: Connection, settings_json: str) -> None:
         resources.close()
 
 
-def _exit_when_orphaned(parent: int) -> None:
+def _exit_when_orphaned(parent: int, workdir: Path | None) -> None:
     """A child busy (or hung) when its worker dies must not outlive it: a watcher thread
     ends the process once it is re-parented."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(ORPHAN_CHECK_SECONDS)
+        leave(workdir, orphaned=True)
         os._exit(1)
 
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def leave(workdir: Path | None, *, orphaned: bool) -> None:
+    """What a child does last: remove its temporary folder and, when orphaned (its zygote,
+    which would end them, is gone), end what it started, itself with them when it leads its
+    own process group."""
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if orphaned and os.getpgrp() == os.getpid():
+        os.killpg(0, signal.SIGKILL)
 
 
 def _answer(

@@ -2,21 +2,26 @@
 
 Only a child started with `GREENHOUSE_TEST_HOOKS=1` looks for them. A file asks for one with a
 marker in its last KiB (a PDF comment after `%%EOF` changes nothing for parsers):
-`greenhouse-test-hook:<action>:<target>`, where the action is `segfault`, `hang` or `allocate`
-and the target `chunking` (the document's chunking) or `seq-<n>` (the job of chunk `n`).
+`greenhouse-test-hook:<action>:<target>`, where the action is `segfault`, `hang`, `allocate`
+or `spawn` (start a process that sleeps, leave a temporary file, then hang: what a child leaves
+behind when it is killed) and the target `chunking` (the document's chunking) or `seq-<n>` (the
+job of chunk `n`).
 """
 
 import os
 import re
 import signal
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 __all__ = ["HOOK_ACTIONS", "hook_marker", "trigger_hook"]
 
-HOOK_ACTIONS = ("segfault", "hang", "allocate")
+HOOK_ACTIONS = ("segfault", "hang", "allocate", "spawn")
 _TAIL_BYTES = 1024
-_MARKER = re.compile(rb"greenhouse-test-hook:(segfault|hang|allocate):(chunking|seq-\d+)")
+_MARKER = re.compile(rb"greenhouse-test-hook:(segfault|hang|allocate|spawn):(chunking|seq-\d+)")
 _ALLOCATION_STEP = 64 * 1024 * 1024
 
 
@@ -59,4 +64,11 @@ def _allocate() -> None:
         blocks.append(bytes(_ALLOCATION_STEP))  # calloc: address space, little RAM
 
 
-_ACTIONS = {"segfault": _segfault, "hang": _hang, "allocate": _allocate}
+def _spawn() -> None:
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    descriptor, _ = tempfile.mkstemp(prefix="greenhouse-test-hook-")
+    os.close(descriptor)
+    _hang()
+
+
+_ACTIONS = {"segfault": _segfault, "hang": _hang, "allocate": _allocate, "spawn": _spawn}

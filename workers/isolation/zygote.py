@@ -21,17 +21,26 @@ The zygote ends when the worker hangs up (its children, which see EOF on their o
 when idle, get `HANGUP_GRACE_SECONDS` to exit) or is gone (its children are killed at once);
 it reaps them all before it exits. A child whose zygote died anyway (SIGKILL) notices it is
 orphaned and exits (`child._exit_when_orphaned`).
+
+Nothing a child started outlives it. Each child leads a process group of its own, so what it
+runs (LibreOffice, ffmpeg, the Moonshine helper) is in that group, and has a temporary folder
+of its own (`TMPDIR`). However the child ends (its work done, killed at a deadline or its
+memory limit, crashed), the zygote sees it exit, kills its group while the unreaped child still
+holds the group's id (so no other process can have it), then reaps it and removes its folder.
+An orphaned child does both itself before it exits.
 """
 
 import contextlib
 import gc
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -261,7 +270,7 @@ def _serve(control: socket.socket) -> None:
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, _ignore)
-    children: set[int] = set()
+    children: dict[int, Path] = {}  # pid -> the child's temporary folder
     grace = 0.0  # the worker is gone: its children's work is lost, end them at once
     while os.getppid() == parent:
         ready = select.select([control.fileno(), wake_read], [], [], ORPHAN_CHECK_SECONDS)[0]
@@ -285,28 +294,44 @@ def _serve(control: socket.socket) -> None:
     _end_children(children, grace)
 
 
-def _end_children(children: set[int], grace: float) -> None:
+def _end_children(children: dict[int, Path], grace: float) -> None:
     """Reap the children, waiting at most `grace` seconds before killing those still there,
     so none outlives the zygote (and their CPU time is accounted to the worker)."""
     deadline = time.monotonic() + grace
     while children and time.monotonic() < deadline:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
+        if _reap_one(children) is None:
             time.sleep(0.05)
-        children.discard(pid)
     for pid in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)  # not reaped yet, so the pid is still this child's
-    for pid in children:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)  # not reaped yet: the group is still this child's
+    while children:
+        if _reap_one(children, block=True) is None:
+            return
+
+
+def _reap_one(children: dict[int, Path], *, block: bool = False) -> tuple[int, int] | None:
+    """Reap one exited child: first its process group is killed (whatever it started and left
+    running), while the unreaped child still holds the group's id, then its temporary folder is
+    removed. Returns (pid, exit code), or None when none has exited (or none is left)."""
+    options = os.WEXITED | os.WNOWAIT | (0 if block else os.WNOHANG)
+    try:
+        exited = os.waitid(os.P_ALL, 0, options)
+    except ChildProcessError:
+        return None
+    if exited is None:
+        return None
+    pid = exited.si_pid
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    workdir = children.pop(pid, None)
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return pid, os.waitstatus_to_exitcode(status)
 
 
 def _fork_child(
-    control: socket.socket, child_fd: int, wake: tuple[int, int], children: set[int]
+    control: socket.socket, child_fd: int, wake: tuple[int, int], children: dict[int, Path]
 ) -> None:
     threads = len(os.listdir("/proc/self/task"))
     if threads != 1:
@@ -314,10 +339,11 @@ def _fork_child(
         with contextlib.suppress(OSError):  # the worker hung up: the loop ends at its EOF
             control.send(b"E" + f"the zygote has {threads} threads: it does not fork".encode())
         return
+    workdir = Path(tempfile.mkdtemp(prefix="greenhouse-child-"))
     pid = os.fork()
     if pid == 0:
-        _child(control, child_fd, wake)
-    children.add(pid)
+        _child(control, child_fd, wake, workdir)
+    children[pid] = workdir
     os.close(child_fd)
     pidfd = os.pidfd_open(pid)
     try:
@@ -328,10 +354,16 @@ def _fork_child(
         os.close(pidfd)
 
 
-def _child(control: socket.socket, child_fd: int, wake: tuple[int, int]) -> None:
-    """In the fork: drop the zygote's descriptors and signal set-up, serve, never return."""
+def _child(control: socket.socket, child_fd: int, wake: tuple[int, int], workdir: Path) -> None:
+    """In the fork: lead a process group of its own with `workdir` as its temporary folder,
+    drop the zygote's descriptors and signal set-up, serve, never return. On the way out it
+    removes its folder, and when the zygote is gone ends what it started (`child.leave`)."""
     code = 0
+    zygote = os.getppid()
     try:
+        os.setpgid(0, 0)
+        os.environ["TMPDIR"] = str(workdir)  # what it runs writes its temporary files there
+        tempfile.tempdir = str(workdir)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         control.close()
@@ -339,27 +371,33 @@ def _child(control: socket.socket, child_fd: int, wake: tuple[int, int]) -> None
             os.close(descriptor)
         from workers.isolation.child import main as child_main
 
-        child_main(child_fd)
+        child_main(child_fd, workdir)
     except BaseException:
         traceback.print_exc()
         code = 1
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        _leave(workdir, orphaned=os.getppid() != zygote)
         os._exit(code)
 
 
-def _report_exits(control: socket.socket, children: set[int]) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        children.discard(pid)
+def _leave(workdir: Path, *, orphaned: bool) -> None:
+    """`child.leave`, imported here (it is preloaded) so that nothing can raise past the
+    fork's `os._exit`; the folder goes even if the import failed."""
+    try:
+        from workers.isolation.child import leave
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        return
+    leave(workdir, orphaned=orphaned)
+
+
+def _report_exits(control: socket.socket, children: dict[int, Path]) -> None:
+    while (reaped := _reap_one(children)) is not None:
+        pid, code = reaped
         with contextlib.suppress(OSError):  # the worker hung up: nobody to tell
-            control.send(b"X" + _EXIT.pack(pid, os.waitstatus_to_exitcode(status)))
+            control.send(b"X" + _EXIT.pack(pid, code))
 
 
 def _drain(descriptor: int) -> bool:
