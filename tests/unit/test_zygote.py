@@ -202,6 +202,15 @@ def _exists(pid: int) -> bool:
     return "State:\tZ" not in status
 
 
+@pytest.fixture
+def temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary folder of the zygotes started now, where their children's folders go."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))  # a zygote inherits the environment
+    return folder
+
+
 def _child_folders(root: Path) -> list[Path]:
     return sorted(root.glob("greenhouse-child-*"))
 
@@ -222,26 +231,28 @@ def _until(condition: Callable[[], bool], seconds: float = 20) -> bool:
     return condition()
 
 
-def _the_child(pool_owner: int) -> int:
-    (zygote,) = [pid for pid in _children(pool_owner) if _is_zygote(pid)]
-    (child,) = _children(zygote)
-    return child
+def _the_zygote() -> int:
+    (zygote,) = [pid for pid in _children(os.getpid()) if _is_zygote(pid)]
+    return zygote
+
+
+def _warm_child(pool: IsolationPool, path: Path, temporary: Path) -> tuple[int, Path]:
+    """Run page 2 of `path` (no hook) in the pool's child: the child's pid and folder."""
+    assert pool.run_chunk(_page_job(path, 1)).data["text"]
+    (child,) = _children(_the_zygote())
+    (folder,) = _child_folders(temporary)
+    return child, folder
 
 
 def test_a_child_leads_its_own_group_and_its_temporary_folder_goes_when_it_ends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, temporary: Path
 ) -> None:
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temporary))  # the zygote inherits it
     pdf = tmp_path / "two.pdf"
     make_text_pdf(pdf, 2)
     pool = IsolationPool(Settings())
     try:
-        assert pool.run_chunk(_page_job(pdf, 0)).data["text"]
-        child = _the_child(os.getpid())
+        child, folder = _warm_child(pool, pdf, temporary)
         assert os.getpgid(child) == child
-        (folder,) = _child_folders(temporary)
     finally:
         pool.close()
     assert not _exists(child)
@@ -250,17 +261,12 @@ def test_a_child_leads_its_own_group_and_its_temporary_folder_goes_when_it_ends(
 
 
 def test_a_child_killed_at_its_deadline_takes_what_it_started_and_its_files_with_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, temporary: Path
 ) -> None:
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temporary))
     path = _spawning_pdf(tmp_path / "spawn.pdf")
     pool = IsolationPool(Settings(test_hooks=True, job_deadline_seconds=4.0))
     try:
-        assert pool.run_chunk(_page_job(path, 1)).data["text"]  # warm
-        child = _the_child(os.getpid())
-        (folder,) = _child_folders(temporary)
+        child, folder = _warm_child(pool, path, temporary)
         with ThreadPoolExecutor(1) as runner:
             killed = runner.submit(pool.run_chunk, _page_job(path, 0))
             assert _until(lambda: bool(_children(child)) and any(folder.iterdir()))
@@ -280,18 +286,13 @@ def test_a_child_killed_at_its_deadline_takes_what_it_started_and_its_files_with
 
 
 def test_an_orphaned_child_ends_what_it_started_and_removes_its_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, temporary: Path
 ) -> None:
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temporary))
     path = _spawning_pdf(tmp_path / "spawn.pdf")
     pool = IsolationPool(Settings(test_hooks=True, job_deadline_seconds=60.0))
     try:
-        assert pool.run_chunk(_page_job(path, 1)).data["text"]
-        child = _the_child(os.getpid())
-        (zygote,) = [pid for pid in _children(os.getpid()) if _is_zygote(pid)]
-        (folder,) = _child_folders(temporary)
+        child, folder = _warm_child(pool, path, temporary)
+        zygote = _the_zygote()
         with ThreadPoolExecutor(1) as runner:
             orphaned = runner.submit(pool.run_chunk, _page_job(path, 0))
             assert _until(lambda: bool(_children(child)))
