@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -305,3 +307,29 @@ def test_an_orphaned_child_ends_what_it_started_and_removes_its_folder(
                 orphaned.result(60)
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("failing", ["mkdtemp", "fork"])
+def test_a_fork_the_zygote_cannot_make_is_refused_and_the_zygote_goes_on(
+    failing: str, monkeypatch: pytest.MonkeyPatch, temporary: Path
+) -> None:
+    """Run in this process: the zygote's answer to a fork request when there is no room for
+    a child's folder, or no process to be had (the zygote itself would have died of it)."""
+    from workers.isolation import zygote as zygote_module
+
+    def refuse(*args: object, **kwargs: object) -> NoReturn:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))  # this process's, not a zygote's
+    monkeypatch.setattr(os, "listdir", lambda path: ["1"])  # a single thread
+    monkeypatch.setattr(tempfile if failing == "mkdtemp" else os, failing, refuse)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    child_end, _ = socket.socketpair()
+    children: dict[int, Path] = {}
+    with ours, theirs:
+        zygote_module._fork_child(theirs, child_end.detach(), (-1, -1), children)
+        answer = ours.recv(4096)
+    assert answer.startswith(b"E")
+    assert b"No space left on device" in answer
+    assert children == {}
+    assert _child_folders(temporary) == []  # a folder made for a fork that failed is removed

@@ -14,8 +14,9 @@ The control socket (SOCK_SEQPACKET, one message per packet) carries:
 
 - worker → zygote: `F` with the child's socket end as ancillary data: fork a child;
 - zygote → worker: `R` ready (or `E` + a message), `P` + pid with a pidfd of the child as
-  ancillary data, `X` + pid + exit code (`subprocess`'s convention: -N for signal N) when
-  the zygote reaped a child.
+  ancillary data (or `E` + a message: it would not or could not fork, and goes on serving),
+  `X` + pid + exit code (`subprocess`'s convention: -N for signal N) when the zygote reaped a
+  child.
 
 The zygote ends when the worker hangs up (its children, which see EOF on their own sockets
 when idle, get `HANGUP_GRACE_SECONDS` to exit) or is gone (its children are killed at once);
@@ -335,12 +336,19 @@ def _fork_child(
 ) -> None:
     threads = len(os.listdir("/proc/self/task"))
     if threads != 1:
-        os.close(child_fd)
-        with contextlib.suppress(OSError):  # the worker hung up: the loop ends at its EOF
-            control.send(b"E" + f"the zygote has {threads} threads: it does not fork".encode())
+        _refuse(control, child_fd, f"the zygote has {threads} threads: it does not fork")
         return
-    workdir = Path(tempfile.mkdtemp(prefix="greenhouse-child-"))
-    pid = os.fork()
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix="greenhouse-child-"))
+    except OSError as exc:
+        _refuse(control, child_fd, f"no temporary folder for a child: {exc}")
+        return
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        _refuse(control, child_fd, f"the zygote could not fork: {exc}")
+        return
     if pid == 0:
         _child(control, child_fd, wake, workdir)
     children[pid] = workdir
@@ -352,6 +360,13 @@ def _fork_child(
         pass  # the worker hung up: the child sees EOF on its socket, the loop ends at ours
     finally:
         os.close(pidfd)
+
+
+def _refuse(control: socket.socket, child_fd: int, message: str) -> None:
+    """Answer a fork request with an error (`E`); the zygote goes on serving."""
+    os.close(child_fd)
+    with contextlib.suppress(OSError):  # the worker hung up: the loop ends at its EOF
+        control.send(b"E" + message.encode())
 
 
 def _child(control: socket.socket, child_fd: int, wake: tuple[int, int], workdir: Path) -> None:
