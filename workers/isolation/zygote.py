@@ -302,9 +302,11 @@ def _end_children(children: dict[int, Path], grace: float) -> None:
     while children and time.monotonic() < deadline:
         if _reap_one(children) is None:
             time.sleep(0.05)
-    for pid in children:
+    for pid in children:  # not reaped yet: the pid, and the group of that id, are still its
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)  # not reaped yet: the group is still this child's
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # a child killed before it led its own group
     while children:
         if _reap_one(children, block=True) is None:
             return
