@@ -80,7 +80,11 @@ def test_a_killed_worker_loses_nothing(
         with transaction(sessions) as session:
             return int(session.scalar(select(func.count()).where(Job.state == state)) or 0)
 
-    with celery_worker(settings, tmp_path, concurrency=2) as doomed:
+    # Runs of two pages: the document's jobs settle a run at a time, so there is a long
+    # stretch with some jobs done and others held (with runs of 16, three runs of these quick
+    # pages could all finish within one poll, and the kill found nothing held).
+    doomed_settings = settings.model_copy(update={"local_run_pages": 2})
+    with celery_worker(doomed_settings, tmp_path, concurrency=2) as doomed:
         document_id = upload(api, pdf)
         deadline = time.monotonic() + WAIT_SECONDS
         while count("succeeded") < 3 or count("running") == 0:
